@@ -1,0 +1,66 @@
+"""What every extractor shares: table load settings and the extraction contract.
+
+An extractor turns one configured table into CSV parts plus ``schema.json`` through a
+``TableWriter`` (DESIGN §4). It never talks to the warehouse: loading is the runner's job,
+so every extractor gets full/append/incremental/upsert loads for free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from headrace.project.base import Duration, Identifier, Strict
+from headrace.tablefiles import TableWriter
+from pydantic import Field, model_validator
+
+LoadMode = Literal["full", "append", "incremental", "upsert"]
+
+
+class TableConfig(Strict):
+    name: Identifier = Field(description="warehouse table name: in_<extractor>.<name>")
+    load: LoadMode = "full"
+    primary_key: list[str] = Field(default_factory=list)
+    cursor: str | None = Field(None, description="column whose maximum is kept between incremental runs")
+
+    @model_validator(mode="after")
+    def _load_needs(self) -> TableConfig:
+        if self.load == "incremental" and not self.cursor:
+            raise ValueError("cursor: required when load is incremental (name the column that only grows)")
+        if self.load == "upsert" and not self.primary_key:
+            raise ValueError("primary_key: required when load is upsert (list the key columns)")
+        return self
+
+
+class ExtractorConfig(Strict):
+    type: str
+    description: str = ""
+    timeout: Duration | None = None
+    retries: int | None = Field(None, ge=0, le=10)
+    max_concurrency: int = Field(4, ge=1, le=64, description="tables extracted at the same time")
+    tables: list[Any]
+
+    def table_configs(self) -> list[TableConfig]:
+        return list(self.tables)
+
+
+@dataclass
+class ExtractContext:
+    """What a table extraction may use besides its config."""
+
+    extractor_id: str
+    run_id: str
+    project_dir: Path
+    resolve: Any  # callable(str) -> str: resolves ${secret:..}/${env:..} at run time
+    state: dict[str, Any] = field(default_factory=dict)  # incremental cursor of this table, if any
+    full_refresh: bool = False
+    log: Any = print
+
+
+class Extractor(Protocol):
+    def __init__(self, config: ExtractorConfig, context: ExtractContext): ...
+
+    def extract(self, table: TableConfig, writer: TableWriter) -> dict[str, Any]:
+        """Write the table through ``writer``; return new incremental state (or {})."""
+        ...

@@ -1,0 +1,75 @@
+"""Bring a configured file to local disk as a plain or gzip file (download, unzip)."""
+
+from __future__ import annotations
+
+import shutil
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from headrace.errors import TaskFailed
+
+CHUNK = 1024 * 1024
+
+
+def _download(url: str, headers: dict[str, str], target: Path) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": "headrace", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response, target.open("wb") as out:
+            shutil.copyfileobj(response, out, CHUNK)
+    except urllib.error.HTTPError as exc:
+        raise TaskFailed(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise TaskFailed(f"{url}: cannot download ({getattr(exc, 'reason', exc)})") from exc
+
+
+def _unzip(archive: Path, member: str | None, label: str, target_dir: Path) -> Path:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/")]
+            if member is None:
+                if len(names) != 1:
+                    raise TaskFailed(
+                        f"{label}: the zip holds {len(names)} files ({', '.join(names[:10])}); set member: to pick one"
+                    )
+                member = names[0]
+            if member not in names:
+                raise TaskFailed(f"{label}: no {member!r} in the zip; it holds: {', '.join(names[:20])}")
+            target = target_dir / Path(member).name
+            with zf.open(member) as src, target.open("wb") as out:
+                shutil.copyfileobj(src, out, CHUNK)
+            return target
+    except zipfile.BadZipFile as exc:
+        raise TaskFailed(f"{label}: not a zip file ({exc})") from exc
+
+
+@contextmanager
+def local_source(
+    location: str,
+    is_url: bool,
+    project_dir: Path,
+    compression: str,
+    member: str | None,
+    headers: dict[str, str],
+    workdir: Path,
+) -> Iterator[tuple[Path, str]]:
+    """Yield (local path, compression DuckDB should apply: 'none' or 'gzip')."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        if is_url:
+            path = workdir / "download"
+            _download(location, headers, path)
+        else:
+            path = Path(location)
+            path = path if path.is_absolute() else project_dir / path
+            if not path.is_file():
+                raise TaskFailed(f"{location}: no such file (looked in {path.parent})")
+        if compression == "zip":
+            yield _unzip(path, member, location, workdir), "none"
+        else:
+            yield path, compression
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,11 @@
+-- Monthly revenue per country, in EUR.
+CREATE TABLE revenue_by_month AS
+SELECT
+    CAST(date_trunc('month', ordered_at) AS DATE) AS month,
+    country,
+    count(*) AS orders,
+    sum(quantity) AS items,
+    sum(amount_eur) AS revenue_eur
+FROM orders_enriched
+GROUP BY ALL
+ORDER BY month, country;

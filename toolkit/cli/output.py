@@ -1,0 +1,51 @@
+"""Printing and error handling shared by the commands."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from headrace.errors import EXIT_PROJECT_INVALID, EXIT_TASK_FAILED, HeadraceError, ProjectInvalid
+from headrace.secrets import redact
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def print_project_errors(exc: ProjectInvalid) -> None:
+    err = console(stderr=True)
+    for error in exc.errors:
+        err.print(redact(str(error)), markup=False)
+    count = len(exc.errors)
+    err.print(f"\n{count} error{'s' if count != 1 else ''} in the project: fix them and run again.", style="bold red")
+
+
+def run_cli(group: click.Group) -> int:
+    """Run the click group; map Headrace errors to messages and exit codes (2 = fix the project)."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        group.main(standalone_mode=False)
+        return 0
+    except ProjectInvalid as exc:
+        if debug:
+            raise
+        print_project_errors(exc)
+        return EXIT_PROJECT_INVALID
+    except HeadraceError as exc:
+        if debug:
+            raise
+        console(stderr=True).print(f"error: {redact(str(exc))}", style="red", markup=False)
+        return EXIT_TASK_FAILED
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 130
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,187 @@
+"""run, run-task, query, history."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from headrace.cli.output import console
+from headrace.errors import TaskFailed
+
+PROJECT_OPT = click.option(
+    "-p",
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    envvar="HEADRACE_PROJECT_DIR",
+    show_default=True,
+    help="project folder",
+)
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "_" + uuid.uuid4().hex[:6]
+
+
+@click.command()
+@click.argument("targets", nargs=-1)
+@PROJECT_OPT
+@click.option("--full-refresh", is_flag=True, help="reload incremental and append tables from scratch")
+@click.option("--run-id", default=None, help="default: a new timestamped id")
+def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str | None) -> None:
+    """Run the whole project, an orchestration or components, here.
+
+    TARGETS: extractor:ID, transformation:ID, datamart:ID, orchestration:ID, or a bare
+    id that names one of them. No target runs everything in dependency order.
+    """
+    from headrace.cli.project_cmds import compile_project
+    from headrace.executor import run_plan
+    from headrace.plan import plan_for
+    from headrace.project.compile import read_manifest
+
+    manifest = read_manifest(compile_project(project))
+    plan = plan_for(manifest, list(targets))
+    run_id = run_id or new_run_id()
+    out = console()
+    out.print(f"[bold]{manifest['project']['name']}[/bold]: {plan.name} (run {run_id}, {len(plan.tasks())} tasks)")
+    started = time.monotonic()
+    results = run_plan(
+        plan,
+        manifest,
+        project.resolve(),
+        run_id,
+        full_refresh,
+        echo=lambda task, line: out.print(f"[{task}] {line}", markup=False),
+    )
+    _summary(out, results, time.monotonic() - started)
+    failed = [r for r in results if r.status not in ("success",)]
+    if failed:
+        skipped = sum(r.status == "skipped" for r in failed)
+        raise TaskFailed(f"{len(failed) - skipped} task(s) failed, {skipped} skipped")
+
+
+def _summary(out: object, results: list, elapsed: float) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"finished in {elapsed:.1f} s", title_justify="left")
+    for column in ("task", "status", "rows", "seconds", "tables"):
+        table.add_column(column, justify="right" if column in ("rows", "seconds", "tables") else "left")
+    for r in results:
+        style = {"success": "green", "skipped": "yellow"}.get(r.status, "red")
+        table.add_row(
+            r.task_id,
+            f"[{style}]{r.status}[/{style}]",
+            f"{r.rows:,}" if r.rows is not None else "",
+            f"{r.duration_s:.1f}",
+            str(len(r.tables)) if r.tables else "",
+        )
+    out.print(table)  # type: ignore[attr-defined]
+    for r in results:
+        if r.status in ("failed", "timeout") and r.error:
+            out.print(f"[red]{r.task_id}[/red]: {r.error}", highlight=False)  # type: ignore[attr-defined]
+
+
+@click.command(name="run-task")
+@click.argument("task_id")
+@PROJECT_OPT
+@click.option("--run-id", required=True)
+@click.option("--full-refresh", is_flag=True)
+@click.option(
+    "--manifest", type=click.Path(dir_okay=False, path_type=Path), help="default: PROJECT/.headrace/manifest.json"
+)
+def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, manifest: Path | None) -> None:
+    """Run one task of a compiled manifest (what workers and Airflow call)."""
+    from headrace.paths import manifest_path
+    from headrace.project.compile import read_manifest
+    from headrace.runner import run_task
+    from headrace.secrets import redact
+    from headrace.workers.local import RESULT_PREFIX
+
+    data = read_manifest(manifest or manifest_path(project))
+
+    def log(line: str) -> None:
+        print(redact(line), flush=True)
+
+    try:
+        result = run_task(data, task_id, project, run_id, full_refresh, log)
+    except TaskFailed as exc:
+        print(RESULT_PREFIX + json.dumps({"status": "failed", "error": str(exc)}), flush=True)
+        raise
+    print(
+        RESULT_PREFIX
+        + json.dumps(
+            {
+                "status": result.status,
+                "rows": result.rows,
+                "bytes": result.bytes,
+                "duration_s": round(result.duration_s, 3),
+                "tables": result.tables,
+            }
+        ),
+        flush=True,
+    )
+
+
+@click.command()
+@click.argument("sql")
+@PROJECT_OPT
+@click.option("--limit", default=100, show_default=True, help="rows to show")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def query(sql: str, project: Path, limit: int, fmt: str) -> None:
+    """Run SQL against the project's warehouse and show the result."""
+    from headrace.paths import manifest_path, state_dir
+    from headrace.project.compile import read_manifest
+    from headrace.secrets import SecretResolver
+    from headrace.warehouses import open_warehouse
+
+    path = manifest_path(project)
+    if not path.is_file():
+        raise TaskFailed(f"{path} does not exist: run `headrace compile` or `headrace run` first")
+    config = SecretResolver(project.resolve()).resolve(read_manifest(path)["project"]["warehouse"])
+    with open_warehouse(config, state_dir(project)) as wh:
+        columns, rows = wh.query(sql, limit)
+    _print_rows(columns, rows, fmt)
+
+
+def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, ensure_ascii=False))
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        from rich.table import Table
+
+        table = Table()
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        console().print(table)
+
+
+@click.command()
+@PROJECT_OPT
+@click.option("--limit", default=20, show_default=True)
+def history(project: Path, limit: int) -> None:
+    """Show the latest task runs from headrace_meta.task_runs."""
+    ctx = click.get_current_context()
+    ctx.invoke(
+        query,
+        sql="SELECT run_id, task_id, status, rows, duration_s, started_at, error FROM headrace_meta.task_runs "
+        f"ORDER BY started_at DESC LIMIT {int(limit)}",
+        project=project,
+        limit=limit,
+        fmt="table",
+    )
+
+
+COMMANDS = [run, run_task_cmd, query, history]

@@ -1,0 +1,1 @@
+"""The user's git project: load, validate, compile."""

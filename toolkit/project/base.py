@@ -1,0 +1,96 @@
+"""Shared pieces of the project models: strict keys with suggestions, names, durations."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Any
+
+from headrace.types import parse_type
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+ID_HINT = "use lowercase letters, digits and underscores, starting with a letter"
+SECRET_REF = re.compile(r"\$\{(secret|env):([A-Za-z_][A-Za-z0-9_]*)\}")
+ANY_REF = re.compile(r"\$\{([^}]*)\}")
+
+
+class Strict(BaseModel):
+    """Base of every project model: unknown keys are errors that name the allowed keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            allowed = {f.alias or name for name, f in cls.model_fields.items()}
+            for key in data:
+                if key not in allowed:
+                    close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                    raise PydanticCustomError(
+                        "unknown_key",
+                        "unknown key {key}",
+                        {"key": key, "allowed": ", ".join(sorted(allowed)), "suggestion": close[0] if close else ""},
+                    )
+        return data
+
+
+def _identifier(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not a valid name: {ID_HINT}")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
+_UNIT = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: Any) -> int:
+    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h"``."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 600, '10m' or '2h'")
+    if isinstance(value, int):
+        seconds = value
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration: write seconds (600) or '10m', '2h'")
+        seconds = int(match.group(1)) * _UNIT[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[int, BeforeValidator(_duration)]
+
+
+def _type_name(value: str) -> str:
+    return str(parse_type(str(value)))
+
+
+TypeName = Annotated[str, AfterValidator(_type_name)]
+
+
+def check_references(value: str) -> str:
+    """Allow only ``${secret:NAME}`` and ``${env:NAME}`` placeholders in a string."""
+    for match in ANY_REF.finditer(value):
+        if not SECRET_REF.fullmatch(match.group(0)):
+            raise ValueError(f"unknown reference {match.group(0)!r}: write ${{secret:NAME}} or ${{env:NAME}}")
+    return value
+
+
+Text = Annotated[str, AfterValidator(check_references)]
+
+
+def _qualified(value: str) -> str:
+    parts = value.split(".")
+    if len(parts) != 2 or not all(ID_PATTERN.match(p) for p in parts):
+        raise ValueError(f"{value!r}: write schema.table in lowercase, e.g. out_sales.orders")
+    return value
+
+
+QualifiedName = Annotated[str, AfterValidator(_qualified)]

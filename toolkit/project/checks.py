@@ -1,0 +1,198 @@
+"""Checks across files: references, duplicates, cycles, ordering, identifier limits."""
+
+from __future__ import annotations
+
+import difflib
+
+from headrace.errors import ProjectError
+from headrace.project.graph import (
+    WORK_SUFFIX_LENGTH,
+    dependencies,
+    dm_schema,
+    find_cycle,
+    in_schema,
+    out_schema,
+    producers,
+)
+from headrace.project.model import Project
+from headrace.project.orchestrations import TASK_KINDS
+from headrace.project.yamlfile import Document, Loc, format_loc
+from headrace.warehouses.capabilities import CAPABILITIES
+
+
+class _Report:
+    def __init__(self, docs: dict[str, Document]):
+        self.docs = docs
+        self.errors: list[ProjectError] = []
+
+    def add(self, file: str, loc: Loc, message: str, hint: str = "") -> None:
+        doc = self.docs.get(file)
+        line = doc.line_of(loc) if doc else None
+        self.errors.append(ProjectError(file, line, format_loc(loc), message, hint))
+
+
+def _file(docs: dict[str, Document], prefix: str) -> str:
+    for name in docs:
+        if name.rsplit(".", 1)[0] == prefix:
+            return name
+    return prefix + ".yaml"
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean {close[0]!r}?" if close else "known: " + (", ".join(sorted(known)[:8]) or "none")
+
+
+def _from_broken(project: Project, ref: str) -> bool:
+    """True when ``ref`` (a schema.table or task id) belongs to a component whose own file failed."""
+    schema = ref.split(".")[0]
+    for task in project.broken:
+        kind, _, cid = task.partition(":")
+        if ref == task or schema == {"extractor": f"in_{cid}", "transformation": f"out_{cid}"}.get(kind):
+            return True
+    return False
+
+
+def check_project(project: Project, docs: dict[str, Document]) -> list[ProjectError]:
+    report = _Report(docs)
+    made_by = producers(project)
+    _check_extractors(project, report)
+    _check_transformations(project, report, made_by)
+    _check_datamarts(project, report, made_by)
+    deps = dependencies(project)
+    cycle = find_cycle(deps)
+    if cycle:
+        first = cycle[0].split(":", 1)[1]
+        report.add(
+            _file(docs, f"transformations/{first}/transformation"),
+            ("inputs",),
+            "dependency cycle: " + " -> ".join(cycle),
+            "a transformation cannot read, directly or through others, what it writes",
+        )
+    _check_orchestrations(project, report, deps)
+    _check_identifiers(project, report)
+    return report.errors
+
+
+def _check_extractors(project: Project, report: _Report) -> None:
+    for ext_id, config in project.extractors.items():
+        file = _file(report.docs, f"extractors/{ext_id}")
+        seen: set[str] = set()
+        for index, table in enumerate(config.table_configs()):
+            if table.name in seen:
+                report.add(
+                    file, ("tables", index, "name"), f"duplicate table name {table.name!r}", "names must be unique"
+                )
+            seen.add(table.name)
+            columns = getattr(table, "columns", None)
+            names = list(columns) if isinstance(columns, dict) else []
+            for key in [*table.primary_key, *([table.cursor] if table.cursor else [])]:
+                if names and key not in names:
+                    report.add(
+                        file,
+                        ("tables", index),
+                        f"column {key!r} is not among the table's columns",
+                        _suggest(key, names),
+                    )
+
+
+def _check_transformations(project: Project, report: _Report, made_by: dict[str, str]) -> None:
+    known = sorted(made_by)
+    for tr_id, tr in project.transformations.items():
+        file = _file(report.docs, f"transformations/{tr_id}/transformation")
+        locals_: dict[str, int] = {}
+        for index, item in enumerate(tr.config.inputs):
+            loc: Loc = ("inputs", index)
+            producer = made_by.get(item.table)
+            if producer is None and not _from_broken(project, item.table):
+                report.add(
+                    file, loc, f"no extractor or transformation produces {item.table!r}", _suggest(item.table, known)
+                )
+            elif producer == f"transformation:{tr_id}":
+                report.add(file, loc, f"reads its own output {item.table!r}", "read it from the working schema instead")
+            if item.local_name in locals_:
+                report.add(file, loc, f"two inputs are both named {item.local_name!r}", "give one an `as:` name")
+            if item.local_name in tr.config.outputs:
+                report.add(file, loc, f"input name {item.local_name!r} is also an output", "rename one with `as:`")
+            locals_[item.local_name] = index
+        if len(set(tr.config.outputs)) != len(tr.config.outputs):
+            report.add(file, ("outputs",), "an output is listed twice", "list each output once")
+
+
+def _check_datamarts(project: Project, report: _Report, made_by: dict[str, str]) -> None:
+    file = _file(report.docs, "datamarts")
+    ids = list(project.datamarts)
+    for dm_index, (dm_id, dm) in enumerate(project.datamarts.items()):
+        index = ids.index(dm_id) if dm_id in ids else dm_index
+        names: set[str] = set()
+        for t_index, (ref, name) in enumerate(dm.entries()):
+            loc: Loc = ("datamarts", index, "tables", t_index)
+            if ref not in made_by and not _from_broken(project, ref):
+                report.add(
+                    file, loc, f"no extractor or transformation produces {ref!r}", _suggest(ref, sorted(made_by))
+                )
+            if name in names:
+                report.add(file, loc, f"two tables are both named {name!r} in dm_{dm_id}", "give one an `as:` name")
+            names.add(name)
+
+
+def _check_orchestrations(project: Project, report: _Report, deps: dict[str, list[str]]) -> None:
+    file = _file(report.docs, "orchestrations")
+    tasks = set(deps)
+    for index, (orch_id, orch) in enumerate(project.orchestrations.items()):
+        position: dict[str, int] = {}
+        for s_index, step in enumerate(orch.tasks):
+            for g_index, ref in enumerate(step):
+                loc: Loc = ("orchestrations", index, "tasks", s_index) + ((g_index,) if len(step) > 1 else ())
+                kind = ref.partition(":")[0]
+                if kind not in TASK_KINDS or ":" not in ref:
+                    report.add(
+                        file, loc, f"{ref!r} is not a task", f"write kind:id with kind one of {', '.join(TASK_KINDS)}"
+                    )
+                elif ref not in tasks and not _from_broken(project, ref):
+                    report.add(file, loc, f"{ref!r} does not exist in this project", _suggest(ref, sorted(tasks)))
+                elif ref not in tasks:
+                    continue
+                elif ref in position:
+                    report.add(file, loc, f"{ref!r} appears twice in orchestration {orch_id!r}", "list each task once")
+                else:
+                    position[ref] = s_index
+        for ref, step in position.items():
+            for dep in deps.get(ref, []):
+                if dep in position and position[dep] >= step:
+                    when = "in the same parallel group as" if position[dep] == step else "before"
+                    report.add(
+                        file,
+                        ("orchestrations", index, "tasks", step),
+                        f"{ref} runs {when} {dep}, which produces its input",
+                        f"move {ref} to a later step",
+                    )
+
+
+def _check_identifiers(project: Project, report: _Report) -> None:
+    caps = CAPABILITIES[project.config.warehouse.type]
+    limit = caps.max_identifier_length
+
+    def check(file: str, loc: Loc, name: str, what: str) -> None:
+        if len(name) > limit:
+            report.add(
+                file, loc, f"{what} {name!r} is {len(name)} characters; {caps.name} allows {limit}", "shorten it"
+            )
+
+    for ext_id, config in project.extractors.items():
+        file = _file(report.docs, f"extractors/{ext_id}")
+        check(file, (), in_schema(ext_id), "schema")
+        for index, table in enumerate(config.table_configs()):
+            check(file, ("tables", index, "name"), table.name, "table name")
+            for column in getattr(table, "columns", {}) or {}:
+                check(file, ("tables", index, "columns", column), column, "column name")
+                if not column or "\x00" in column:
+                    report.add(file, ("tables", index, "columns"), f"column name {column!r} is not allowed", "name it")
+    for tr_id, tr in project.transformations.items():
+        file = _file(report.docs, f"transformations/{tr_id}/transformation")
+        check(file, (), out_schema(tr_id), "schema")
+        check(file, (), f"tr_{tr_id}" + "x" * WORK_SUFFIX_LENGTH, "working schema (tr_<id>_<run>)")
+        for index, name in enumerate(tr.config.outputs):
+            check(file, ("outputs", index), name, "output name")
+    for dm_id in project.datamarts:
+        check(_file(report.docs, "datamarts"), ("datamarts",), dm_schema(dm_id), "schema")

@@ -1,0 +1,178 @@
+"""Read a project folder into a ``Project``; collect every error before giving up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from headrace.errors import ProjectError, ProjectInvalid
+from headrace.extractors import registry
+from headrace.project.base import ID_HINT, ID_PATTERN
+from headrace.project.config import ProjectConfig
+from headrace.project.datamarts import DatamartsFile
+from headrace.project.model import Project, SqlFile, Transformation
+from headrace.project.orchestrations import OrchestrationsFile
+from headrace.project.pydantic_errors import project_errors
+from headrace.project.yamlfile import Document, load_document
+from headrace.transformations.config import SqlTransformationConfig
+from pydantic import BaseModel, ValidationError
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _find(root: Path, stem: str) -> list[Path]:
+    return [root / f"{stem}{s}" for s in SUFFIXES if (root / f"{stem}{s}").is_file()]
+
+
+def _parse(doc: Document, model: type[BaseModel], errors: list[ProjectError], default: Any = None) -> Any:
+    data = {} if doc.data is None and default is not None else doc.data
+    if not isinstance(data, dict):
+        errors.append(ProjectError(doc.file, 1, "", "expected a mapping of keys at the top", "see `headrace schema`"))
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors.extend(project_errors(doc, exc))
+        return None
+
+
+def _single(root: Path, stem: str, errors: list[ProjectError], required: bool) -> Document | None:
+    found = _find(root, stem)
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        errors.append(ProjectError(found[1].name, None, "", f"{names} all define {stem}", "keep one of them"))
+    if not found:
+        if required:
+            errors.append(
+                ProjectError(
+                    f"{stem}.yaml", None, "", "missing", "a project needs project.yaml; `headrace init DIR` creates one"
+                )
+            )
+        return None
+    doc, parse_errors = load_document(found[0], root)
+    errors.extend(parse_errors)
+    return doc
+
+
+def _load_extractors(root: Path, project: Project, errors: list[ProjectError]) -> None:
+    folder = root / "extractors"
+    if not folder.is_dir():
+        return
+    seen: dict[str, str] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix not in SUFFIXES or not path.is_file():
+            continue
+        rel = path.relative_to(root).as_posix()
+        ext_id = path.stem
+        if ext_id in seen:
+            errors.append(
+                ProjectError(
+                    rel, None, "", f"duplicate extractor id {ext_id!r} (also {seen[ext_id]})", "rename one file"
+                )
+            )
+            continue
+        seen[ext_id] = rel
+        if not ID_PATTERN.match(ext_id):
+            errors.append(ProjectError(rel, None, "", f"file name {ext_id!r} is not a valid extractor id", ID_HINT))
+            continue
+        project.broken.add(f"extractor:{ext_id}")
+        doc, parse_errors = load_document(path, root)
+        errors.extend(parse_errors)
+        if doc is None:
+            continue
+        data = doc.data if isinstance(doc.data, dict) else {}
+        kind = data.get("type")
+        if kind not in registry.TYPES:
+            known = ", ".join(sorted(registry.TYPES))
+            message = "required" if kind is None else f"unknown extractor type {kind!r}"
+            errors.append(ProjectError(rel, doc.line_of(("type",)), "type", message, f"use one of: {known}"))
+            continue
+        config = _parse(doc, registry.load(kind).Config, errors)
+        if config is not None:
+            project.extractors[ext_id] = config
+            project.broken.discard(f"extractor:{ext_id}")
+
+
+def _load_transformations(root: Path, project: Project, errors: list[ProjectError]) -> None:
+    folder = root / "transformations"
+    if not folder.is_dir():
+        return
+    for path in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        rel = path.relative_to(root).as_posix()
+        if not ID_PATTERN.match(path.name):
+            errors.append(
+                ProjectError(rel, None, "", f"folder name {path.name!r} is not a valid transformation id", ID_HINT)
+            )
+            continue
+        found = _find(path, "transformation")
+        project.broken.add(f"transformation:{path.name}")
+        if not found:
+            errors.append(
+                ProjectError(f"{rel}/transformation.yaml", None, "", "missing", "describe inputs and outputs in it")
+            )
+            continue
+        doc, parse_errors = load_document(found[0], root)
+        errors.extend(parse_errors)
+        config = _parse(doc, SqlTransformationConfig, errors) if doc else None
+        sql_files = [SqlFile(p.name, p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.sql"))]
+        if config is not None and not sql_files:
+            errors.append(
+                ProjectError(rel, None, "", "no .sql files", "add files such as 10_orders.sql; they run in name order")
+            )
+        if config is not None:
+            project.transformations[path.name] = Transformation(path.name, config, sql_files)
+            project.broken.discard(f"transformation:{path.name}")
+
+
+def load_project(root: Path) -> Project:
+    """Parse and check the whole project; raise ``ProjectInvalid`` with every error found."""
+    from headrace.project.checks import check_project
+
+    root = root.resolve()
+    errors: list[ProjectError] = []
+    if not root.is_dir():
+        raise ProjectInvalid([ProjectError(str(root), None, "", "not a folder", "give the project's folder")])
+    doc = _single(root, "project", errors, required=True)
+    config = _parse(doc, ProjectConfig, errors) if doc else None
+    project = Project(root, config or ProjectConfig(name="invalid"))
+    _load_extractors(root, project, errors)
+    _load_transformations(root, project, errors)
+    for stem, model, attr, key in (
+        ("datamarts", DatamartsFile, "datamarts", "datamarts"),
+        ("orchestrations", OrchestrationsFile, "orchestrations", "orchestrations"),
+    ):
+        doc = _single(root, stem, errors, required=False)
+        parsed = _parse(doc, model, errors, default={}) if doc else None
+        if parsed is None:
+            continue
+        items = getattr(parsed, key)
+        target = getattr(project, attr)
+        for index, item in enumerate(items):
+            if item.id in target:
+                errors.append(
+                    ProjectError(
+                        doc.file,
+                        doc.line_of((key, index, "id")),
+                        f"{key}[{index}].id",
+                        f"duplicate id {item.id!r}",
+                        "ids must be unique",
+                    )
+                )
+            target[item.id] = item
+    if config is not None:
+        errors.extend(check_project(project, _documents(root)))
+    if errors:
+        raise ProjectInvalid(errors)
+    return project
+
+
+def _documents(root: Path) -> dict[str, Document]:
+    """Re-read documents for line numbers of cross-file errors (cheap: a few small files)."""
+    docs: dict[str, Document] = {}
+    for pattern in ("*.yaml", "*.yml", "*.json", "extractors/*", "transformations/*/transformation.*"):
+        for path in root.glob(pattern):
+            if path.suffix in SUFFIXES and path.is_file():
+                doc, _ = load_document(path, root)
+                if doc:
+                    docs[doc.file] = doc
+    return docs

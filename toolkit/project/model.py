@@ -1,0 +1,36 @@
+"""The loaded project: every file parsed and checked, ready to compile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from headrace.extractors.base import ExtractorConfig
+from headrace.project.config import ProjectConfig
+from headrace.project.datamarts import Datamart
+from headrace.project.orchestrations import Orchestration
+from headrace.transformations.config import SqlTransformationConfig
+
+
+@dataclass
+class SqlFile:
+    name: str  # e.g. 10_orders.sql
+    sql: str
+
+
+@dataclass
+class Transformation:
+    id: str
+    config: SqlTransformationConfig
+    sql_files: list[SqlFile] = field(default_factory=list)
+
+
+@dataclass
+class Project:
+    root: Path
+    config: ProjectConfig
+    extractors: dict[str, ExtractorConfig] = field(default_factory=dict)
+    transformations: dict[str, Transformation] = field(default_factory=dict)
+    datamarts: dict[str, Datamart] = field(default_factory=dict)
+    orchestrations: dict[str, Orchestration] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)  # task ids whose file failed: not reported again as missing

@@ -1,0 +1,18 @@
+"""Object storage for table files: one module per storage, chosen by ``open_storage``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from headrace.storage.base import Storage
+
+
+def open_storage(config: object, state_dir: Path) -> Storage:
+    kind = getattr(config, "type", None)
+    if kind == "local":
+        from headrace.storage.local import LocalStorage
+
+        return LocalStorage(config, state_dir)
+    raise ValueError(f"storage type {kind!r} is not available")

@@ -1,0 +1,160 @@
+"""The table file contract between extract and load (DESIGN §4).
+
+A table extracted in one run is a folder: ``part-NNNNN.csv.gz`` files (UTF-8, RFC 4180,
+comma, ``"`` quoting, header row, ``\\n`` line ends; an unquoted empty field is NULL, a
+quoted empty field ``""`` is the empty string) and ``schema.json`` naming the columns and
+their portable types. ``TableWriter`` produces such a folder on local disk.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from headrace.types import parse_type
+
+SCHEMA_FILE = "schema.json"
+PART_BYTES = 256 * 1024 * 1024  # uncompressed bytes per part before a new one starts
+_BUFFER = 1024 * 1024  # chunks from a driver are tiny; batch them before gzip
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "nullable": self.nullable}
+
+
+@dataclass
+class TableSchema:
+    columns: list[Column]
+    parts: list[str] = field(default_factory=list)
+    rows: int | None = None
+    bytes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": "csv",
+            "compression": "gzip",
+            "columns": [c.to_json() for c in self.columns],
+            "parts": self.parts,
+            "rows": self.rows,
+            "bytes": self.bytes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableSchema:
+        columns = [Column(c["name"], str(parse_type(c["type"])), c.get("nullable", True)) for c in data["columns"]]
+        return cls(columns, list(data.get("parts", [])), data.get("rows"), int(data.get("bytes", 0)))
+
+
+def encode_value(value: Any) -> str:
+    """One CSV field: None -> empty, '' -> "", quotes where needed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, bytes | bytearray | memoryview):
+        text = "\\x" + bytes(value).hex()
+    elif isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = str(value)
+    if text == "" or any(ch in text for ch in ',"\n\r') or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+class TableWriter:
+    """Writes one table's parts and ``schema.json`` into ``folder``.
+
+    Three ways in, all streaming: ``write_rows`` (Python values), ``write_csv`` (chunks
+    of contract-conforming CSV without header that end on a row boundary, e.g. from
+    ``COPY ... TO STDOUT``), or ``adopt_part`` (a finished ``.csv.gz`` with header).
+    """
+
+    def __init__(self, folder: Path, columns: list[Column], part_bytes: int = PART_BYTES):
+        self.folder = folder
+        self.columns = columns
+        self.part_bytes = part_bytes
+        self.schema = TableSchema(columns, rows=0)
+        self._file: gzip.GzipFile | None = None
+        self._part_size = 0
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _header(self) -> bytes:
+        return (",".join(encode_value(c.name) for c in self.columns) + "\n").encode()
+
+    def _open_part(self) -> gzip.GzipFile:
+        name = f"part-{len(self.schema.parts):05d}.csv.gz"
+        self.schema.parts.append(name)
+        self._file = gzip.GzipFile(self.folder / name, "wb", compresslevel=1, mtime=0)
+        self._file.write(self._header())
+        self._part_size = 0
+        return self._file
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        data = b"".join(self._buffer)
+        self._buffer, self._buffered = [], 0
+        out = self._file or self._open_part()
+        out.write(data)
+        self._part_size += len(data)
+        self.schema.bytes += len(data)
+        if self._part_size >= self.part_bytes:
+            out.close()
+            self._file = None
+
+    def write_csv(self, chunk: bytes, rows: int | None = None) -> None:
+        self._buffer.append(chunk)
+        self._buffered += len(chunk)
+        if rows is not None and self.schema.rows is not None:
+            self.schema.rows += rows
+        elif rows is None:
+            self.schema.rows = None
+        if self._buffered >= _BUFFER:
+            self._flush()
+
+    def write_rows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.write_csv((",".join(encode_value(v) for v in row) + "\n").encode(), rows=1)
+
+    def adopt_part(self, path: Path, rows: int | None, size: int = 0) -> None:
+        self._flush()
+        if self._file:
+            self._file.close()
+            self._file = None
+        name = f"part-{len(self.schema.parts):05d}.csv.gz"
+        path.replace(self.folder / name)
+        self.schema.parts.append(name)
+        self.schema.bytes += size
+        if rows is None or self.schema.rows is None:
+            self.schema.rows = None
+        else:
+            self.schema.rows += rows
+
+    def close(self) -> TableSchema:
+        self._flush()
+        if self._file:
+            self._file.close()
+            self._file = None
+        if not self.schema.parts:  # an empty table still has one part with the header
+            self._open_part().close()
+            self._file = None
+        (self.folder / SCHEMA_FILE).write_text(json.dumps(self.schema.to_json(), indent=2) + "\n")
+        return self.schema
+
+
+def iter_parts(folder: Path, schema: TableSchema) -> Iterator[Path]:
+    for name in schema.parts:
+        yield folder / name

@@ -1,0 +1,108 @@
+"""The warehouse interface every warehouse module implements.
+
+Headrace's runtime talks to warehouses only through these methods; differences between
+warehouses are either inside a module or described by its ``Capabilities``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from headrace.tablefiles import TableSchema
+from headrace.warehouses.capabilities import Capabilities
+
+META = "headrace_meta"
+LOADED_AT = "_headrace_loaded_at"
+RUN_ID = "_headrace_run_id"
+
+
+@dataclass
+class LoadRequest:
+    schema: str
+    table: str
+    folder: Path  # local folder with parts + schema.json
+    files: TableSchema
+    mode: str  # full | append | incremental | upsert
+    primary_key: Sequence[str]
+    run_id: str
+    state_key: str | None = None  # incremental cursor key in headrace_meta.state
+    state_value: Any = None  # committed with the load
+
+
+@dataclass
+class TaskRecord:
+    run_id: str
+    task_id: str
+    status: str
+    started_at: float
+    ended_at: float
+    rows: int | None
+    bytes: int | None
+    error: str | None
+
+
+class Warehouse(ABC):
+    capabilities: Capabilities
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run one statement; raise the driver's error."""
+
+    @abstractmethod
+    def query(self, sql: str, limit: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows of a query (for `headrace query` and tests)."""
+
+    def quote(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def qualified(self, schema: str, table: str) -> str:
+        return f"{self.quote(schema)}.{self.quote(table)}"
+
+    @abstractmethod
+    def load(self, request: LoadRequest) -> int:
+        """Load table files; return rows loaded. Atomic: all of it or nothing."""
+
+    @abstractmethod
+    def get_state(self, key: str) -> Any: ...
+
+    @abstractmethod
+    def reset_state(self, key: str) -> None: ...
+
+    @abstractmethod
+    def create_working_schema(self, schema: str, inputs: dict[str, str]) -> None:
+        """A fresh schema where ``inputs`` (local name -> schema.table) are readable."""
+
+    @abstractmethod
+    def use_schema(self, schema: str) -> None:
+        """Unqualified names resolve in ``schema`` from now on."""
+
+    @abstractmethod
+    def table_exists(self, schema: str, table: str) -> bool: ...
+
+    @abstractmethod
+    def publish_tables(self, source_schema: str, target_schema: str, tables: Sequence[str]) -> dict[str, int]:
+        """Copy tables into ``target_schema`` replacing what was there, all or nothing; rows per table."""
+
+    @abstractmethod
+    def publish_datamart(self, schema: str, entries: Sequence[tuple[str, str]], materialization: str) -> None:
+        """Make ``schema`` hold exactly ``entries`` (source schema.table, name) as views or tables."""
+
+    @abstractmethod
+    def drop_schema(self, schema: str) -> None: ...
+
+    @abstractmethod
+    def record_task(self, record: TaskRecord) -> None:
+        """Append to headrace_meta.task_runs."""
