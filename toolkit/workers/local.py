@@ -36,6 +36,9 @@ def run_task_command(task_id: str, project_dir: Path, run_id: str, full_refresh:
 
 
 class LocalWorker:
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+
     def run(
         self,
         command: list[str],
@@ -52,6 +55,7 @@ class LocalWorker:
             start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
+        self._proc = proc
         timed_out = threading.Event()
 
         def stop() -> None:
@@ -82,9 +86,24 @@ class LocalWorker:
             _signal_group(proc, signal.SIGKILL)
             raise
         finally:
+            self._proc = None
             if timer:
                 timer.cancel()
         return WorkerOutcome(proc.returncode, timed_out.is_set(), result, tail)
+
+    def cancel(self) -> None:
+        """Stop the running command's process group (TERM, then KILL after a grace period).
+
+        Called from another thread or a signal handler (Airflow's ``on_kill``): ``run``
+        then returns with the command's exit status.
+        """
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        _signal_group(proc, signal.SIGTERM)
+        killer = threading.Timer(KILL_GRACE_S, lambda: proc.poll() is None and _signal_group(proc, signal.SIGKILL))
+        killer.daemon = True
+        killer.start()
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:

@@ -1,0 +1,188 @@
+"""Build Airflow DAGs from ``manifest.json``: what the static DAG file calls.
+
+Parse time does one thing: read one JSON file. No network, database, subprocess or
+project code. Order inside an orchestration comes from ``headrace.plan`` (the function
+``headrace run`` uses too): every task of a step waits for the whole previous step.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import DAG, Param
+from headrace.orchestrator import settings
+from headrace.orchestrator.operators import (
+    FailWhenUpstreamFailedOperator,
+    HeadraceTaskOperator,
+    ProjectUpdateOperator,
+)
+from headrace.plan import orchestration_plan
+from headrace.workers.local import KILL_GRACE_S
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_MANIFEST_VERSION = 1
+START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+RETRY_DELAY = timedelta(minutes=1)
+# Airflow's own timeout is a backstop: the worker stops the task first, with a clear message.
+TIMEOUT_MARGIN_S = int(KILL_GRACE_S) + 30
+FULL_REFRESH = "full_refresh"
+
+
+def task_name(task_id: str) -> str:
+    """Airflow task id of a manifest task: ``extractor:crm`` -> ``extractor.crm``."""
+    return task_id.replace(":", ".", 1)
+
+
+def dag_name(task_id: str) -> str:
+    """On-demand DAG id of a manifest task: ``extractor:crm`` -> ``extractor_crm``."""
+    return task_id.replace(":", "_", 1)
+
+
+def _params() -> dict[str, Param]:
+    return {
+        FULL_REFRESH: Param(
+            False,
+            type="boolean",
+            title="Full refresh",
+            description="Reload incremental and append tables from scratch.",
+        )
+    }
+
+
+def _common(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "start_date": START_DATE,
+        "catchup": False,
+        "max_active_runs": 1,
+        "is_paused_upon_creation": False,  # a pushed orchestration runs on its schedule, no clicks needed
+        "default_args": {"owner": manifest["project"]["name"], "retry_delay": RETRY_DELAY},
+    }
+
+
+def _operator(task: dict[str, Any], manifest: dict[str, Any], project_dir: Path, **kwargs: Any) -> HeadraceTaskOperator:
+    return HeadraceTaskOperator(
+        task_id=task_name(task["id"]),
+        headrace_task=task["id"],
+        project_dir=str(project_dir),
+        worker_type=manifest["project"]["worker"]["type"],
+        worker_timeout_s=task["timeout"],
+        retries=task["retries"],
+        execution_timeout=timedelta(seconds=task["timeout"] + TIMEOUT_MARGIN_S),
+        doc_md=task["description"] or None,
+        **kwargs,
+    )
+
+
+def _component_doc(task: dict[str, Any], commit: str | None) -> str:
+    lines = [f"**{task['id']}** ({task['runs_on']}), project version `{commit or 'unknown'}`", ""]
+    for label, key in (("Reads", "reads"), ("Writes", "writes"), ("Depends on", "depends_on")):
+        if task.get(key):
+            lines.append(f"- {label}: {', '.join(task[key])}")
+    if task.get("schema"):
+        lines.append(f"- Schema: {task['schema']}")
+    return "\n".join(lines)
+
+
+def component_dag(task: dict[str, Any], manifest: dict[str, Any], project_dir: Path) -> DAG:
+    """One on-demand DAG for an extractor, transformation or datamart."""
+    with DAG(
+        dag_name(task["id"]),
+        schedule=None,
+        description=task["description"] or f"Run {task['id']} on demand",
+        doc_md=_component_doc(task, manifest["project"]["commit"]),
+        tags=["headrace", task["kind"]],
+        params=_params(),
+        **_common(manifest),
+    ) as dag:
+        _operator(task, manifest, project_dir)
+    return dag
+
+
+def orchestration_dag(orch_id: str, manifest: dict[str, Any], project_dir: Path) -> DAG:
+    """``orchestration_<id>``: the orchestration's steps on its cron (none = manual only)."""
+    orch = manifest["orchestrations"][orch_id]
+    plan = orchestration_plan(manifest, orch_id)
+    steps = " -> ".join("[" + ", ".join(stage) + "]" for stage in plan.stages)
+    with DAG(
+        f"orchestration_{orch_id}",
+        schedule=orch["schedule"],
+        description=orch["description"] or f"Orchestration {orch_id}",
+        doc_md=f"Steps: {steps}\n\ncontinue_on_error: {plan.continue_on_error}",
+        tags=["headrace", "orchestration"],
+        params=_params(),
+        **_common(manifest),
+    ) as dag:
+        # With continue_on_error a step runs once the previous one is done, whatever its outcome.
+        rule = "all_done" if plan.continue_on_error else "all_success"
+        ops = {tid: _operator(manifest["tasks"][tid], manifest, project_dir, trigger_rule=rule) for tid in plan.tasks()}
+        for upstream, downstream in plan.edges():
+            ops[upstream] >> ops[downstream]
+        if plan.continue_on_error and ops:
+            check = FailWhenUpstreamFailedOperator(task_id="fail_if_any_failed", trigger_rule="one_failed", retries=0)
+            list(ops.values()) >> check
+    return dag
+
+
+def project_update_dag(environ: Mapping[str, str], problem: str | None) -> DAG:
+    source = settings.source(environ)
+    doc = f"Fetch {source.describe()}, validate and compile it, and switch to it if it is new and valid."
+    if problem:
+        doc += f"\n\n**The running manifest could not be read:** {problem}"
+    with DAG(
+        "project_update",
+        schedule=settings.update_schedule(environ),
+        description="Deploy the newest valid project version from git",
+        doc_md=doc,
+        tags=["headrace", "platform"],
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        is_paused_upon_creation=False,
+        default_args={"owner": "headrace"},
+    ) as dag:
+        ProjectUpdateOperator(task_id="update", retries=0, execution_timeout=timedelta(minutes=20))
+    return dag
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("manifest_version") != SUPPORTED_MANIFEST_VERSION:
+        raise ValueError(
+            f"{path}: manifest version {data.get('manifest_version')!r} is not {SUPPORTED_MANIFEST_VERSION}: "
+            "upgrade Headrace on the Airflow machine or recompile the project"
+        )
+    return data
+
+
+def build_dags(environ: Mapping[str, str] = os.environ) -> dict[str, DAG]:
+    """Every DAG of the deployed project, by DAG id. ``project_update`` is always there.
+
+    A missing or unreadable manifest leaves only ``project_update``: it is what deploys one.
+    """
+    manifest, problem = None, None
+    try:
+        location = settings.locate_manifest(environ)
+        manifest = read_manifest(location.manifest)
+    except FileNotFoundError:
+        problem = f"no manifest at {location.manifest}: trigger project_update to deploy the project"
+        log.warning("Headrace DAGs: %s", problem)
+    except (LookupError, OSError, ValueError) as exc:
+        problem = str(exc)
+        log.warning("Headrace DAGs: %s; only project_update is available", problem)
+    dags = {"project_update": project_update_dag(environ, problem)}
+    if manifest is None:
+        return dags
+    for task in manifest["tasks"].values():
+        dag = component_dag(task, manifest, location.project_dir)
+        dags[dag.dag_id] = dag
+    for orch_id in manifest["orchestrations"]:
+        dag = orchestration_dag(orch_id, manifest, location.project_dir)
+        dags[dag.dag_id] = dag
+    return dags

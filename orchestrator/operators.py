@@ -1,0 +1,148 @@
+"""Thin Airflow operators: each runs one Headrace command on a worker and streams its output.
+
+Operators hold only names and numbers from the manifest; everything happens in
+``execute`` (never at parse time): pick the project version of the DAG run, build the
+``headrace run-task`` command, run it on the worker, turn its outcome into success or an
+exception carrying the task's own error message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from headrace.errors import EXIT_PROJECT_INVALID
+from headrace.orchestrator import settings
+from headrace.workers.local import LocalWorker, WorkerOutcome, run_task_command
+
+WORKERS = {"local": LocalWorker}
+UPDATE_TIMEOUT_S = 900
+
+
+def headrace_run_id(dag_id: str, run_id: str, run_after: datetime | None, try_number: int = 1) -> str:
+    """A Headrace run id shared by the tasks of one DAG run (``20250101T050000_1a2b3c``).
+
+    Airflow's run ids hold ``:`` and ``+``, which storage keys and schema names cannot;
+    a retry gets its own suffix so it never collides with what a killed try left behind.
+    """
+    stamp = (run_after or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    token = hashlib.sha1(f"{dag_id}/{run_id}".encode()).hexdigest()[:6]
+    return f"{stamp}_{token}" + (f"_{try_number}" if try_number > 1 else "")
+
+
+class _StreamingOperator(BaseOperator):
+    """Runs a command on a worker; every output line goes to the Airflow task log."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._worker: Any = None
+
+    def _run(self, worker: Any, command: list[str], timeout_s: float | None, env: dict[str, str]) -> WorkerOutcome:
+        self._worker = worker
+        try:
+            return worker.run(command, lambda line: self.log.info("%s", line), timeout_s, env)
+        finally:
+            self._worker = None
+
+    def on_kill(self) -> None:
+        """Airflow stops the task (marked failed, timeout, shutdown): stop the command too."""
+        if self._worker is not None:
+            self._worker.cancel()
+
+
+def _task_env() -> dict[str, str]:
+    state = settings.state_dir()
+    return {"HEADRACE_STATE_DIR": state} if state else {}
+
+
+class HeadraceTaskOperator(_StreamingOperator):
+    """``headrace run-task <task>`` for one task of the manifest."""
+
+    ui_color = "#d9ecff"
+
+    def __init__(
+        self, *, headrace_task: str, project_dir: str, worker_type: str, worker_timeout_s: int, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.headrace_task = headrace_task
+        self.project_dir = project_dir
+        self.worker_type = worker_type
+        self.worker_timeout_s = worker_timeout_s
+
+    def _project(self, dag_id: str, run_id: str) -> Path:
+        home = settings.home()
+        candidate = Path(self.project_dir)
+        if home is None or os.environ.get("HEADRACE_MANIFEST"):
+            return candidate
+        from headrace.orchestrator.deployments import pinned_project
+
+        project, warning = pinned_project(home, dag_id, run_id, candidate)
+        if warning:
+            self.log.warning("%s", warning)
+        return project
+
+    def execute(self, context: Any) -> dict[str, Any] | None:
+        dag_run, ti = context["dag_run"], context["ti"]
+        if self.worker_type not in WORKERS:
+            raise AirflowFailException(
+                f"worker type {self.worker_type!r} is not supported by this Headrace version ({', '.join(WORKERS)})"
+            )
+        project = self._project(dag_run.dag_id, dag_run.run_id)
+        full_refresh = bool(context["params"].get("full_refresh", False))
+        run_id = headrace_run_id(dag_run.dag_id, dag_run.run_id, dag_run.run_after, ti.try_number)
+        command = run_task_command(self.headrace_task, project, run_id, full_refresh)
+        self.log.info("headrace %s (project version %s)", " ".join(command[3:]), project.name)
+        outcome = self._run(WORKERS[self.worker_type](), command, self.worker_timeout_s, _task_env())
+        result = outcome.result or {}
+        if outcome.timed_out:
+            raise AirflowException(
+                f"{self.headrace_task} was stopped after its timeout of {self.worker_timeout_s} s "
+                "(raise `timeout` for it in the project, or in project.yaml defaults)"
+            )
+        if outcome.returncode == EXIT_PROJECT_INVALID:
+            raise AirflowFailException(result.get("error") or "\n".join(outcome.last_lines[-10:]))
+        if outcome.returncode != 0:
+            raise AirflowException(
+                result.get("error") or "\n".join(outcome.last_lines[-10:]) or f"exit code {outcome.returncode}"
+            )
+        self.log.info("%s: %s rows, tables %s", self.headrace_task, result.get("rows"), result.get("tables") or {})
+        return result or None
+
+
+class ProjectUpdateOperator(_StreamingOperator):
+    """``headrace airflow update-project``: fetch, validate, compile and switch the project."""
+
+    ui_color = "#e6f4ea"
+
+    def execute(self, context: Any) -> None:
+        command = [sys.executable, "-m", "headrace", "airflow", "update-project"]
+        outcome = self._run(LocalWorker(), command, UPDATE_TIMEOUT_S, {})
+        if outcome.returncode == EXIT_PROJECT_INVALID:
+            raise AirflowFailException(
+                "the new project version is invalid (errors above); the running version is unchanged"
+            )
+        if outcome.returncode != 0 or outcome.timed_out:
+            detail = "timed out" if outcome.timed_out else "\n".join(outcome.last_lines[-5:])
+            raise AirflowException(f"project update failed: {detail}; the running version is unchanged")
+
+
+class FailWhenUpstreamFailedOperator(BaseOperator):
+    """Last task of a ``continue_on_error`` orchestration: runs only if a task failed, and fails.
+
+    Later steps run despite failures there, so Airflow would otherwise mark the run
+    successful as long as its last tasks succeeded.
+    """
+
+    ui_color = "#fde2e1"
+
+    def execute(self, context: Any) -> None:
+        raise AirflowFailException(
+            "a task of this orchestration failed (see the failed tasks); later steps still ran "
+            "because the orchestration has continue_on_error"
+        )

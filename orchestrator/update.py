@@ -1,0 +1,109 @@
+"""Project updates: fetch, validate and compile a new version in a scratch folder, then switch.
+
+What the ``project_update`` DAG runs (through ``headrace airflow update-project``), and what
+``headrace airflow up`` runs once before Airflow starts. An invalid version is rejected
+with every validation error and leaves the running version untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from headrace.errors import ConfigError, ProjectInvalid
+from headrace.orchestrator import deployments, sources
+from headrace.orchestrator.settings import Home, Source
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    status: str  # "deployed" | "unchanged"
+    version: str
+    path: Path
+
+
+@contextmanager
+def _update_lock(home: Home) -> Iterator[None]:
+    """One update at a time per home: a manual run and the schedule never interleave."""
+    home.root.mkdir(parents=True, exist_ok=True)
+    with home.lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fetch(home: Home, source: Source) -> tuple[str, Callable[[Path], None]]:
+    """The version id of the source's newest version and a function that exports it."""
+    if source.repo:
+        commit = sources.fetch_commit(source.repo, source.branch, home.repo)
+        return commit, lambda target: sources.export_commit(home.repo, commit, target)
+    if source.folder:
+        folder = source.folder
+        return sources.folder_version(folder), lambda target: sources.copy_folder(folder, target)
+    raise ConfigError(
+        "no project source: set HEADRACE_PROJECT_REPO (a git URL or path) or HEADRACE_PROJECT_SOURCE (a folder)"
+    )
+
+
+def update_project(
+    home: Home, source: Source, dags_folder: Path | None, log: Log = print, force: bool = False
+) -> UpdateResult:
+    """Deploy the newest version of ``source`` into ``home`` if it is new and valid.
+
+    Raises ``ProjectInvalid`` (the version's errors) or ``ConfigError`` (fetch failed);
+    either way ``current`` still points at the previous version.
+    """
+    from headrace.cli.project_cmds import compile_project
+
+    with _update_lock(home):
+        home.deployments.mkdir(parents=True, exist_ok=True)
+        log(f"fetching {sources.safe_url(source.describe())}")
+        try:
+            version, export = _fetch(home, source)
+        except ConfigError as exc:
+            _record_attempt(home, "error", None, [str(exc)])
+            raise
+        running = deployments.current_deployment(home)
+        target = home.deployments / version
+        record = {"version": version, "source": sources.safe_url(source.describe())}
+        if running == target and not force:
+            if dags_folder is not None:
+                deployments.link_project_dags(target, dags_folder)
+            log(f"{version} is already deployed: nothing to do")
+            _record_attempt(home, "unchanged", version)
+            return UpdateResult("unchanged", version, target)
+        if not (target / ".headrace" / "manifest.json").is_file():
+            scratch = home.deployments / f".incoming-{version}-{time.time_ns()}"
+            try:
+                export(scratch)
+                log(f"validating and compiling {version} in {scratch.name}")
+                try:
+                    compile_project(scratch, commit=version)
+                except ProjectInvalid as exc:
+                    _record_attempt(home, "invalid", version, [str(e) for e in exc.errors])
+                    raise
+                shutil.rmtree(target, ignore_errors=True)  # a half-made folder from a crash, never a deployed one
+                scratch.rename(target)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        deployments.activate(home, target, record, dags_folder)
+        _record_attempt(home, "deployed", version)
+        for old in deployments.prune(home):
+            log(f"removed old deployment {old.name}")
+        log(f"deployed {version} (was {running.name if running else 'nothing'})")
+        return UpdateResult("deployed", version, target)
+
+
+def _record_attempt(home: Home, status: str, version: str | None, errors: list[str] | None = None) -> None:
+    deployments.write_json(
+        home.last_update_file, {"status": status, "version": version, "errors": errors or [], "at": time.time()}
+    )
