@@ -11,12 +11,13 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Param
 from headrace.orchestrator import settings
+from headrace.orchestrator.naming import PROJECT_UPDATE, dag_name, orchestration_dag_name, task_name
 from headrace.orchestrator.operators import (
     FailWhenUpstreamFailedOperator,
     HeadraceTaskOperator,
@@ -28,21 +29,10 @@ from headrace.workers.local import KILL_GRACE_S
 log = logging.getLogger(__name__)
 
 SUPPORTED_MANIFEST_VERSION = 1
-START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 RETRY_DELAY = timedelta(minutes=1)
 # Airflow's own timeout is a backstop: the worker stops the task first, with a clear message.
 TIMEOUT_MARGIN_S = int(KILL_GRACE_S) + 30
 FULL_REFRESH = "full_refresh"
-
-
-def task_name(task_id: str) -> str:
-    """Airflow task id of a manifest task: ``extractor:crm`` -> ``extractor.crm``."""
-    return task_id.replace(":", ".", 1)
-
-
-def dag_name(task_id: str) -> str:
-    """On-demand DAG id of a manifest task: ``extractor:crm`` -> ``extractor_crm``."""
-    return task_id.replace(":", "_", 1)
 
 
 def _params() -> dict[str, Param]:
@@ -57,8 +47,9 @@ def _params() -> dict[str, Param]:
 
 
 def _common(manifest: dict[str, Any]) -> dict[str, Any]:
+    # No start_date and no catchup: a schedule first fires at its next time, like cron;
+    # after downtime the latest missed run runs once.
     return {
-        "start_date": START_DATE,
         "catchup": False,
         "max_active_runs": 1,
         "is_paused_upon_creation": False,  # a pushed orchestration runs on its schedule, no clicks needed
@@ -111,7 +102,7 @@ def orchestration_dag(orch_id: str, manifest: dict[str, Any], project_dir: Path)
     plan = orchestration_plan(manifest, orch_id)
     steps = " -> ".join("[" + ", ".join(stage) + "]" for stage in plan.stages)
     with DAG(
-        f"orchestration_{orch_id}",
+        orchestration_dag_name(orch_id),
         schedule=orch["schedule"],
         description=orch["description"] or f"Orchestration {orch_id}",
         doc_md=f"Steps: {steps}\n\ncontinue_on_error: {plan.continue_on_error}",
@@ -136,12 +127,11 @@ def project_update_dag(environ: Mapping[str, str], problem: str | None) -> DAG:
     if problem:
         doc += f"\n\n**The running manifest could not be read:** {problem}"
     with DAG(
-        "project_update",
+        PROJECT_UPDATE,
         schedule=settings.update_schedule(environ),
         description="Deploy the newest valid project version from git",
         doc_md=doc,
         tags=["headrace", "platform"],
-        start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
         is_paused_upon_creation=False,
@@ -176,7 +166,7 @@ def build_dags(environ: Mapping[str, str] = os.environ) -> dict[str, DAG]:
     except (LookupError, OSError, ValueError) as exc:
         problem = str(exc)
         log.warning("Headrace DAGs: %s; only project_update is available", problem)
-    dags = {"project_update": project_update_dag(environ, problem)}
+    dags = {PROJECT_UPDATE: project_update_dag(environ, problem)}
     if manifest is None:
         return dags
     for task in manifest["tasks"].values():

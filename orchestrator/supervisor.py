@@ -1,0 +1,129 @@
+"""Run a local Airflow 3: migrate the metadata DB, then scheduler, DAG processor, triggerer and API server.
+
+What ``airflow standalone`` does, with three differences that matter here: the scheduler
+and triggerer start with ``--skip-serve-logs`` (their log servers would listen on every
+interface; with the LocalExecutor the API server reads task logs from disk), so the API
+server on 127.0.0.1 is the only listening socket; the scheduler starts only once the API
+server answers (tasks report to its execution API: started earlier, the first tasks fail
+with "connection refused"); and each component logs to its own file.
+
+``headrace airflow up`` starts this module as the leader of a new process group. If any
+component exits, all are stopped: a half-running Airflow is worse than none.
+
+    python -m headrace.orchestrator.supervisor LOG_FOLDER
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+API_SERVER = ["api-server"]
+COMPONENTS: dict[str, list[str]] = {
+    "dag-processor": ["dag-processor"],
+    "scheduler": ["scheduler", "--skip-serve-logs"],
+    "triggerer": ["triggerer", "--skip-serve-logs"],
+}
+STOP_GRACE_S = 30.0
+API_START_TIMEOUT_S = 180.0
+
+
+def say(message: str) -> None:
+    print(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} supervisor | {message}", flush=True)
+
+
+def _airflow(args: list[str], log_folder: Path, name: str) -> subprocess.Popen:
+    handle = (log_folder / f"{name}.log").open("ab")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "airflow", *args], stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT
+        )
+    finally:
+        handle.close()
+
+
+def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + STOP_GRACE_S
+    for name, proc in procs.items():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{name} did not stop within {STOP_GRACE_S:.0f} s: killing it")
+            proc.kill()
+            proc.wait()
+
+
+def _api_answers(port: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answered
+    except OSError:
+        return False
+
+
+def _start_api_server(log_folder: Path, stopping: threading.Event) -> subprocess.Popen | None:
+    """Start the API server and wait until it answers; None if it died, timed out or we were stopped."""
+    port = os.environ.get("AIRFLOW__API__PORT", "8080")
+    proc = _airflow(API_SERVER, log_folder, "api-server")
+    deadline = time.monotonic() + API_START_TIMEOUT_S
+    while not _api_answers(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            say(f"the API server did not start on port {port}: see {log_folder / 'api-server.log'}")
+            break
+        if stopping.wait(0.5):
+            break
+    else:
+        return proc
+    _stop_all({"api-server": proc})
+    return None
+
+
+def run(log_folder: Path) -> int:
+    log_folder.mkdir(parents=True, exist_ok=True)
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    say(f"migrating the metadata database (log: {log_folder / 'db-migrate.log'})")
+    migrate = _airflow(["db", "migrate"], log_folder, "db-migrate")
+    while migrate.poll() is None:
+        if stopping.wait(0.2):
+            migrate.terminate()
+            migrate.wait()
+            return 0
+    if migrate.returncode != 0:
+        say(f"airflow db migrate failed with code {migrate.returncode}: see {log_folder / 'db-migrate.log'}")
+        return 1
+    api_server = _start_api_server(log_folder, stopping)
+    if api_server is None:
+        return 0 if stopping.is_set() else 1
+    procs = {"api-server": api_server, **{name: _airflow(args, log_folder, name) for name, args in COMPONENTS.items()}}
+    say("started " + ", ".join(f"{name} (pid {p.pid})" for name, p in procs.items()))
+    code = 0
+    while not stopping.wait(0.5):
+        dead = {name: p.returncode for name, p in procs.items() if p.poll() is not None}
+        if dead:
+            for name, returncode in dead.items():
+                say(f"{name} exited with code {returncode}: see {log_folder / (name + '.log')}")
+            say("stopping the other components")
+            code = 1
+            break
+    _stop_all(procs)
+    say("stopped")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(run(Path(sys.argv[1])))
