@@ -23,6 +23,7 @@ from headrace.orchestrator.operators import (
     HeadraceTaskOperator,
     ProjectUpdateOperator,
 )
+from headrace.orchestrator.sources import safe_url
 from headrace.plan import orchestration_plan
 from headrace.workers.local import KILL_GRACE_S
 
@@ -72,7 +73,8 @@ def _operator(task: dict[str, Any], manifest: dict[str, Any], project_dir: Path,
 
 
 def _component_doc(task: dict[str, Any], commit: str | None) -> str:
-    lines = [f"**{task['id']}** ({task['runs_on']}), project version `{commit or 'unknown'}`", ""]
+    version = f"commit `{commit}`" if commit else "a version not compiled from git"
+    lines = [f"**{task['id']}** (runs on: {task['runs_on']}), {version}", ""]
     for label, key in (("Reads", "reads"), ("Writes", "writes"), ("Depends on", "depends_on")):
         if task.get(key):
             lines.append(f"- {label}: {', '.join(task[key])}")
@@ -100,12 +102,17 @@ def orchestration_dag(orch_id: str, manifest: dict[str, Any], project_dir: Path)
     """``orchestration_<id>``: the orchestration's steps on its cron (none = manual only)."""
     orch = manifest["orchestrations"][orch_id]
     plan = orchestration_plan(manifest, orch_id)
-    steps = " -> ".join("[" + ", ".join(stage) + "]" for stage in plan.stages)
+    steps = "\n".join(
+        f"{n}. {', '.join(stage)}" + (" (in parallel)" if len(stage) > 1 else "")
+        for n, stage in enumerate(plan.stages, 1)
+    )
+    after_failure = "later steps still run" if plan.continue_on_error else "later steps are skipped"
+    doc = f"Steps:\n\n{steps}\n\nWhen a task fails, {after_failure} (continue_on_error: {plan.continue_on_error})."
     with DAG(
         orchestration_dag_name(orch_id),
         schedule=orch["schedule"],
         description=orch["description"] or f"Orchestration {orch_id}",
-        doc_md=f"Steps: {steps}\n\ncontinue_on_error: {plan.continue_on_error}",
+        doc_md=doc,
         tags=["headrace", "orchestration"],
         params=_params(),
         **_common(manifest),
@@ -123,7 +130,14 @@ def orchestration_dag(orch_id: str, manifest: dict[str, Any], project_dir: Path)
 
 def project_update_dag(environ: Mapping[str, str], problem: str | None) -> DAG:
     source = settings.source(environ)
-    doc = f"Fetch {source.describe()}, validate and compile it, and switch to it if it is new and valid."
+    if source.repo or source.folder:
+        doc = (
+            f"Fetch {safe_url(source.describe())}; validate and compile the newest version in a scratch folder; "
+            "switch to it if it is new and valid. An invalid version fails this DAG with its errors in the log "
+            "and the running version stays."
+        )
+    else:
+        doc = "No project source is configured: set HEADRACE_PROJECT_REPO (a git URL or path) for Airflow."
     if problem:
         doc += f"\n\n**The running manifest could not be read:** {problem}"
     with DAG(
