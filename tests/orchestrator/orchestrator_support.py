@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from headrace.orchestrator.api import AirflowApi
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "project_template"
@@ -93,8 +94,7 @@ class RunningAirflow:
     password: str
     env: dict[str, str]
 
-    def api(self):  # noqa: ANN201 - imported lazily: collecting tests must not need Airflow running
-        from headrace.orchestrator.api import AirflowApi
+    def api(self) -> AirflowApi:
 
         return AirflowApi(self.url, "admin", self.password)
 
