@@ -98,8 +98,9 @@ class RunningAirflow:
 
         return AirflowApi(self.url, "admin", self.password)
 
-    def headrace(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*HEADRACE, *args], env=self.env, capture_output=True, text=True, check=False)
+    def headrace(self, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        env = {**self.env, **(env_extra or {})}
+        return subprocess.run([*HEADRACE, *args], env=env, capture_output=True, text=True, check=False)
 
 
 def _logs(home: Path) -> str:

@@ -1,0 +1,143 @@
+"""A real Airflow 3 runs the example project: orchestration over REST, options, failures, git pushes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from orchestrator_support import RunningAirflow
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+
+RUN_TIMEOUT_S = 300
+EXAMPLE_TASKS = {
+    "extractor.shop",
+    "extractor.web",
+    "extractor.reference",
+    "transformation.sales",
+    "transformation.marketing",
+    "datamart.sales",
+    "datamart.marketing",
+}
+
+
+def run_dag(airflow: RunningAirflow, dag_id: str, conf: dict | None = None) -> tuple[str, str]:
+    api = airflow.api()
+    run_id = api.trigger(dag_id, conf)
+    return run_id, api.wait_for_run(dag_id, run_id, RUN_TIMEOUT_S)
+
+
+def query(airflow: RunningAirflow, sql: str) -> list[dict]:
+    """``headrace query`` on the deployed project and the warehouse the Airflow tasks wrote."""
+    done = airflow.headrace(
+        "query", sql, "--project", str(airflow.home / "current"), "--format", "json", env_extra=state_env(airflow)
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def state_env(airflow: RunningAirflow) -> dict[str, str]:
+    return {"HEADRACE_STATE_DIR": str(airflow.home / "state")}
+
+
+def deployed_version(airflow: RunningAirflow) -> str:
+    return (airflow.home / "current").resolve().name
+
+
+def wait_for_dag(airflow: RunningAirflow, dag_id: str, timeout_s: float = 180) -> None:
+    """New DAGs appear once the DAG processor re-parses the DAG file after a deployment."""
+    api = airflow.api()
+    deadline = time.monotonic() + timeout_s
+    while dag_id not in api.dag_ids():
+        assert time.monotonic() < deadline, f"{dag_id} did not appear in Airflow within {timeout_s:.0f} s"
+        time.sleep(2)
+
+
+def test_example_dags_are_listed_and_unpaused(airflow_instance: RunningAirflow) -> None:
+    dags = {d["dag_id"]: d for d in airflow_instance.api().call("GET", "/api/v2/dags?limit=100")["dags"]}
+    assert {"orchestration_daily", "project_update", "extractor_shop", "datamart_sales"} <= set(dags)
+    assert not any(d["is_paused"] for d in dags.values()), "on-demand DAGs must run when triggered"
+
+
+def test_orchestration_runs_through_the_api_and_fills_the_warehouse(airflow_instance: RunningAirflow) -> None:
+    run_id, state = run_dag(airflow_instance, "orchestration_daily")
+    api = airflow_instance.api()
+    assert state == "success", api.task_instances("orchestration_daily", run_id)
+    assert api.task_instances("orchestration_daily", run_id) == dict.fromkeys(EXAMPLE_TASKS, "success")
+    revenue = query(
+        airflow_instance, "select count(*) as months, sum(revenue_eur) > 0 as paid from dm_sales.revenue_by_month"
+    )
+    assert revenue[0]["months"] > 0 and revenue[0]["paid"] is True
+    log = api.task_log("orchestration_daily", run_id, "extractor.shop")
+    assert "in_shop.orders: 2,000 rows loaded (full)" in log, "the task's own output streams into the Airflow log"
+    history = query(
+        airflow_instance, "select count(distinct run_id) as runs, count(*) as tasks from headrace_meta.task_runs"
+    )
+    assert history[0]["tasks"] >= len(EXAMPLE_TASKS)
+
+
+def test_component_dag_takes_the_full_refresh_option(airflow_instance: RunningAirflow) -> None:
+    run_id, state = run_dag(airflow_instance, "extractor_web", {"full_refresh": True})
+    assert state == "success"
+    log = airflow_instance.api().task_log("extractor_web", run_id, "extractor.web")
+    assert "run-task extractor:web" in log and "--full-refresh" in log
+
+
+def test_a_push_with_errors_is_rejected_and_the_running_dags_keep_working(airflow_instance: RunningAirflow) -> None:
+    remote, api = airflow_instance.remote, airflow_instance.api()
+    running = deployed_version(airflow_instance)
+
+    def break_it(work: Path) -> None:
+        (work / "extractors" / "crm.yaml").write_text("type: file\ntables:\n  - name: contacts\n    path: data/c.csv\n")
+
+    remote.push("add crm without columns", break_it)
+    run_id, state = run_dag(airflow_instance, "project_update")
+    assert state == "failed"
+    log = api.task_log("project_update", run_id, "update")
+    assert "extractors/crm.yaml:3: tables[0].columns: required" in log
+    assert f"still running {running}" in log
+    assert deployed_version(airflow_instance) == running
+    _, state = run_dag(airflow_instance, "extractor_reference")
+    assert state == "success", "the previous version's DAGs still run"
+
+    def fix_it(work: Path) -> None:
+        (work / "extractors" / "crm.yaml").unlink()
+        folder = work / "transformations" / "top_customers"
+        folder.mkdir()
+        (folder / "transformation.yaml").write_text(
+            "type: sql\ndescription: Best customers by paid orders.\ninputs: [in_shop.orders]\noutputs: [ranking]\n"
+        )
+        (folder / "10_ranking.sql").write_text(
+            "CREATE TABLE ranking AS SELECT customer_id, count(*) AS orders FROM orders GROUP BY customer_id;\n"
+        )
+
+    fixed = remote.push("fix crm, add top_customers", fix_it)
+    _, state = run_dag(airflow_instance, "project_update")
+    assert state == "success"
+    assert deployed_version(airflow_instance) == fixed
+    wait_for_dag(airflow_instance, "transformation_top_customers")
+    _, state = run_dag(airflow_instance, "transformation_top_customers")
+    assert state == "success"
+    assert query(airflow_instance, "select count(*) as n from out_top_customers.ranking")[0]["n"] > 0
+
+
+def test_a_failing_task_fails_its_dag_with_the_task_error(airflow_instance: RunningAirflow) -> None:
+    def add_bad_sql(work: Path) -> None:
+        folder = work / "transformations" / "bad_sql"
+        folder.mkdir()
+        (folder / "transformation.yaml").write_text(
+            "type: sql\ninputs: [in_shop.orders]\noutputs: [result]\nretries: 0\n"
+        )
+        (folder / "10_result.sql").write_text("CREATE TABLE result AS SELECT no_such_column FROM orders;\n")
+
+    airflow_instance.remote.push("a transformation with a typo", add_bad_sql)
+    _, state = run_dag(airflow_instance, "project_update")
+    assert state == "success"
+    wait_for_dag(airflow_instance, "transformation_bad_sql")
+    run_id, state = run_dag(airflow_instance, "transformation_bad_sql")
+    assert state == "failed"
+    log = airflow_instance.api().task_log("transformation_bad_sql", run_id, "transformation.bad_sql")
+    assert "transformations/bad_sql/10_result.sql: statement at line 1 failed" in log
+    assert "no_such_column" in log
