@@ -26,9 +26,10 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-API_SERVER = ["api-server"]
-COMPONENTS: dict[str, list[str]] = {
-    "dag-processor": ["dag-processor"],
+# Started together: neither needs the other. The DAG processor parses while the API server starts.
+FIRST: dict[str, list[str]] = {"api-server": ["api-server"], "dag-processor": ["dag-processor"]}
+# Started once the API server answers: their tasks and triggers report to its execution API.
+THEN: dict[str, list[str]] = {
     "scheduler": ["scheduler", "--skip-serve-logs"],
     "triggerer": ["triggerer", "--skip-serve-logs"],
 }
@@ -74,21 +75,19 @@ def _api_answers(port: str) -> bool:
         return False
 
 
-def _start_api_server(log_folder: Path, stopping: threading.Event) -> subprocess.Popen | None:
-    """Start the API server and wait until it answers; None if it died, timed out or we were stopped."""
+def _wait_for_api(procs: dict[str, subprocess.Popen], log_folder: Path, stopping: threading.Event) -> bool:
+    """True once the API server answers; False if a component died, it timed out or we were stopped."""
     port = os.environ.get("AIRFLOW__API__PORT", "8080")
-    proc = _airflow(API_SERVER, log_folder, "api-server")
     deadline = time.monotonic() + API_START_TIMEOUT_S
     while not _api_answers(port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            say(f"the API server did not start on port {port}: see {log_folder / 'api-server.log'}")
-            break
+        dead = [name for name, p in procs.items() if p.poll() is not None]
+        if dead or time.monotonic() > deadline:
+            for name in dead or ["api-server"]:
+                say(f"{name} did not start (API port {port}): see {log_folder / (name + '.log')}")
+            return False
         if stopping.wait(0.5):
-            break
-    else:
-        return proc
-    _stop_all({"api-server": proc})
-    return None
+            return False
+    return True
 
 
 def run(log_folder: Path) -> int:
@@ -106,10 +105,11 @@ def run(log_folder: Path) -> int:
     if migrate.returncode != 0:
         say(f"airflow db migrate failed with code {migrate.returncode}: see {log_folder / 'db-migrate.log'}")
         return 1
-    api_server = _start_api_server(log_folder, stopping)
-    if api_server is None:
+    procs = {name: _airflow(args, log_folder, name) for name, args in FIRST.items()}
+    if not _wait_for_api(procs, log_folder, stopping):
+        _stop_all(procs)
         return 0 if stopping.is_set() else 1
-    procs = {"api-server": api_server, **{name: _airflow(args, log_folder, name) for name, args in COMPONENTS.items()}}
+    procs.update({name: _airflow(args, log_folder, name) for name, args in THEN.items()})
     say("started " + ", ".join(f"{name} (pid {p.pid})" for name, p in procs.items()))
     code = 0
     while not stopping.wait(0.5):

@@ -1,0 +1,84 @@
+"""A user in the Airflow UI (headless Chromium): log in, see the project's DAGs, trigger one, watch it succeed.
+
+Screenshots go to artifacts/ (git-ignored) so a reviewer can see what the user saw.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+from orchestrator_support import ROOT, RunningAirflow
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,1000",
+)
+RUN_TIMEOUT_S = 240
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    webdriver = pytest.importorskip("selenium.webdriver", reason="tests/setup.d/40-airflow.sh installs selenium")
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.fail("Chromium and chromedriver are needed: tests/setup.d/40-airflow.sh installs them")
+    profile = tempfile.mkdtemp(prefix="headrace-chromium-")
+    options = webdriver.ChromeOptions()
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.binary_location = chromium
+    session = webdriver.Chrome(service=Service(driver), options=options)
+    session.implicitly_wait(2)
+    try:
+        yield session
+    finally:
+        session.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_a_user_logs_in_triggers_a_component_dag_and_sees_it_succeed(
+    airflow_instance: RunningAirflow, browser: object
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ui = browser
+    ARTIFACTS.mkdir(exist_ok=True)
+    wait = WebDriverWait(ui, 60)
+    ui.get(airflow_instance.url + "/")
+    wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
+    ui.find_element(By.NAME, "password").send_keys(airflow_instance.password)
+    ui.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(lambda d: "/auth/login" not in d.current_url)
+
+    ui.get(airflow_instance.url + "/dags?tags=headrace")
+    wait.until(ec.presence_of_element_located((By.XPATH, "//a[normalize-space()='orchestration_daily']")))
+    ui.save_screenshot(str(ARTIFACTS / "airflow-ui-dags.png"))
+
+    ui.get(airflow_instance.url + "/dags/extractor_reference")
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=trigger-dag-button]"))).click()
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]"))).click()
+    wait.until(lambda d: "/runs/" in d.current_url)  # the UI opens the new run
+    run_id = ui.current_url.split("/runs/", 1)[1]
+
+    badge = (By.XPATH, "//*[@data-testid='state-badge'][normalize-space()='Success' or normalize-space()='Failed']")
+    WebDriverWait(ui, RUN_TIMEOUT_S, poll_frequency=2).until(ec.presence_of_element_located(badge))
+    ui.save_screenshot(str(ARTIFACTS / "airflow-ui-run.png"))
+    assert ui.find_element(*badge).text.strip() == "Success"
+    run = airflow_instance.api().dag_run("extractor_reference", run_id.replace("%2B", "+").replace("%3A", ":"))
+    assert run["state"] == "success" and run["triggering_user_name"] == "admin"
