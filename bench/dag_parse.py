@@ -85,7 +85,7 @@ def generate_project(
 
 def dagfactory_config(manifest: dict, project_dir: Path) -> dict:
     """The DAGs our DAG file builds, described for dag-factory (same ids, tasks, edges, settings)."""
-    from headrace.orchestrator.naming import dag_name, orchestration_dag_name, task_name
+    from headrace.orchestrator.naming import PROJECT_UPDATE, dag_name, orchestration_dag_name, task_name
     from headrace.plan import orchestration_plan
 
     operator = "headrace.orchestrator.operators.HeadraceTaskOperator"
@@ -107,7 +107,21 @@ def dagfactory_config(manifest: dict, project_dir: Path) -> dict:
         }
 
     common = {"catchup": False, "max_active_runs": 1, "is_paused_upon_creation": False, "params": params}
-    config: dict = {}
+    update_task = {
+        "task_id": "update",
+        "operator": "headrace.orchestrator.operators.ProjectUpdateOperator",
+        "retries": 0,
+        "execution_timeout": {"__type__": "datetime.timedelta", "minutes": 20},
+    }
+    config: dict = {
+        PROJECT_UPDATE: {
+            **{k: v for k, v in common.items() if k != "params"},
+            "schedule": "*/5 * * * *",
+            "description": "Deploy the newest valid project version from git",
+            "tags": ["headrace", "platform"],
+            "tasks": [update_task],
+        }
+    }
     for tid, spec in manifest["tasks"].items():
         config[dag_name(tid)] = {
             **common,
@@ -218,7 +232,7 @@ def main() -> None:
     parser.add_argument("--transformations", type=int, default=500)
     parser.add_argument("--datamarts", type=int, default=100)
     parser.add_argument("--orchestrations", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3, help="fresh interpreters per measurement (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="fresh interpreters per measurement (median)")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     args = parser.parse_args()
     ensure_dagfactory()
@@ -227,10 +241,10 @@ def main() -> None:
         shutil.rmtree(work)
     project = work / "project"
     generate_project(project, args.extractors, args.tables, args.transformations, args.datamarts, args.orchestrations)
-    components = args.extractors + args.transformations + args.datamarts
+    components = args.extractors + args.transformations + args.datamarts + args.orchestrations
     print(
-        f"project: {components} components ({args.extractors} extractors x {args.tables} tables, "
-        f"{args.transformations} transformations, {args.datamarts} datamarts), {args.orchestrations} orchestrations"
+        f"project: {components:,} components: {args.extractors} extractors x {args.tables} tables, "
+        f"{args.transformations} transformations, {args.datamarts} datamarts, {args.orchestrations} orchestrations"
     )
 
     validate = time_validate(project, args.repeat)

@@ -36,12 +36,16 @@ def headrace_run_id(dag_id: str, run_id: str, run_after: datetime | None, try_nu
     return f"{stamp}_{token}" + (f"_{try_number}" if try_number > 1 else "")
 
 
-class _StreamingOperator(BaseOperator):
-    """Runs a command on a worker; every output line goes to the Airflow task log."""
+class _Streaming:
+    """Runs a command on a worker; every output line goes to the Airflow task log.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._worker: Any = None
+    A mixin without ``__init__``: Airflow wraps every operator ``__init__`` in the class
+    hierarchy with a step that deep-copies the DAG's params, which dominates parse time
+    for a thousand tasks.
+    """
+
+    _worker: Any = None
+    log: Any
 
     def _run(self, worker: Any, command: list[str], timeout_s: float | None, env: dict[str, str]) -> WorkerOutcome:
         self._worker = worker
@@ -52,8 +56,9 @@ class _StreamingOperator(BaseOperator):
 
     def on_kill(self) -> None:
         """Airflow stops the task (marked failed, timeout, shutdown): stop the command too."""
-        if self._worker is not None:
-            self._worker.cancel()
+        worker = self._worker
+        if worker is not None:
+            worker.cancel()
 
 
 def _task_env() -> dict[str, str]:
@@ -61,7 +66,7 @@ def _task_env() -> dict[str, str]:
     return {"HEADRACE_STATE_DIR": state} if state else {}
 
 
-class HeadraceTaskOperator(_StreamingOperator):
+class HeadraceTaskOperator(_Streaming, BaseOperator):
     """``headrace run-task <task>`` for one task of the manifest."""
 
     ui_color = "#d9ecff"
@@ -115,7 +120,7 @@ class HeadraceTaskOperator(_StreamingOperator):
         return result or None
 
 
-class ProjectUpdateOperator(_StreamingOperator):
+class ProjectUpdateOperator(_Streaming, BaseOperator):
     """``headrace airflow update-project``: fetch, validate, compile and switch the project."""
 
     ui_color = "#e6f4ea"

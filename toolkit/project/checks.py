@@ -24,18 +24,18 @@ class _Report:
     def __init__(self, docs: dict[str, Document]):
         self.docs = docs
         self.errors: list[ProjectError] = []
+        self._by_stem: dict[str, str] = {}
+        for name in docs:  # first one wins, as a scan in order would find it
+            self._by_stem.setdefault(name.rsplit(".", 1)[0], name)
+
+    def file(self, prefix: str) -> str:
+        """The project file of ``prefix`` (``extractors/crm`` -> ``extractors/crm.yaml``), by index not scan."""
+        return self._by_stem.get(prefix, prefix + ".yaml")
 
     def add(self, file: str, loc: Loc, message: str, hint: str = "") -> None:
         doc = self.docs.get(file)
         line = doc.line_of(loc) if doc else None
         self.errors.append(ProjectError(file, line, format_loc(loc), message, hint))
-
-
-def _file(docs: dict[str, Document], prefix: str) -> str:
-    for name in docs:
-        if name.rsplit(".", 1)[0] == prefix:
-            return name
-    return prefix + ".yaml"
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -64,7 +64,7 @@ def check_project(project: Project, docs: dict[str, Document]) -> list[ProjectEr
     if cycle:
         first = cycle[0].split(":", 1)[1]
         report.add(
-            _file(docs, f"transformations/{first}/transformation"),
+            report.file(f"transformations/{first}/transformation"),
             ("inputs",),
             "dependency cycle: " + " -> ".join(cycle),
             "a transformation cannot read, directly or through others, what it writes",
@@ -76,7 +76,7 @@ def check_project(project: Project, docs: dict[str, Document]) -> list[ProjectEr
 
 def _check_extractors(project: Project, report: _Report) -> None:
     for ext_id, config in project.extractors.items():
-        file = _file(report.docs, f"extractors/{ext_id}")
+        file = report.file(f"extractors/{ext_id}")
         seen: set[str] = set()
         for index, table in enumerate(config.table_configs()):
             if table.name in seen:
@@ -99,7 +99,7 @@ def _check_extractors(project: Project, report: _Report) -> None:
 def _check_transformations(project: Project, report: _Report, made_by: dict[str, str]) -> None:
     known = sorted(made_by)
     for tr_id, tr in project.transformations.items():
-        file = _file(report.docs, f"transformations/{tr_id}/transformation")
+        file = report.file(f"transformations/{tr_id}/transformation")
         locals_: dict[str, int] = {}
         for index, item in enumerate(tr.config.inputs):
             loc: Loc = ("inputs", index)
@@ -120,7 +120,7 @@ def _check_transformations(project: Project, report: _Report, made_by: dict[str,
 
 
 def _check_datamarts(project: Project, report: _Report, made_by: dict[str, str]) -> None:
-    file = _file(report.docs, "datamarts")
+    file = report.file("datamarts")
     ids = list(project.datamarts)
     for dm_index, (dm_id, dm) in enumerate(project.datamarts.items()):
         index = ids.index(dm_id) if dm_id in ids else dm_index
@@ -137,7 +137,7 @@ def _check_datamarts(project: Project, report: _Report, made_by: dict[str, str])
 
 
 def _check_orchestrations(project: Project, report: _Report, deps: dict[str, list[str]]) -> None:
-    file = _file(report.docs, "orchestrations")
+    file = report.file("orchestrations")
     tasks = set(deps)
     for index, (orch_id, orch) in enumerate(project.orchestrations.items()):
         position: dict[str, int] = {}
@@ -180,7 +180,7 @@ def _check_identifiers(project: Project, report: _Report) -> None:
             )
 
     for ext_id, config in project.extractors.items():
-        file = _file(report.docs, f"extractors/{ext_id}")
+        file = report.file(f"extractors/{ext_id}")
         check(file, (), in_schema(ext_id), "schema")
         for index, table in enumerate(config.table_configs()):
             check(file, ("tables", index, "name"), table.name, "table name")
@@ -189,10 +189,10 @@ def _check_identifiers(project: Project, report: _Report) -> None:
                 if not column or "\x00" in column:
                     report.add(file, ("tables", index, "columns"), f"column name {column!r} is not allowed", "name it")
     for tr_id, tr in project.transformations.items():
-        file = _file(report.docs, f"transformations/{tr_id}/transformation")
+        file = report.file(f"transformations/{tr_id}/transformation")
         check(file, (), out_schema(tr_id), "schema")
         check(file, (), f"tr_{tr_id}" + "x" * WORK_SUFFIX_LENGTH, "working schema (tr_<id>_<run>)")
         for index, name in enumerate(tr.config.outputs):
             check(file, ("outputs", index), name, "output name")
     for dm_id in project.datamarts:
-        check(_file(report.docs, "datamarts"), ("datamarts",), dm_schema(dm_id), "schema")
+        check(report.file("datamarts"), ("datamarts",), dm_schema(dm_id), "schema")

@@ -36,7 +36,17 @@ def _parse(doc: Document, model: type[BaseModel], errors: list[ProjectError], de
         return None
 
 
-def _single(root: Path, stem: str, errors: list[ProjectError], required: bool) -> Document | None:
+def _load(path: Path, root: Path, parsed: dict[str, Document]) -> tuple[Document | None, list[ProjectError]]:
+    """``load_document``, remembering the result: cross-file checks reuse it for line numbers."""
+    doc, errors = load_document(path, root)
+    if doc is not None:
+        parsed[doc.file] = doc
+    return doc, errors
+
+
+def _single(
+    root: Path, stem: str, errors: list[ProjectError], required: bool, parsed: dict[str, Document]
+) -> Document | None:
     found = _find(root, stem)
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
@@ -49,12 +59,12 @@ def _single(root: Path, stem: str, errors: list[ProjectError], required: bool) -
                 )
             )
         return None
-    doc, parse_errors = load_document(found[0], root)
+    doc, parse_errors = _load(found[0], root, parsed)
     errors.extend(parse_errors)
     return doc
 
 
-def _load_extractors(root: Path, project: Project, errors: list[ProjectError]) -> None:
+def _load_extractors(root: Path, project: Project, errors: list[ProjectError], parsed: dict[str, Document]) -> None:
     folder = root / "extractors"
     if not folder.is_dir():
         return
@@ -76,7 +86,7 @@ def _load_extractors(root: Path, project: Project, errors: list[ProjectError]) -
             errors.append(ProjectError(rel, None, "", f"file name {ext_id!r} is not a valid extractor id", ID_HINT))
             continue
         project.broken.add(f"extractor:{ext_id}")
-        doc, parse_errors = load_document(path, root)
+        doc, parse_errors = _load(path, root, parsed)
         errors.extend(parse_errors)
         if doc is None:
             continue
@@ -93,7 +103,9 @@ def _load_extractors(root: Path, project: Project, errors: list[ProjectError]) -
             project.broken.discard(f"extractor:{ext_id}")
 
 
-def _load_transformations(root: Path, project: Project, errors: list[ProjectError]) -> None:
+def _load_transformations(
+    root: Path, project: Project, errors: list[ProjectError], parsed: dict[str, Document]
+) -> None:
     folder = root / "transformations"
     if not folder.is_dir():
         return
@@ -111,7 +123,7 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
                 ProjectError(f"{rel}/transformation.yaml", None, "", "missing", "describe inputs and outputs in it")
             )
             continue
-        doc, parse_errors = load_document(found[0], root)
+        doc, parse_errors = _load(found[0], root, parsed)
         errors.extend(parse_errors)
         config = _parse(doc, SqlTransformationConfig, errors) if doc else None
         sql_files = [SqlFile(p.name, p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.sql"))]
@@ -132,16 +144,17 @@ def load_project(root: Path) -> Project:
     errors: list[ProjectError] = []
     if not root.is_dir():
         raise ProjectInvalid([ProjectError(str(root), None, "", "not a folder", "give the project's folder")])
-    doc = _single(root, "project", errors, required=True)
+    documents: dict[str, Document] = {}
+    doc = _single(root, "project", errors, required=True, parsed=documents)
     config = _parse(doc, ProjectConfig, errors) if doc else None
     project = Project(root, config or ProjectConfig(name="invalid"))
-    _load_extractors(root, project, errors)
-    _load_transformations(root, project, errors)
+    _load_extractors(root, project, errors, documents)
+    _load_transformations(root, project, errors, documents)
     for stem, model, attr, key in (
         ("datamarts", DatamartsFile, "datamarts", "datamarts"),
         ("orchestrations", OrchestrationsFile, "orchestrations", "orchestrations"),
     ):
-        doc = _single(root, stem, errors, required=False)
+        doc = _single(root, stem, errors, required=False, parsed=documents)
         parsed = _parse(doc, model, errors, default={}) if doc else None
         if parsed is None:
             continue
@@ -160,19 +173,20 @@ def load_project(root: Path) -> Project:
                 )
             target[item.id] = item
     if config is not None:
-        errors.extend(check_project(project, _documents(root)))
+        errors.extend(check_project(project, _documents(root, documents)))
     if errors:
         raise ProjectInvalid(errors)
     return project
 
 
-def _documents(root: Path) -> dict[str, Document]:
-    """Re-read documents for line numbers of cross-file errors (cheap: a few small files)."""
+def _documents(root: Path, parsed: dict[str, Document]) -> dict[str, Document]:
+    """Documents for line numbers of cross-file errors: those parsed already, and any other project file."""
     docs: dict[str, Document] = {}
     for pattern in ("*.yaml", "*.yml", "*.json", "extractors/*", "transformations/*/transformation.*"):
         for path in root.glob(pattern):
             if path.suffix in SUFFIXES and path.is_file():
-                doc, _ = load_document(path, root)
+                rel = path.relative_to(root).as_posix()
+                doc = parsed.get(rel) or load_document(path, root)[0]
                 if doc:
                     docs[doc.file] = doc
     return docs
