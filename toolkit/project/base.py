@@ -6,13 +6,13 @@ import difflib
 import re
 from typing import Annotated, Any
 
+from headrace.secrets import SECRET_REF
 from headrace.types import parse_type
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 ID_HINT = "use lowercase letters, digits and underscores, starting with a letter"
-SECRET_REF = re.compile(r"\$\{(secret|env):([A-Za-z_][A-Za-z0-9_]*)\}")
 ANY_REF = re.compile(r"\$\{([^}]*)\}")
 
 
