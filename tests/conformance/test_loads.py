@@ -77,7 +77,8 @@ def test_storage_files_follow_the_csv_contract(tmp_path: Path, target: Target) -
     assert [(c["name"], c["type"]) for c in schema["columns"]][:4] == [
         ("id", "integer"), ("text", "string"), ("code", "string"), ("amount", "decimal(38,10)")]
     assert schema["rows"] == 5
-    text = gzip.open(folders[0] / schema["parts"][0], "rt", encoding="utf-8", newline="").read()
+    with gzip.open(folders[0] / schema["parts"][0], "rt", encoding="utf-8", newline="") as part:
+        text = part.read()
     lines = text.split("\n")
     assert lines[0] == "id,text,code,amount,ratio,flag,day,at,at_tz,doc"
     assert lines[1].startswith('1,"",007,')  # empty string is quoted
