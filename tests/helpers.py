@@ -24,12 +24,17 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def headrace(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-             timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def headrace(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``headrace`` command in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "headrace", *args],
-        cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -24,13 +24,21 @@ TRICKY_CSV = (
     '3,"comma, ""quote"" and\nnewline",0042,-0.0000000001,-1e-3,false,1999-12-31,2000-01-01 00:00:00.123456,'
     '2024-06-01T00:00:00Z,"[]"\n'
     '4,"emoji 🚀🎉 and עברית RTL مرحبا",12,0,3.25,true,2024-01-01,2024-01-01 00:00:00,'
-    '2024-01-01 12:00:00-05:00,null\n'
+    "2024-01-01 12:00:00-05:00,null\n"
     '5,"  spaces kept  ",9007199254740993,99.9,0,false,2024-01-01,2024-01-01 00:00:00,2024-01-01 00:00:00+00,"{}"\n'
 )
 
 COLUMNS = {
-    "id": "integer", "text": "string", "code": "string", "amount": "decimal(38,10)", "ratio": "float",
-    "flag": "boolean", "day": "date", "at": "timestamp", "at_tz": "timestamp_tz", "doc": "json",
+    "id": "integer",
+    "text": "string",
+    "code": "string",
+    "amount": "decimal(38,10)",
+    "ratio": "float",
+    "flag": "boolean",
+    "day": "date",
+    "at": "timestamp",
+    "at_tz": "timestamp_tz",
+    "doc": "json",
 }
 
 
@@ -51,8 +59,17 @@ def test_tricky_values_round_trip_exactly(tmp_path: Path, target: Target) -> Non
     run_ok("run", "extractor:src", "--project", str(project))
     rows = target.query('SELECT id, text, code, amount, ratio, flag, day, "at", at_tz FROM in_src.tricky ORDER BY id')
     utc = dt.UTC
-    assert rows[0] == (1, "", "007", Decimal("1234567890123456789012345678.1234567890"), 0.5, True,
-                       dt.date(2024, 2, 29), dt.datetime(2024, 1, 1, 10), dt.datetime(2024, 3, 30, 23, 30, tzinfo=utc))
+    assert rows[0] == (
+        1,
+        "",
+        "007",
+        Decimal("1234567890123456789012345678.1234567890"),
+        0.5,
+        True,
+        dt.date(2024, 2, 29),
+        dt.datetime(2024, 1, 1, 10),
+        dt.datetime(2024, 3, 30, 23, 30, tzinfo=utc),
+    )
     assert rows[1] == (2, None, None, None, None, None, None, None, None)
     assert rows[2][1] == 'comma, "quote" and\nnewline'
     assert rows[2][2] == "0042"
@@ -75,7 +92,11 @@ def test_storage_files_follow_the_csv_contract(tmp_path: Path, target: Target) -
     assert len(folders) == 1
     schema = json.loads((folders[0] / "schema.json").read_text())
     assert [(c["name"], c["type"]) for c in schema["columns"]][:4] == [
-        ("id", "integer"), ("text", "string"), ("code", "string"), ("amount", "decimal(38,10)")]
+        ("id", "integer"),
+        ("text", "string"),
+        ("code", "string"),
+        ("amount", "decimal(38,10)"),
+    ]
     assert schema["rows"] == 5
     with gzip.open(folders[0] / schema["parts"][0], "rt", encoding="utf-8", newline="") as part:
         text = part.read()

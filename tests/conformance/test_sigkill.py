@@ -40,7 +40,10 @@ def _kill_at(project: Path, fault: str, run_id: str) -> None:
     run_ok("compile", str(project))
     proc = subprocess.Popen(
         [sys.executable, "-m", "headrace", "run-task", "extractor:src", "--project", str(project), "--run-id", run_id],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
         env={**os.environ, "HEADRACE_FAULTS": fault},
     )
     seen = []

@@ -28,8 +28,11 @@ def _project(root: Path, base: str, orchestration: str, timeout: str = "10m") ->
     }
     return write_files(
         root,
-        {"project.yaml": f"name: o\ndefaults: {{timeout: {timeout}}}\n", "orchestrations.yaml": orchestration,
-         **extractors},
+        {
+            "project.yaml": f"name: o\ndefaults: {{timeout: {timeout}}}\n",
+            "orchestrations.yaml": orchestration,
+            **extractors,
+        },
     )
 
 
@@ -45,11 +48,15 @@ def test_parallel_group_runs_its_tasks_at_the_same_time(tmp_path: Path, state_en
         return 200, CSV
 
     with serve({"/a.csv": meet, "/b.csv": meet}) as base:
-        project = _project(tmp_path / "p", base, """
+        project = _project(
+            tmp_path / "p",
+            base,
+            """
             orchestrations:
               - id: both
                 tasks: [[extractor:a, extractor:b]]
-            """)
+            """,
+        )
         result = run_ok("run", "orchestration:both", "--project", str(project))
     assert "in_a.t: 2 rows loaded" in result.stdout and "in_b.t: 2 rows loaded" in result.stdout
 
@@ -57,12 +64,16 @@ def test_parallel_group_runs_its_tasks_at_the_same_time(tmp_path: Path, state_en
 @pytest.mark.parametrize("continue_on_error", [False, True])
 def test_continue_on_error(tmp_path: Path, state_env: Path, continue_on_error: bool) -> None:
     with serve({"/a.csv": lambda h: (200, CSV)}) as base:
-        project = _project(tmp_path / "p", base, f"""
+        project = _project(
+            tmp_path / "p",
+            base,
+            f"""
             orchestrations:
               - id: nightly
                 continue_on_error: {str(continue_on_error).lower()}
                 tasks: [extractor:bad, extractor:a]
-            """)
+            """,
+        )
         result = headrace("run", "orchestration:nightly", "--project", str(project))
     out = result.stdout + result.stderr
     assert result.returncode == 1
@@ -81,12 +92,17 @@ def test_task_timeout_stops_the_task(tmp_path: Path, state_env: Path) -> None:
         return 200, CSV
 
     with serve({"/slow.csv": hang, "/a.csv": lambda h: (200, CSV)}) as base:
-        project = _project(tmp_path / "p", base, """
+        project = _project(
+            tmp_path / "p",
+            base,
+            """
             orchestrations:
               - id: o
                 continue_on_error: true
                 tasks: [extractor:slow, extractor:a]
-            """, timeout="3s")
+            """,
+            timeout="3s",
+        )
         try:
             result = headrace("run", "orchestration:o", "--project", str(project), timeout=100)
         finally:

@@ -105,9 +105,15 @@ def join_split_types(columns: Any) -> Any:
     if isinstance(columns, dict):
         for key, value in columns.items():
             if isinstance(key, str) and _FRAGMENT.match(key) and value is None:
-                name = next((k for k, v in columns.items() if isinstance(v, str) and v.endswith("(") is False
-                             and v.startswith("decimal(") and ")" not in v), "the column")
+                name = next(
+                    (
+                        k
+                        for k, v in columns.items()
+                        if isinstance(v, str) and v.endswith("(") is False and v.startswith("decimal(") and ")" not in v
+                    ),
+                    "the column",
+                )
                 raise ValueError(
-                    f"{name}: the type was cut at the comma; inside {{...}} quote it, e.g. {name}: \"decimal(10,2)\""
+                    f'{name}: the type was cut at the comma; inside {{...}} quote it, e.g. {name}: "decimal(10,2)"'
                 )
     return columns

@@ -199,7 +199,9 @@ def _check_identifiers(project: Project, report: _Report) -> None:
         check(file, (), out_schema(tr_id), "schema")
         if len(f"tr_{tr_id}") + WORK_SUFFIX_LENGTH > limit:
             report.add(
-                file, (), f"transformation id {tr_id!r} is too long: its working schema tr_<id>_<run> needs "
+                file,
+                (),
+                f"transformation id {tr_id!r} is too long: its working schema tr_<id>_<run> needs "
                 f"{len(tr_id) + 3 + WORK_SUFFIX_LENGTH} characters and {caps.name} allows {limit}",
                 f"rename the folder to at most {limit - 3 - WORK_SUFFIX_LENGTH} characters",
             )

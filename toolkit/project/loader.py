@@ -123,8 +123,15 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
             project.broken.discard(f"transformation:{path.name}")
 
 
-def _load_list(root: Path, project: Project, errors: list[ProjectError], key: str, model: type[BaseModel],
-               target: dict[str, Any], kind: str) -> None:
+def _load_list(
+    root: Path,
+    project: Project,
+    errors: list[ProjectError],
+    key: str,
+    model: type[BaseModel],
+    target: dict[str, Any],
+    kind: str,
+) -> None:
     """``datamarts.yaml`` / ``orchestrations.yaml``: each item is checked on its own, so one bad
     item neither hides the others nor makes every reference to the file's ids an error."""
     if not _find(root, key):
@@ -156,8 +163,15 @@ def _load_list(root: Path, project: Project, errors: list[ProjectError], key: st
             continue
         if parsed.id in target:
             loc = (key, index, "id")
-            errors.append(ProjectError(doc.file, doc.line_of(loc), f"{key}[{index}].id", f"duplicate id {parsed.id!r}",
-                                       "ids must be unique"))
+            errors.append(
+                ProjectError(
+                    doc.file,
+                    doc.line_of(loc),
+                    f"{key}[{index}].id",
+                    f"duplicate id {parsed.id!r}",
+                    "ids must be unique",
+                )
+            )
             continue
         target[parsed.id] = parsed
         project.positions[f"{kind}:{parsed.id}"] = index
