@@ -14,7 +14,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def assert_golden(name: str, text: str) -> None:
     path = GOLDEN / name
-    if os.environ.get("HEADRACE_UPDATE_GOLDEN") == "1" or not path.exists() and os.environ.get("CI") != "true":
+    if os.environ.get("HEADRACE_UPDATE_GOLDEN") == "1" or (not path.exists() and os.environ.get("CI") != "true"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"{path} is missing: run the test with HEADRACE_UPDATE_GOLDEN=1 and commit it"

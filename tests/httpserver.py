@@ -15,7 +15,7 @@ def serve(routes: dict[str, Handler]) -> Iterator[str]:
     """Yield the base URL; each route returns (status, body) for a GET."""
 
     class _Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             path = self.path.split("?")[0]
             status, body = routes[path](self) if path in routes else (404, b"not found")
             self.send_response(status)

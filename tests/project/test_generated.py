@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from headrace.project.compile import build_manifest
 from headrace.project.jsonschema import schemas
 from headrace.project.loader import load_project
+
 from tests.golden_files import assert_golden
 from tests.helpers import TEMPLATE, headrace, run_ok
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
 from headrace.errors import ConfigError
 from headrace.plan import plan_for
 from headrace.project.compile import build_manifest
 from headrace.project.loader import load_project
+
 from tests.helpers import TEMPLATE
 
 pytestmark = pytest.mark.unit

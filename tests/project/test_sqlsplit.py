@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from headrace.transformations.sqlsplit import split_statements
 
 pytestmark = pytest.mark.unit
