@@ -19,30 +19,14 @@ def test_example_project_end_to_end_and_rerun(tmp_path: Path) -> None:
     assert "in_web.sessions: 6,000 rows loaded (full)" in first.stdout
     assert "rows/s" in first.stdout
     run_ok("run", "orchestration:daily", "--project", str(project))  # running again is safe
-    result = run_ok(
-        "query",
-        "--project",
-        str(project),
-        "--format",
-        "json",
-        "SELECT count(*) AS months, sum(orders) AS orders FROM dm_sales.revenue_by_month",
-    )
-    assert json.loads(result.stdout) == [{"months": 60, "orders": 1595}]
-    orders = run_ok(
-        "query",
-        "--project",
-        str(project),
-        "--format",
-        "json",
-        "SELECT count(*) AS n, count(DISTINCT _headrace_run_id) AS runs FROM in_shop.orders",
-    )
-    assert json.loads(orders.stdout) == [{"n": 2000, "runs": 1}]
-    history = run_ok(
-        "query",
-        "--project",
-        str(project),
-        "--format",
-        "json",
-        "SELECT count(*) AS n FROM headrace_meta.task_runs WHERE status = 'success'",
-    )
-    assert json.loads(history.stdout) == [{"n": 14}]
+
+    def rows(sql: str) -> list[dict]:
+        return json.loads(run_ok("query", "--project", str(project), "--format", "json", sql).stdout)
+
+    assert rows("SELECT count(*) AS months, sum(orders) AS orders FROM dm_sales.revenue_by_month") == [
+        {"months": 60, "orders": 1595}
+    ]
+    assert rows("SELECT count(*) AS n, count(DISTINCT _headrace_run_id) AS runs FROM in_shop.orders") == [
+        {"n": 2000, "runs": 1}
+    ]
+    assert rows("SELECT count(*) AS n FROM headrace_meta.task_runs WHERE status = 'success'") == [{"n": 14}]
