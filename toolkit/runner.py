@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from headrace import faults
 from headrace.errors import HeadraceError, TaskFailed
 from headrace.paths import state_dir
 from headrace.secrets import SecretResolver, redact
@@ -88,6 +89,7 @@ def _extract_tables(
         )
         folder = tmp / table.name
         files, new_state = extractor.extract(table, folder)
+        faults.point("extract.before_upload")
         key = f"raw/{ext_id}/{table.name}/{ctx.run_id}"
         storage.upload_folder(folder, key)
         return key, files, new_state

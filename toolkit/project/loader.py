@@ -9,9 +9,9 @@ from headrace.errors import ProjectError, ProjectInvalid
 from headrace.extractors import registry
 from headrace.project.base import ID_HINT, ID_PATTERN
 from headrace.project.config import ProjectConfig
-from headrace.project.datamarts import DatamartsFile
+from headrace.project.datamarts import Datamart
 from headrace.project.model import Project, SqlFile, Transformation
-from headrace.project.orchestrations import OrchestrationsFile
+from headrace.project.orchestrations import Orchestration
 from headrace.project.pydantic_errors import project_errors
 from headrace.project.yamlfile import Document, load_document
 from headrace.transformations.config import SqlTransformationConfig
@@ -65,11 +65,10 @@ def _load_extractors(root: Path, project: Project, errors: list[ProjectError]) -
         rel = path.relative_to(root).as_posix()
         ext_id = path.stem
         if ext_id in seen:
-            errors.append(
-                ProjectError(
-                    rel, None, "", f"duplicate extractor id {ext_id!r} (also {seen[ext_id]})", "rename one file"
-                )
-            )
+            message = f"duplicate extractor id {ext_id!r} (also {seen[ext_id]})"
+            errors.append(ProjectError(rel, None, "", message, "keep one of the two files"))
+            project.extractors.pop(ext_id, None)  # neither file is trusted; references are not errors again
+            project.broken.add(f"extractor:{ext_id}")
             continue
         seen[ext_id] = rel
         if not ID_PATTERN.match(ext_id):
@@ -88,7 +87,7 @@ def _load_extractors(root: Path, project: Project, errors: list[ProjectError]) -
             errors.append(ProjectError(rel, doc.line_of(("type",)), "type", message, f"use one of: {known}"))
             continue
         config = _parse(doc, registry.load(kind).Config, errors)
-        if config is not None:
+        if config is not None and not any(e.message.startswith(f"duplicate extractor id {ext_id!r}") for e in errors):
             project.extractors[ext_id] = config
             project.broken.discard(f"extractor:{ext_id}")
 
@@ -124,6 +123,46 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
             project.broken.discard(f"transformation:{path.name}")
 
 
+def _load_list(root: Path, project: Project, errors: list[ProjectError], key: str, model: type[BaseModel],
+               target: dict[str, Any], kind: str) -> None:
+    """``datamarts.yaml`` / ``orchestrations.yaml``: each item is checked on its own, so one bad
+    item neither hides the others nor makes every reference to the file's ids an error."""
+    if not _find(root, key):
+        return
+    doc = _single(root, key, errors, required=False)
+    data = doc.data if doc is not None else None
+    if doc is not None and data is None:
+        return
+    if not isinstance(data, dict) or not isinstance(data.get(key, []), list) or set(data) - {key}:
+        project.broken.add(f"{kind}:*")
+        if doc is None:
+            return
+        if isinstance(data, dict) and set(data) - {key}:
+            extra = sorted(set(data) - {key})[0]
+            error = ProjectError(doc.file, doc.line_of((extra,)), str(extra), "unknown key", f"allowed keys: {key}")
+        elif isinstance(data, dict):
+            error = ProjectError(doc.file, doc.line_of((key,)), key, "expected a list", "write '- id: ...' items")
+        else:
+            error = ProjectError(doc.file, 1, "", f"expected a mapping with a {key}: list", "see `headrace schema`")
+        errors.append(error)
+        return
+    for index, item in enumerate(data.get(key, [])):
+        try:
+            parsed = model.model_validate(item)
+        except ValidationError as exc:
+            errors.extend(project_errors(doc, exc, prefix=(key, index)))
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                project.broken.add(f"{kind}:{item['id']}")
+            continue
+        if parsed.id in target:
+            loc = (key, index, "id")
+            errors.append(ProjectError(doc.file, doc.line_of(loc), f"{key}[{index}].id", f"duplicate id {parsed.id!r}",
+                                       "ids must be unique"))
+            continue
+        target[parsed.id] = parsed
+        project.positions[f"{kind}:{parsed.id}"] = index
+
+
 def load_project(root: Path) -> Project:
     """Parse and check the whole project; raise ``ProjectInvalid`` with every error found."""
     from headrace.project.checks import check_project
@@ -137,28 +176,8 @@ def load_project(root: Path) -> Project:
     project = Project(root, config or ProjectConfig(name="invalid"))
     _load_extractors(root, project, errors)
     _load_transformations(root, project, errors)
-    for stem, model, attr, key in (
-        ("datamarts", DatamartsFile, "datamarts", "datamarts"),
-        ("orchestrations", OrchestrationsFile, "orchestrations", "orchestrations"),
-    ):
-        doc = _single(root, stem, errors, required=False)
-        parsed = _parse(doc, model, errors, default={}) if doc else None
-        if parsed is None:
-            continue
-        items = getattr(parsed, key)
-        target = getattr(project, attr)
-        for index, item in enumerate(items):
-            if item.id in target:
-                errors.append(
-                    ProjectError(
-                        doc.file,
-                        doc.line_of((key, index, "id")),
-                        f"{key}[{index}].id",
-                        f"duplicate id {item.id!r}",
-                        "ids must be unique",
-                    )
-                )
-            target[item.id] = item
+    _load_list(root, project, errors, "datamarts", Datamart, project.datamarts, "datamart")
+    _load_list(root, project, errors, "orchestrations", Orchestration, project.orchestrations, "orchestration")
     if config is not None:
         errors.extend(check_project(project, _documents(root)))
     if errors:

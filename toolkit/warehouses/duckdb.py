@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from headrace import faults
 from headrace.errors import TaskFailed
 from headrace.tablefiles import TableSchema
 from headrace.types import parse_type
@@ -173,6 +174,7 @@ class DuckDBWarehouse(Warehouse):
                 f"INSERT INTO {META}.table_loads VALUES (?, ?, ?, ?, ?, now())",
                 [request.run_id, f"{request.schema}.{request.table}", request.mode, rows, request.files.bytes],
             )
+            faults.point("load.before_commit")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
