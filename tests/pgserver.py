@@ -168,3 +168,19 @@ def running(settings: dict[str, str] | None = None) -> Any:
         yield server
     finally:
         server.stop()
+
+
+def fresh_database(server: PgServer, request: Any) -> str:
+    """A new empty database for one test, dropped when the test ends."""
+    name = "t_" + uuid.uuid4().hex[:10]
+    server.create_database(name)
+    request.addfinalizer(lambda: server.drop_database(name))
+    return name
+
+
+def warehouse_block(server: PgServer, database: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A ``warehouse:`` block for project.yaml (password as a secret) and the env that resolves it."""
+    block = {**server.config(database), "password": "${secret:warehouse_password}", "type": "postgres"}
+    return {"type": "postgres", **{k: v for k, v in block.items() if k != "type"}}, {
+        "HEADRACE_SECRET_WAREHOUSE_PASSWORD": server.password
+    }

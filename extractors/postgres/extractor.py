@@ -15,7 +15,7 @@ from typing import Any
 
 from headrace.errors import TaskFailed
 from headrace.extractors.base import ExtractContext
-from headrace.extractors.postgres.catalog import SourceColumn, describe, quote_ident, quote_source
+from headrace.extractors.postgres.catalog import SourceColumn, describe, quote_source
 from headrace.extractors.postgres.config import PostgresExtractorConfig, PostgresTable
 from headrace.extractors.postgres.cursor import Window, cursor_window, new_state
 from headrace.tablefiles import Column, TableSchema, TableWriter
@@ -41,8 +41,15 @@ class Extractor:
             with con.cursor() as cur:
                 try:
                     columns = self._columns(cur, table)
-                    window = cursor_window(cur, table, columns, self._relation(table), self._conditions(table),
-                                           self.context.state, self.context.full_refresh)
+                    window = cursor_window(
+                        cur,
+                        table,
+                        columns,
+                        self._relation(table),
+                        self._conditions(table),
+                        self.context.state,
+                        self.context.full_refresh,
+                    )
                 except psycopg.Error as exc:
                     raise TaskFailed(f"{self._what(table)}: {reason(exc)}") from None
                 return self._copy(cur, table, columns, window, folder)

@@ -61,7 +61,9 @@ def connect(settings: dict[str, Any], what: str, application: str = "headrace", 
             autocommit=autocommit,
         )
     except psycopg.Error as exc:
-        raise TaskFailed(f"{what}: cannot connect to PostgreSQL at {describe_target(settings)}: {reason(exc)}") from None
+        raise TaskFailed(
+            f"{what}: cannot connect to PostgreSQL at {describe_target(settings)}: {reason(exc)}"
+        ) from None
     try:
         with con.cursor() as cur:
             for statement in SESSION:
