@@ -18,6 +18,7 @@ from headrace.extractors.base import ExtractContext
 from headrace.extractors.postgres.catalog import SourceColumn, describe, quote_source
 from headrace.extractors.postgres.config import PostgresExtractorConfig, PostgresTable
 from headrace.extractors.postgres.cursor import Window, cursor_window, new_state
+from headrace.extractors.postgres.stream import pump
 from headrace.tablefiles import Column, TableSchema, TableWriter
 from headrace.warehouses.postgres.connection import connect, describe_target, reason
 
@@ -101,8 +102,7 @@ class Extractor:
             self.context.log(f"{table.name}: {window.description}")
         try:
             with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
-                for chunk in copy:
-                    writer.write_csv(chunk, 0)
+                pump(copy, writer)
             rows = cur.rowcount
         except psycopg.Error as exc:
             raise TaskFailed(
