@@ -196,7 +196,8 @@ def check_duckdb(path: Path, table: str) -> tuple[int, bool]:
         schema, name = table.split(".")
         types = dict(
             con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
                 [schema, name],
             ).fetchall()
         )

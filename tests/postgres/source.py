@@ -72,7 +72,8 @@ def wait_for_gate(server: PgServer, database: str, proc: subprocess.Popen[str], 
         if found:
             return int(found[0][0])
         if proc.poll() is not None:
-            raise AssertionError(f"the task ended before reaching the gate:\n{proc.stdout.read() if proc.stdout else ''}")
+            output = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"the task ended before reaching the gate:\n{output}")
         time.sleep(0.05)
     raise AssertionError("the extract never reached the gate")
 

@@ -30,13 +30,16 @@ def describe_target(settings: dict[str, Any]) -> str:
 
 
 def reason(exc: BaseException) -> str:
-    """The useful line of a driver error, secrets removed."""
-    text = str(exc).strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    """The useful part of a driver error (the server's primary message), secrets removed."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if primary:
+        return redact(primary)
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     for line in lines:  # libpq puts the server's answer after "FATAL:"
         if "FATAL:" in line:
             return redact(line.split("FATAL:", 1)[1].strip())
-    return redact(lines[-1] if lines else type(exc).__name__)
+    return redact(lines[0] if lines else type(exc).__name__)
 
 
 def connect(settings: dict[str, Any], what: str, application: str = "headrace", autocommit: bool = True) -> Any:
