@@ -28,7 +28,8 @@ pytestmark = pytest.mark.integration
 ROWS = 40_000  # ~1.5 MiB of CSV: a part is half written when the extract is killed
 ITEMS_DDL = f"""
 CREATE TABLE public.items (id bigint PRIMARY KEY, label text, amount numeric(12,2), updated_at timestamptz NOT NULL);
-INSERT INTO public.items SELECT i, 'item ' || i || repeat('x', 20), i / 7.0, '2024-01-01'::timestamptz + i * interval '1s'
+INSERT INTO public.items
+SELECT i, 'item ' || i || repeat('x', 20), i / 7.0, '2024-01-01'::timestamptz + i * interval '1s'
 FROM generate_series(1, {ROWS}) AS i;
 """
 CHANGES = f"""
