@@ -7,12 +7,11 @@ import hashlib
 import hmac
 
 import pytest
-from pydantic import ValidationError
-
 from headrace.extractors.postgres.catalog import _map, _numeric
 from headrace.extractors.postgres.config import PostgresExtractorConfig
 from headrace.warehouses.postgres.roles import scram_verifier
 from headrace.warehouses.postgres.sql import short_name
+from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 
