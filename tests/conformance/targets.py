@@ -38,5 +38,17 @@ def duckdb_target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     return Target("duckdb", {"type": "duckdb", "path": "warehouse.duckdb"}, tmp_path / "state")
 
 
+def postgres_target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    """A fresh database on the session's PostgreSQL 15 server; the password comes as a secret."""
+    from tests import pgserver
+
+    server = request.getfixturevalue("pg_server")
+    config, env = pgserver.warehouse_block(server, pgserver.fresh_database(server, request))
+    return Target("postgres", config, tmp_path / "state", env)
+
+
 # name -> factory(request, tmp_path). Other warehouses register here (see tests/postgres).
-TARGETS: dict[str, Callable[[pytest.FixtureRequest, Path], Target]] = {"duckdb": duckdb_target}
+TARGETS: dict[str, Callable[[pytest.FixtureRequest, Path], Target]] = {
+    "duckdb": duckdb_target,
+    "postgres": postgres_target,
+}
