@@ -49,6 +49,7 @@ locals {
     { path = "/etc/headrace/bootstrap.env", mode = "0600", content = local.bootstrap_file },
     { path = "/usr/local/sbin/headrace-bootstrap", mode = "0755", content = file("${path.module}/files/headrace-bootstrap.sh") },
     { path = "/usr/local/lib/headrace/secrets.sh", mode = "0644", content = file("${path.module}/files/secrets-${var.cloud}.sh") },
+    { path = "/etc/systemd/system/headrace-setup@.service", mode = "0644", content = file("${path.module}/files/headrace-setup@.service") },
   ]
 
   airflow_files = concat(local.common_files, [

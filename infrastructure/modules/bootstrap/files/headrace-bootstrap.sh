@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Headrace VM bootstrap, run by cloud-init at first boot and by systemd units afterwards.
 #
 #   headrace-bootstrap airflow          install Airflow 3, PostgreSQL, Headrace, nginx; start services
@@ -38,6 +39,7 @@ apt_install() {
 }
 
 ensure_user() {
+    install -d -m 0755 /var/lib/headrace
     id headrace >/dev/null 2>&1 || useradd --system --home-dir "$HEADRACE_HOME" --shell /bin/bash headrace
     install -d -o headrace -g headrace -m 0750 "$HEADRACE_HOME" "$HEADRACE_HOME/.ssh"
 }
@@ -168,6 +170,7 @@ cmd_airflow() {
         airflow@dag-processor.service airflow@triggerer.service airflow@api-server.service
     # DAGs start paused; project_update is the one that must run on its own.
     systemctl enable --now headrace-unpause.service
+    touch /var/lib/headrace/setup-done-airflow
     log "Airflow is up behind https://${HEADRACE_PUBLIC_HOST:-<this VM>}/"
 }
 
@@ -197,6 +200,7 @@ cmd_worker() {
     fi
     systemctl daemon-reload
     systemctl enable --now headrace-worker-keys.service
+    touch /var/lib/headrace/setup-done-worker
 }
 
 case "${1:-}" in
