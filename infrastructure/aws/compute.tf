@@ -16,6 +16,7 @@ locals {
 # ---- security groups: the UI from allowed_cidrs only; no SSH from any network --------
 
 resource "aws_security_group" "airflow" {
+  #checkov:skip=CKV2_AWS_5:Attached to the Airflow VM through module.airflow_vm (checkov does not follow module inputs).
   name        = "${var.name}-airflow"
   description = "Headrace Airflow VM: HTTPS UI from allowed CIDRs only"
   vpc_id      = aws_vpc.this.id
@@ -57,6 +58,7 @@ resource "aws_vpc_security_group_egress_rule" "airflow_vpc" {
 }
 
 resource "aws_security_group" "worker" {
+  #checkov:skip=CKV2_AWS_5:Attached to the worker VM through module.worker_vm (checkov does not follow module inputs).
   name        = "${var.name}-worker"
   description = "Headrace worker VM: SSH from the Airflow VM's security group only"
   vpc_id      = aws_vpc.this.id
@@ -66,6 +68,7 @@ resource "aws_security_group" "worker" {
 # Airflow runs task containers on the worker over SSH (Docker SDK). Only the Airflow
 # security group may connect; no CIDR is allowed in.
 resource "aws_vpc_security_group_ingress_rule" "worker_ssh_from_airflow" {
+  #checkov:skip=CKV_AWS_24:The source is the Airflow security group, not 0.0.0.0/0 (checkov reads any port-22 rule without a CIDR as open).
   security_group_id            = aws_security_group.worker.id
   description                  = "SSH from the Airflow VM only"
   ip_protocol                  = "tcp"

@@ -2,8 +2,14 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
+# A closed set of two zones: the stack never moves when AWS adds a zone to the region.
 data "aws_availability_zones" "available" {
   state = "available"
+
+  filter {
+    name   = "zone-name"
+    values = coalesce(var.availability_zones, ["${var.region}a", "${var.region}b"])
+  }
 }
 
 locals {

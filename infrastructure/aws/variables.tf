@@ -19,6 +19,17 @@ variable "region" {
   }
 }
 
+variable "availability_zones" {
+  description = "Two availability zones of the region for the subnets. Null: <region>a and <region>b."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.availability_zones == null || length(coalesce(var.availability_zones, [])) == 2
+    error_message = "availability_zones must name exactly two zones, e.g. [\"eu-west-1a\", \"eu-west-1b\"]."
+  }
+}
+
 variable "allowed_cidrs" {
   description = "CIDR ranges allowed to reach the Airflow UI over HTTPS (e.g. your office or VPN egress). Required: there is no default and the whole internet is refused."
   type        = list(string)
