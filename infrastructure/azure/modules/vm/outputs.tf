@@ -4,7 +4,7 @@ output "id" {
 }
 
 output "name" {
-  description = "VM name."
+  description = "Name of the VM."
   value       = azurerm_linux_virtual_machine.this.name
 }
 

@@ -24,7 +24,7 @@ variable "location" {
 }
 
 variable "size" {
-  description = "VM size."
+  description = "Azure VM size, e.g. Standard_B2s."
   type        = string
 }
 
