@@ -3,11 +3,10 @@ data "aws_ssm_parameter" "ubuntu" {
   name  = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
 }
 
-data "aws_iam_policy" "ssm_core" {
-  name = "AmazonSSMManagedInstanceCore"
-}
-
 locals {
+  # AWS-managed policy that lets SSM Session Manager reach the VMs (shells without SSH).
+  ssm_core_policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
   # Fixed address: Airflow's settings name the worker before it exists.
   worker_private_ip = cidrhost(aws_subnet.private[0].cidr_block, 10)
   ami_id            = var.ami_id != null ? var.ami_id : nonsensitive(data.aws_ssm_parameter.ubuntu[0].value)
@@ -153,7 +152,7 @@ module "airflow_vm" {
   kms_key_arn            = aws_kms_key.this.arn
   disk_size_gb           = var.disk_size_gb
   policy_json            = data.aws_iam_policy_document.airflow.json
-  ssm_managed_policy_arn = data.aws_iam_policy.ssm_core.arn
+  ssm_managed_policy_arn = local.ssm_core_policy_arn
 }
 
 resource "aws_eip_association" "airflow" {
@@ -175,7 +174,7 @@ module "worker_vm" {
   kms_key_arn            = aws_kms_key.this.arn
   disk_size_gb           = var.disk_size_gb
   policy_json            = data.aws_iam_policy_document.worker.json
-  ssm_managed_policy_arn = data.aws_iam_policy.ssm_core.arn
+  ssm_managed_policy_arn = local.ssm_core_policy_arn
 }
 
 # The worker is created, bootstrapped, then stopped: Airflow starts it when a task needs it

@@ -76,7 +76,13 @@ def moto_ami(moto_endpoint: str, aws_env: dict[str, str]) -> str:
     """An Ubuntu AMI that moto knows (it has no Canonical SSM parameters)."""
     import boto3
 
-    ec2 = boto3.client("ec2", endpoint_url=moto_endpoint, region_name="eu-west-1")
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=moto_endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     images = ec2.describe_images(Filters=[{"Name": "name", "Values": ["ubuntu/images/*"]}])["Images"]
     assert images, "moto lists no Ubuntu image"
     return str(sorted(images, key=lambda i: i["Name"])[-1]["ImageId"])

@@ -11,6 +11,11 @@ variable "cloud" {
 variable "headrace_package" {
   description = "pip requirement of Headrace installed on the Airflow VM, e.g. headrace[airflow,snowflake,s3]."
   type        = string
+
+  validation {
+    condition     = !can(regex("[\"\\\\$`\n]", var.headrace_package))
+    error_message = "headrace_package must not contain quotes, backslashes, '$', backticks or newlines."
+  }
 }
 
 variable "airflow_providers" {
@@ -21,17 +26,32 @@ variable "airflow_providers" {
 variable "project_repo" {
   description = "Git URL of the Headrace project."
   type        = string
+
+  validation {
+    condition     = !can(regex("[\"\\\\$`\n]", var.project_repo))
+    error_message = "project_repo must not contain quotes, backslashes, '$', backticks or newlines."
+  }
 }
 
 variable "project_branch" {
   description = "Branch of the project that the platform follows."
   type        = string
+
+  validation {
+    condition     = !can(regex("[\"\\\\$`\n]", var.project_branch))
+    error_message = "project_branch must not contain quotes, backslashes, '$', backticks or newlines."
+  }
 }
 
 variable "worker_image" {
   description = "Worker container image pulled at boot; empty for none."
   type        = string
   default     = ""
+
+  validation {
+    condition     = !can(regex("[\"\\\\$`\n]", var.worker_image))
+    error_message = "worker_image must not contain quotes, backslashes, '$', backticks or newlines."
+  }
 }
 
 variable "secrets" {
