@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +79,46 @@ def test_plan_refuses_unsafe_or_invalid_settings(
     errors = " ".join(result.stderr.split())
     for message in messages:
         assert message in errors, result.stderr[-3000:]
+
+
+def _planned(module: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(module.get("resources", []))
+    for child in module.get("child_modules", []):
+        found.extend(_planned(child))
+    return found
+
+
+def test_postgres_plan_is_private_encrypted_and_protected_by_default(
+    initialised: dict[str, str], aws_env: dict[str, str], moto_endpoint: str, moto_ami: str, tmp_path: Path
+) -> None:
+    """The RDS variant, checked on its plan against moto (an apply adds minutes of RDS waits)."""
+    env = {**aws_env, "TF_DATA_DIR": initialised["TF_DATA_DIR"]}
+    var_file = tmp_path / "pg.tfvars.json"
+    var_file.write_text(
+        json.dumps(
+            {
+                "region": "eu-west-1",
+                "allowed_cidrs": ["203.0.113.10/32"],
+                "project_repo": "https://git.example.invalid/acme/project.git",
+                "warehouse": "postgres",
+                "endpoint": moto_endpoint,
+                "ami_id": moto_ami,
+            }
+        )
+    )
+    plan = tmp_path / "pg.tfplan"
+    chdir = f"-chdir={INFRA / 'aws'}"
+    run_ok([tool("terraform"), chdir, "plan", "-input=false", f"-var-file={var_file}", f"-out={plan}"], env=env)
+    shown = json.loads(run_ok([tool("terraform"), chdir, "show", "-json", str(plan)], env=env).stdout)
+    resources = {r["address"]: r["values"] for r in _planned(shown["planned_values"]["root_module"])}
+    db = resources["aws_db_instance.warehouse[0]"]
+    assert db["publicly_accessible"] is False
+    assert db["storage_encrypted"] is True
+    assert db["deletion_protection"] is True, "protect_data defaults to true"
+    assert db["manage_master_user_password"] is True, "RDS keeps the password in Secrets Manager"
+    assert db["skip_final_snapshot"] is False
+    assert resources["aws_s3_bucket.this"]["force_destroy"] is False
+    rules = [v for a, v in resources.items() if a.startswith("aws_vpc_security_group_ingress_rule.postgres")]
+    assert len(rules) == 2 and all(r["cidr_ipv4"] is None and r["from_port"] == 5432 for r in rules)
+    params = {p["name"]: p["value"] for p in resources["aws_db_parameter_group.warehouse[0]"]["parameter"]}
+    assert params["rds.force_ssl"] == "1"
