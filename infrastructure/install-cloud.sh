@@ -265,10 +265,19 @@ preflight_gcp() {
 preflight_azure() {
     local subscription
     subscription="$(tfvar subscription_id)"
-    if [ "$DRY_RUN" = 1 ]; then run az account show --subscription "$subscription" --output none; return; fi
+    local feature=(az feature show --subscription "$subscription" --namespace Microsoft.Compute
+        --name EncryptionAtHost --query properties.state --output tsv)
+    if [ "$DRY_RUN" = 1 ]; then
+        run az account show --subscription "$subscription" --output none
+        run "${feature[@]}"
+        return
+    fi
     command -v az >/dev/null 2>&1 || die "the Azure CLI (az) is not installed: install it and run 'az login'"
     az account show --subscription "$subscription" --output none 2>/dev/null ||
         die "the Azure CLI is not signed in to subscription '$subscription': run 'az login' then 'az account set --subscription $subscription'"
+    # The VMs encrypt their temp disks and caches at the host: a per-subscription feature.
+    [ "$("${feature[@]}" 2>/dev/null)" = Registered ] ||
+        die "encryption at host is not enabled in subscription '$subscription': run 'az feature register --namespace Microsoft.Compute --name EncryptionAtHost --subscription $subscription', wait until 'az feature show' says Registered, then 'az provider register --namespace Microsoft.Compute'"
 }
 
 # ---- Terraform -----------------------------------------------------------------------

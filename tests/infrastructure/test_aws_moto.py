@@ -289,6 +289,8 @@ def test_airflow_bootstrap_installs_headrace_airflow_https_and_remote_logs(insta
 def test_worker_bootstrap_installs_docker_and_trusts_only_airflow(install: Install) -> None:
     doc, files = _cloud_init(install, "worker")
     assert doc["runcmd"][-1][-1] == "headrace-setup@worker.service"
+    # Stopped by Terraform right after creation, the worker must still set itself up at its next start.
+    assert "systemctl enable --now --no-block headrace-setup@worker.service" in doc["bootcmd"][0][-1]
     assert "apt_install docker.io" in files["/usr/local/sbin/headrace-bootstrap"]
     boot = _env(files["/etc/headrace/bootstrap.env"])
     assert boot["AIRFLOW_SOURCE_CIDR"] == "10.42.0.0/20"

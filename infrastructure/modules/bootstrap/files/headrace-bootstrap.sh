@@ -12,10 +12,12 @@
 # /etc/headrace/env (what Airflow and Headrace read). Every step can run again safely.
 set -euo pipefail
 
+set -a  # exported: the secret helpers' python and curl children read them too
 # shellcheck source=/dev/null
 . /etc/headrace/bootstrap.env
 # shellcheck source=/dev/null
 . /etc/headrace/env
+set +a
 # shellcheck source=secrets-aws.sh
 . /usr/local/lib/headrace/secrets.sh
 
