@@ -159,8 +159,9 @@ write_tfvars() {
     if [ ${#CIDRS[@]} -gt 0 ]; then
         args+=(--list "allowed_cidrs=$(IFS=,; echo "${CIDRS[*]}")")
     fi
-    if [ "$CLOUD" = azure ]; then
+    if [ "$CLOUD" = azure ] && [ -z "$(tfvar admin_ssh_public_key)" ]; then
         # Azure insists on an admin SSH key; shells go through Bastion, this is break-glass.
+        # Set once: a new key on a later run would replace both VMs.
         args+=(--str "admin_ssh_public_key=$(azure_admin_key)")
     fi
     if [ "$ACTION" = install ] || [ "$ACTION" = plan ]; then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -147,3 +148,21 @@ def test_preflight_names_the_fix_for_gcloud_and_az(tmp_path: Path) -> None:
     assert azure.returncode == 1
     assert ("the Azure CLI (az) is not installed" in azure.stderr
             or "the Azure CLI is not signed in to subscription" in azure.stderr), azure.stderr  # fmt: skip
+
+
+def test_azure_admin_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    """A new key on a re-run would replace both VMs: the first one is kept in the state dir."""
+    env = {**os.environ, "PATH": _path_without(tmp_path, "az")}
+    state = tmp_path / "state"
+    args = ["azure", "--subscription", "11111111-2222-3333-4444-555555555555", "--location", "westeurope",
+            "--allowed-cidr", "203.0.113.10/32", "--project-repo", REPO_URL, "--state-dir", str(state)]  # fmt: skip
+    first = installer(*args, env=env)
+    assert first.returncode == 1 and "the Azure CLI (az) is not installed" in first.stderr
+    key = (state / "admin_ed25519.pub").read_text().strip()
+    assert key.startswith("ssh-ed25519 ")
+    assert json.loads((state / "terraform.tfvars.json").read_text())["admin_ssh_public_key"] == key
+    (state / "admin_ed25519.pub").unlink()
+    second = installer(*args, env=env)
+    assert second.returncode == 1
+    assert json.loads((state / "terraform.tfvars.json").read_text())["admin_ssh_public_key"] == key
+    assert not (state / "admin_ed25519.pub").exists(), "no second key is made"
