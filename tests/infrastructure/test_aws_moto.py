@@ -62,7 +62,7 @@ def install(
         "aws", "--yes", "--endpoint", moto_endpoint, "--region", REGION, *cidrs,
         "--project-repo", "https://git.example.invalid/acme/analytics.git", "--warehouse", "snowflake",
         "--ami", moto_ami, "--deploy-key", str(key), "--state-dir", str(state),
-        "--var", "protect_data=false", "--var", "secret_recovery_window_days=0",
+        "--var", "secret_recovery_window_days=0",
         env=aws_env,
     )  # fmt: skip
     assert result.returncode == 0, f"install failed\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
@@ -308,6 +308,9 @@ def test_a_rerun_keeps_the_saved_settings_and_changes_only_what_is_given(install
 
 
 def test_destroy_asks_before_deleting_then_removes_everything(install: Install) -> None:
+    """The bucket is protected (no force-destroy) by default; destroy lifts that, data included."""
+    s3 = install.client("s3")
+    s3.put_object(Bucket=install.outputs["bucket"], Key="raw/crm/customers/run1/part-00000.csv.gz", Body=b"x")
     refused = installer("destroy", "aws", "--state-dir", str(install.state), env=install.env, timeout=120)
     assert refused.returncode == 1
     assert "no terminal to ask for confirmation: re-run with --yes" in refused.stderr
@@ -316,7 +319,8 @@ def test_destroy_asks_before_deleting_then_removes_everything(install: Install) 
     result = installer("destroy", "aws", "--yes", "--state-dir", str(install.state), env=install.env)
     assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     assert _instances(install) == {}
-    buckets = [b["Name"] for b in install.client("s3").list_buckets()["Buckets"]]
+    assert "Lifting deletion protection on the bucket and warehouse" in result.stderr
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert install.outputs["bucket"] not in buckets
     assert install.client("secretsmanager").list_secrets()["SecretList"] == []
     assert install.client("rds").describe_db_instances()["DBInstances"] == []
