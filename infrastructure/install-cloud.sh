@@ -105,6 +105,10 @@ export TF_DATA_DIR="$STATE_DIR/.terraform" TF_IN_AUTOMATION=1
 tf_cli_config() {
     [ -n "${HEADRACE_TF_PROVIDER_MIRROR:-}" ] || return 0
     local rc="$STATE_DIR/terraformrc"
+    if [ "$DRY_RUN" = 1 ]; then
+        echo "# providers from the mirror $HEADRACE_TF_PROVIDER_MIRROR (TF_CLI_CONFIG_FILE=$rc)"
+        return 0
+    fi
     cat >"$rc" <<RC
 provider_installation {
   filesystem_mirror {

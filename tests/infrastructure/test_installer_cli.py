@@ -41,7 +41,8 @@ def _normalise(text: str, state: Path) -> str:
 @pytest.mark.parametrize("case", sorted(DRY_RUNS))
 def test_dry_run_prints_the_tfvars_and_commands(case: str, tmp_path: Path) -> None:
     state = tmp_path / "state"
-    result = installer(*DRY_RUNS[case], "--state-dir", str(state), "--dry-run")
+    env = {k: v for k, v in os.environ.items() if k not in ("HEADRACE_TF_PROVIDER_MIRROR", "HEADRACE_INSTALL_DIR")}
+    result = installer(*DRY_RUNS[case], "--state-dir", str(state), "--dry-run", env=env)
     assert result.returncode == 0, result.stderr
     assert not state.exists(), "a dry run must not write anything"
     assert_golden(f"dry-run-{case}.txt", _normalise(result.stdout, state))
