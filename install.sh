@@ -62,7 +62,7 @@ cmd_local() {
     cat <<MSG
 
 Done. Query the result:
-  .venv/bin/headrace query --project project_template "select * from dm_sales.revenue_by_month"
+  .venv/bin/headrace query --project project_template "select * from dm_sales.revenue_by_month limit 10"
 Start your own project:
   .venv/bin/headrace init my-project
 MSG

@@ -7,6 +7,7 @@ from types import ModuleType
 
 TYPES: dict[str, str] = {
     "file": "headrace.extractors.files.extractor",
+    "postgres": "headrace.extractors.postgres.extractor",
 }
 
 

@@ -1,1 +1,1 @@
-"""Airflow side of Headrace: the DAG file over the manifest, project updates, local Airflow."""
+"""Airflow side of Headrace: the static DAG file over the manifest, its operators, project updates."""

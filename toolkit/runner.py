@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from headrace import faults
 from headrace.errors import HeadraceError, TaskFailed
 from headrace.paths import state_dir
 from headrace.secrets import SecretResolver, redact
@@ -88,6 +89,7 @@ def _extract_tables(
         )
         folder = tmp / table.name
         files, new_state = extractor.extract(table, folder)
+        faults.point("extract.before_upload")
         key = f"raw/{ext_id}/{table.name}/{ctx.run_id}"
         storage.upload_folder(folder, key)
         return key, files, new_state
@@ -123,7 +125,8 @@ def _run_extractor(ctx: TaskContext, task: dict[str, Any]) -> TaskResult:
         with ctx.warehouse() as wh:
             for name, (key, files, new_state) in done.items():
                 cfg = tables_cfg[name]
-                mode = "full" if ctx.full_refresh and cfg["load"] in ("incremental", "append") else cfg["load"]
+                rebuild = ctx.full_refresh and cfg["load"] in ("incremental", "append", "upsert")
+                mode = "full" if rebuild else cfg["load"]
                 with storage.local_folder(key) as folder:
                     rows = wh.load(
                         LoadRequest(
@@ -162,7 +165,7 @@ def _run_datamart(ctx: TaskContext, task: dict[str, Any]) -> TaskResult:
     config = task["config"]
     entries = [(t["table"], t.get("as") or t["table"].split(".")[1]) for t in config["tables"]]
     with ctx.warehouse() as wh:
-        wh.publish_datamart(task["schema"], entries, config["materialization"])
+        wh.publish_datamart(task["schema"], entries, config["materialization"], config.get("readers") or [])
     ctx.log(f"{task['schema']}: {', '.join(name for _, name in entries)} ({config['materialization']}s)")
     return TaskResult(task["id"], "success", tables={f"{task['schema']}.{n}": 0 for _, n in entries})
 

@@ -9,14 +9,15 @@ file named by ``HEADRACE_SECRETS_FILE``). Every value resolved is remembered so 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
 import yaml
 from headrace.errors import ConfigError
-from headrace.project.base import SECRET_REF
 
+SECRET_REF = re.compile(r"\$\{(secret|env):([A-Za-z_][A-Za-z0-9_]*)\}")
 _lock = threading.Lock()
 _known_values: set[str] = set()
 MIN_REDACT = 3

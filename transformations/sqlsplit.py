@@ -15,7 +15,7 @@ _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 @dataclass(frozen=True)
 class Statement:
     sql: str
-    line: int  # 1-based line of the statement's first non-blank character
+    line: int  # 1-based line where the statement's code starts (leading comments skipped)
 
     @property
     def first_line(self) -> str:
@@ -64,8 +64,24 @@ def split_statements(text: str) -> list[Statement]:
     return out
 
 
+def _code_start(text: str, start: int, end: int) -> int:
+    """Index of the first character that is neither blank nor inside a leading comment."""
+    i = start
+    while i < end:
+        if text[i].isspace():
+            i += 1
+        elif text.startswith("--", i):
+            nl = text.find("\n", i)
+            i = end if nl < 0 else nl + 1
+        elif text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            i = end if close < 0 else close + 2
+        else:
+            return i
+    return start
+
+
 def _statement(text: str, start: int, end: int) -> Statement:
-    chunk = text[start:end]
-    offset = len(chunk) - len(chunk.lstrip())
-    line = text.count("\n", 0, start + offset) + 1
-    return Statement(chunk.strip(), line)
+    """The statement from its first line of code: errors point there, not at a comment above it."""
+    code = _code_start(text, start, end)
+    return Statement(text[code:end].strip(), text.count("\n", 0, code) + 1)

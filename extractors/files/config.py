@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from headrace.extractors.base import ExtractorConfig, TableConfig
-from headrace.project.base import Strict, Text, TypeName
-from pydantic import Field, model_validator
+from headrace.project.base import Strict, Text, TypeName, join_split_types
+from pydantic import Field, field_validator, model_validator
 
 
 class CsvOptions(Strict):
@@ -28,6 +28,11 @@ class FileTable(TableConfig):
     csv: CsvOptions = Field(default_factory=CsvOptions)
     columns: dict[str, TypeName] = Field(min_length=1, description="column name -> portable type, in order")
     headers: dict[str, Text] = Field(default_factory=dict, description="HTTP headers for url")
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _split_flow_types(cls, value: object) -> object:
+        return join_split_types(value)
 
     @model_validator(mode="after")
     def _one_source(self) -> FileTable:

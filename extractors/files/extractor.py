@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from headrace import progress
 from headrace.errors import TaskFailed
 from headrace.extractors.base import ExtractContext
 from headrace.extractors.files.config import FileExtractorConfig, FileTable
@@ -93,6 +94,11 @@ class Extractor:
             "strict_mode = true)"
         )
 
+    def _report(self, name: str, con: Any, elapsed: float) -> None:
+        done = con.query_progress()
+        if done >= 0:
+            self.context.log(f"{name}: {done:.0f}% read after {elapsed:.0f} s")
+
     def extract(self, table: FileTable, folder: Path) -> tuple[TableSchema, dict[str, Any]]:
         import duckdb
 
@@ -111,13 +117,16 @@ class Extractor:
             con = duckdb.connect()
             try:
                 con.execute("SET memory_limit = '1GB'; SET TimeZone = 'UTC'; SET preserve_insertion_order = true")
+                con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
                 select = ", ".join(_output_expr(n, t, _quote(n)) for n, t in table.columns.items())
                 out = folder / ".parts"
-                rows = con.execute(
+                copy = (
                     f"COPY (SELECT {select} FROM {self._relation(table, path, compression)}) TO {_lit(str(out))} "
                     "(FORMAT csv, HEADER true, COMPRESSION gzip, FILE_SIZE_BYTES '256MB', "
                     "FILENAME_PATTERN 'part-{i}', OVERWRITE true)"
-                ).fetchone()[0]
+                )
+                with progress.every(progress.INTERVAL_S, lambda s: self._report(table.name, con, s)):
+                    rows = con.execute(copy).fetchone()[0]
             except duckdb.Error as exc:
                 raise TaskFailed(f"{table.location()}: {str(exc).splitlines()[0]}") from exc
             finally:

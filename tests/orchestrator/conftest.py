@@ -1,5 +1,5 @@
-"""Fixtures of the Airflow tests live in orchestrator_support.py (importable by the tests too)."""
+"""Fixtures of the Airflow tests; they live in support.py so that tests can import its helpers too."""
 
-from orchestrator_support import airflow_instance, project_remote
+from tests.orchestrator.support import airflow_instance, project_remote
 
 __all__ = ["airflow_instance", "project_remote"]

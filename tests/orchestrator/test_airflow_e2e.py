@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from orchestrator_support import RunningAirflow
+
+from tests.orchestrator.support import RunningAirflow
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orchestrator_support import HEADRACE, ROOT, copy_template
+
+from tests.helpers import REPO
+from tests.orchestrator.support import HEADRACE, copy_template
 
 pytestmark = pytest.mark.airflow
 
-DAG_FILE = ROOT / "orchestrator" / "dags" / "headrace_dags.py"
+DAG_FILE = REPO / "orchestrator" / "dags" / "headrace_dags.py"
 GOLDEN = Path(__file__).parent / "golden" / "project_template_dags.json"
 
 

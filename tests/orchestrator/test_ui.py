@@ -10,11 +10,13 @@ import tempfile
 from collections.abc import Iterator
 
 import pytest
-from orchestrator_support import ROOT, RunningAirflow
+
+from tests.helpers import REPO
+from tests.orchestrator.support import RunningAirflow
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
-ARTIFACTS = ROOT / "artifacts"
+ARTIFACTS = REPO / "artifacts"
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",

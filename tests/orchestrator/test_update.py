@@ -12,7 +12,8 @@ from headrace.errors import ConfigError, ProjectInvalid
 from headrace.orchestrator import deployments
 from headrace.orchestrator.settings import Home, Source
 from headrace.orchestrator.update import update_project
-from orchestrator_support import HEADRACE, ProjectRemote, copy_template
+
+from tests.orchestrator.support import HEADRACE, ProjectRemote, copy_template
 
 pytestmark = pytest.mark.unit
 

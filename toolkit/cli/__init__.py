@@ -19,9 +19,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from headrace.cli import project_cmds, run_cmds
+    from headrace.cli import datamart_cmds, project_cmds, run_cmds
 
-    for module in (project_cmds, run_cmds):
+    for module in (project_cmds, run_cmds, datamart_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
     try:

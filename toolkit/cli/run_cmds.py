@@ -59,6 +59,7 @@ def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str
         echo=lambda task, line: out.print(f"[{task}] {line}", markup=False),
     )
     _summary(out, results, time.monotonic() - started)
+    _published(out, manifest, project, [r.task_id for r in results if r.status == "success"])
     failed = [r for r in results if r.status not in ("success",)]
     if failed:
         skipped = sum(r.status == "skipped" for r in failed)
@@ -84,6 +85,31 @@ def _summary(out: object, results: list, elapsed: float) -> None:
     for r in results:
         if r.status in ("failed", "timeout") and r.error:
             out.print(f"[red]{r.task_id}[/red]: {r.error}", highlight=False)  # type: ignore[attr-defined]
+
+
+def _published(out: object, manifest: dict, project: Path, done: list[str]) -> None:
+    """Row counts of the datamart tables this run published, and how to query them."""
+    tables = [
+        f"{manifest['tasks'][tid]['schema']}.{t.get('as') or t['table'].split('.')[1]}"
+        for tid in done
+        if tid.startswith("datamart:")
+        for t in manifest["tasks"][tid]["config"]["tables"]
+    ]
+    if not tables:
+        return
+    from headrace.paths import state_dir
+    from headrace.secrets import SecretResolver
+    from headrace.warehouses import open_warehouse
+
+    config = SecretResolver(project.resolve()).resolve(manifest["project"]["warehouse"])
+    with open_warehouse(config, state_dir(project)) as wh:
+        counts = {t: wh.query(f"SELECT count(*) FROM {wh.qualified(*t.split('.'))}")[1][0][0] for t in tables}
+    lines = "\n".join(f"  {t}: {n:,} rows" for t, n in counts.items())
+    out.print(
+        f'Datamarts:\n{lines}\nQuery: headrace query --project {project} "select * from {tables[0]} limit 10"',
+        highlight=False,
+        markup=False,
+    )  # type: ignore[attr-defined]
 
 
 @click.command(name="run-task")

@@ -6,13 +6,13 @@ import difflib
 import re
 from typing import Annotated, Any
 
+from headrace.secrets import SECRET_REF
 from headrace.types import parse_type
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 ID_HINT = "use lowercase letters, digits and underscores, starting with a letter"
-SECRET_REF = re.compile(r"\$\{(secret|env):([A-Za-z_][A-Za-z0-9_]*)\}")
 ANY_REF = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -94,3 +94,26 @@ def _qualified(value: str) -> str:
 
 
 QualifiedName = Annotated[str, AfterValidator(_qualified)]
+
+
+_FRAGMENT = re.compile(r"^\d+\s*\)$")
+
+
+def join_split_types(columns: Any) -> Any:
+    """``{amount: decimal(10,2)}`` in YAML flow style parses as ``amount: 'decimal(10'`` plus a key
+    ``2)``: name the mistake once instead of reporting two puzzling errors."""
+    if isinstance(columns, dict):
+        for key, value in columns.items():
+            if isinstance(key, str) and _FRAGMENT.match(key) and value is None:
+                name = next(
+                    (
+                        k
+                        for k, v in columns.items()
+                        if isinstance(v, str) and v.endswith("(") is False and v.startswith("decimal(") and ")" not in v
+                    ),
+                    "the column",
+                )
+                raise ValueError(
+                    f'{name}: the type was cut at the comma; inside {{...}} quote it, e.g. {name}: "decimal(10,2)"'
+                )
+    return columns

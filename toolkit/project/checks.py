@@ -15,7 +15,7 @@ from headrace.project.graph import (
     producers,
 )
 from headrace.project.model import Project
-from headrace.project.orchestrations import TASK_KINDS
+from headrace.project.orchestrations import TASK_KINDS, check_cron
 from headrace.project.yamlfile import Document, Loc, format_loc
 from headrace.warehouses.capabilities import CAPABILITIES
 
@@ -25,11 +25,11 @@ class _Report:
         self.docs = docs
         self.errors: list[ProjectError] = []
         self._by_stem: dict[str, str] = {}
-        for name in docs:  # first one wins, as a scan in order would find it
+        for name in docs:  # the first one wins, as a scan in order would find it
             self._by_stem.setdefault(name.rsplit(".", 1)[0], name)
 
     def file(self, prefix: str) -> str:
-        """The project file of ``prefix`` (``extractors/crm`` -> ``extractors/crm.yaml``), by index not scan."""
+        """The project file of ``prefix`` (``extractors/crm`` -> ``extractors/crm.yaml``), by index, not by scan."""
         return self._by_stem.get(prefix, prefix + ".yaml")
 
     def add(self, file: str, loc: Loc, message: str, hint: str = "") -> None:
@@ -48,6 +48,8 @@ def _from_broken(project: Project, ref: str) -> bool:
     schema = ref.split(".")[0]
     for task in project.broken:
         kind, _, cid = task.partition(":")
+        if task == f"{kind}:*" and ref.startswith(f"{kind}:"):
+            return True
         if ref == task or schema == {"extractor": f"in_{cid}", "transformation": f"out_{cid}"}.get(kind):
             return True
     return False
@@ -121,9 +123,8 @@ def _check_transformations(project: Project, report: _Report, made_by: dict[str,
 
 def _check_datamarts(project: Project, report: _Report, made_by: dict[str, str]) -> None:
     file = report.file("datamarts")
-    ids = list(project.datamarts)
-    for dm_index, (dm_id, dm) in enumerate(project.datamarts.items()):
-        index = ids.index(dm_id) if dm_id in ids else dm_index
+    for dm_id, dm in project.datamarts.items():
+        index = project.positions.get(f"datamart:{dm_id}", 0)
         names: set[str] = set()
         for t_index, (ref, name) in enumerate(dm.entries()):
             loc: Loc = ("datamarts", index, "tables", t_index)
@@ -139,7 +140,12 @@ def _check_datamarts(project: Project, report: _Report, made_by: dict[str, str])
 def _check_orchestrations(project: Project, report: _Report, deps: dict[str, list[str]]) -> None:
     file = report.file("orchestrations")
     tasks = set(deps)
-    for index, (orch_id, orch) in enumerate(project.orchestrations.items()):
+    for orch_id, orch in project.orchestrations.items():
+        index = project.positions.get(f"orchestration:{orch_id}", 0)
+        try:
+            check_cron(orch.schedule)
+        except ValueError as exc:
+            report.add(file, ("orchestrations", index, "schedule"), str(exc))
         position: dict[str, int] = {}
         for s_index, step in enumerate(orch.tasks):
             for g_index, ref in enumerate(step):
@@ -191,7 +197,14 @@ def _check_identifiers(project: Project, report: _Report) -> None:
     for tr_id, tr in project.transformations.items():
         file = report.file(f"transformations/{tr_id}/transformation")
         check(file, (), out_schema(tr_id), "schema")
-        check(file, (), f"tr_{tr_id}" + "x" * WORK_SUFFIX_LENGTH, "working schema (tr_<id>_<run>)")
+        if len(f"tr_{tr_id}") + WORK_SUFFIX_LENGTH > limit:
+            report.add(
+                file,
+                (),
+                f"transformation id {tr_id!r} is too long: its working schema tr_<id>_<run> needs "
+                f"{len(tr_id) + 3 + WORK_SUFFIX_LENGTH} characters and {caps.name} allows {limit}",
+                f"rename the folder to at most {limit - 3 - WORK_SUFFIX_LENGTH} characters",
+            )
         for index, name in enumerate(tr.config.outputs):
             check(file, ("outputs", index), name, "output name")
     for dm_id in project.datamarts:

@@ -108,10 +108,14 @@ def build_manifest(project: Project, commit: str | None = None) -> dict[str, Any
 
 
 def write_manifest(manifest: dict[str, Any], path: Path) -> None:
-    """Write atomically: readers (the DAG file) see the old or the new file, never half."""
+    """Write atomically: readers (the DAG file) see the old or the new file, never half.
+
+    Keys are not sorted: the order is already deterministic, and mappings such as a
+    table's columns carry the user's order, which the warehouse tables keep.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -33,4 +33,6 @@ class Project:
     transformations: dict[str, Transformation] = field(default_factory=dict)
     datamarts: dict[str, Datamart] = field(default_factory=dict)
     orchestrations: dict[str, Orchestration] = field(default_factory=dict)
-    broken: set[str] = field(default_factory=set)  # task ids whose file failed: not reported again as missing
+    # task ids ("extractor:crm", "datamart:*") whose own file failed: references to them are not errors again
+    broken: set[str] = field(default_factory=set)
+    positions: dict[str, int] = field(default_factory=dict)  # "datamart:id" -> index in its file

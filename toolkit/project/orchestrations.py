@@ -11,7 +11,8 @@ TASK_KINDS = ("extractor", "transformation", "datamart")
 
 
 def check_cron(value: str | None) -> str | None:
-    if value is None or value.strip().lower() in ("none", "manual", ""):
+    """Checked with the other cross-file checks so a bad cron does not hide bad task references."""
+    if value is None:
         return None
     from croniter import croniter  # imported here: only validation needs it
 
@@ -38,8 +39,8 @@ class Orchestration(Strict):
 
     @field_validator("schedule")
     @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        return check_cron(value)
+    def _manual(cls, value: str | None) -> str | None:
+        return None if value is None or value.strip().lower() in ("none", "manual", "") else value
 
 
 class OrchestrationsFile(Strict):

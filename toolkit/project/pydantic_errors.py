@@ -7,7 +7,7 @@ from typing import Any
 
 from headrace.errors import ProjectError
 from headrace.project.yamlfile import Document, Loc, format_loc
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 _FIELD_PREFIX = re.compile(r"^([a-z_]+): (.*)$", re.S)
 
@@ -35,6 +35,10 @@ def _message(err: dict[str, Any]) -> tuple[str, str]:
     if kind == "unknown_key":
         hint = f"did you mean {ctx['suggestion']!r}? " if ctx.get("suggestion") else ""
         return "unknown key", f"{hint}allowed keys: {ctx['allowed']}"
+    if kind == "union_tag_invalid":
+        return f"unknown type {ctx.get('tag')!r}", f"use one of: {ctx.get('expected_tags', '')}".replace("'", "")
+    if kind == "union_tag_not_found":
+        return "required", "add type: ..."
     if kind == "literal_error":
         return f"{err['input']!r} is not allowed", f"use one of: {ctx.get('expected', '')}".replace("'", "")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -49,13 +53,16 @@ def _message(err: dict[str, Any]) -> tuple[str, str]:
     return msg[:1].lower() + msg[1:], ""
 
 
-def project_errors(doc: Document, exc: ValidationError, model: type[BaseModel] | None = None) -> list[ProjectError]:
+def project_errors(doc: Document, exc: ValidationError, prefix: Loc = ()) -> list[ProjectError]:
+    """``prefix``: where the validated value sits in the document (an item of a list)."""
     errors = []
     for err in exc.errors():
-        loc = _clean_loc(err["loc"], doc.data)
+        loc = _clean_loc((*prefix, *err["loc"]), doc.data)
         message, hint = _message(err)
         if err["type"] == "unknown_key":
             loc = (*loc, (err.get("ctx") or {})["key"])
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (*loc, "type")
         match = _FIELD_PREFIX.match(message)
         if match and err["type"] == "value_error":  # "cursor: required when ..." from a model check
             loc, message = (*loc, match.group(1)), match.group(2)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from headrace.errors import TaskFailed
 from headrace.tablefiles import TableSchema
 from headrace.warehouses.capabilities import Capabilities
 
@@ -31,6 +32,12 @@ class LoadRequest:
     run_id: str
     state_key: str | None = None  # incremental cursor key in headrace_meta.state
     state_value: Any = None  # committed with the load
+
+    @property
+    def merges(self) -> bool:
+        """Merge on the primary key instead of appending: upsert, and incremental with a key
+        (an incremental run may re-read rows, e.g. through a lookback)."""
+        return self.mode == "upsert" or (self.mode == "incremental" and bool(self.primary_key))
 
 
 @dataclass
@@ -97,8 +104,18 @@ class Warehouse(ABC):
         """Copy tables into ``target_schema`` replacing what was there, all or nothing; rows per table."""
 
     @abstractmethod
-    def publish_datamart(self, schema: str, entries: Sequence[tuple[str, str]], materialization: str) -> None:
-        """Make ``schema`` hold exactly ``entries`` (source schema.table, name) as views or tables."""
+    def publish_datamart(
+        self, schema: str, entries: Sequence[tuple[str, str]], materialization: str, readers: Sequence[str] = ()
+    ) -> None:
+        """Make ``schema`` hold exactly ``entries`` (source schema.table, name) as views or tables,
+        readable by the ``readers`` logins where the warehouse has logins (``capabilities.roles``)."""
+
+    def reader_credentials(self, readers: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Connection settings and password of each datamart reader login."""
+        raise TaskFailed(
+            f"the {self.capabilities.name} warehouse has no logins: datamart readers open it directly "
+            "(use a warehouse with roles, such as postgres, for per-datamart credentials)"
+        )
 
     @abstractmethod
     def drop_schema(self, schema: str) -> None: ...

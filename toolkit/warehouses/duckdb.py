@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from headrace import faults
 from headrace.errors import TaskFailed
 from headrace.tablefiles import TableSchema
 from headrace.types import parse_type
@@ -163,16 +164,17 @@ class DuckDBWarehouse(Warehouse):
                 con.execute(f"ALTER TABLE {stage} RENAME TO {self.quote(request.table)}")
             else:
                 self._check_columns(request)
-                if request.mode == "upsert":
+                if request.merges:
                     rows = self._merge(request, target)
                 else:
                     rows = con.execute(f"INSERT INTO {target} {self._read_csv(request)}").fetchone()[0]
-            if request.state_key is not None:
+            if request.state_key is not None and request.state_value is not None:
                 self._set_state(request.state_key, request.state_value)
             con.execute(
                 f"INSERT INTO {META}.table_loads VALUES (?, ?, ?, ?, ?, now())",
                 [request.run_id, f"{request.schema}.{request.table}", request.mode, rows, request.files.bytes],
             )
+            faults.point("load.before_commit")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -266,7 +268,9 @@ class DuckDBWarehouse(Warehouse):
         ).fetchall()
         return {name: ("VIEW" if kind == "VIEW" else "TABLE") for name, kind in rows}
 
-    def publish_datamart(self, schema: str, entries: Sequence[tuple[str, str]], materialization: str) -> None:
+    def publish_datamart(
+        self, schema: str, entries: Sequence[tuple[str, str]], materialization: str, readers: Sequence[str] = ()
+    ) -> None:  # DuckDB has no logins: readers open the file read-only
         self.con.execute("BEGIN TRANSACTION")
         try:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")

@@ -1,4 +1,4 @@
-"""Helpers and fixtures for the Airflow side: the example project in a git remote, and one real Airflow 3.
+"""Helpers and fixtures for the Airflow tests: the example project in a git remote, and one real Airflow 3.
 
 The Airflow instance is started once per test session with the real CLI
 (``headrace airflow up``) on a free port of 127.0.0.1 and stopped by process group
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from headrace.orchestrator.api import AirflowApi
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "project_template"
+from tests.helpers import TEMPLATE
+
 HEADRACE = [sys.executable, "-m", "headrace"]
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Headrace Tests",

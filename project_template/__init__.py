@@ -1,0 +1,1 @@
+"""The example project that `headrace init` copies (this file is not copied)."""

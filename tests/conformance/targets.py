@@ -1,0 +1,54 @@
+"""Warehouses the conformance suite runs on. Each target gives the ``warehouse:`` block of
+project.yaml and a way to query what landed there, through Headrace's own warehouse module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Target:
+    name: str
+    config: dict[str, Any]  # the warehouse: block of project.yaml
+    state_dir: Path
+    env: dict[str, str] = field(default_factory=dict)  # e.g. HEADRACE_SECRET_* for a password
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        import os
+
+        from headrace.secrets import SecretResolver
+        from headrace.warehouses import open_warehouse
+
+        resolved = SecretResolver(self.state_dir, {**os.environ, **self.env}).resolve(self.config)
+        with open_warehouse(resolved, self.state_dir) as wh:
+            return wh.query(sql)[1]
+
+    def project_yaml(self, name: str = "conformance") -> str:
+        import yaml
+
+        return yaml.safe_dump({"name": name, "warehouse": self.config, "storage": {"type": "local"}}, sort_keys=False)
+
+
+def duckdb_target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    return Target("duckdb", {"type": "duckdb", "path": "warehouse.duckdb"}, tmp_path / "state")
+
+
+def postgres_target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    """A fresh database on the session's PostgreSQL 15 server; the password comes as a secret."""
+    from tests import pgserver
+
+    server = request.getfixturevalue("pg_server")
+    config, env = pgserver.warehouse_block(server, pgserver.fresh_database(server, request))
+    return Target("postgres", config, tmp_path / "state", env)
+
+
+# name -> factory(request, tmp_path). Other warehouses register here (see tests/postgres).
+TARGETS: dict[str, Callable[[pytest.FixtureRequest, Path], Target]] = {
+    "duckdb": duckdb_target,
+    "postgres": postgres_target,
+}

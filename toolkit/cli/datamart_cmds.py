@@ -1,0 +1,64 @@
+"""datamart credentials: the read-only login of each datamart reader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from headrace.cli.output import console
+from headrace.cli.run_cmds import PROJECT_OPT
+from headrace.errors import ConfigError
+
+
+@click.group()
+def datamart() -> None:
+    """Datamarts: published schemas dm_<id> and their readers."""
+
+
+@datamart.command()
+@click.argument("datamart_id")
+@PROJECT_OPT
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def credentials(datamart_id: str, project: Path, fmt: str) -> None:
+    """Show host, database, user and password of each reader of DATAMART_ID.
+
+    Reader logins are created when the datamart is published (`headrace run datamart:ID`);
+    their generated passwords are kept in the warehouse (headrace_meta.credentials).
+    """
+    from headrace.cli.project_cmds import compile_project
+    from headrace.paths import state_dir
+    from headrace.project.compile import read_manifest
+    from headrace.secrets import SecretResolver
+    from headrace.warehouses import open_warehouse
+
+    manifest = read_manifest(compile_project(project))
+    task = manifest["tasks"].get(f"datamart:{datamart_id}")
+    if task is None:
+        known = sorted(t.split(":", 1)[1] for t in manifest["tasks"] if t.startswith("datamart:"))
+        raise ConfigError(f"no datamart {datamart_id!r} in datamarts.yaml; known: {', '.join(known) or 'none'}")
+    readers = task["config"].get("readers") or []
+    if not readers:
+        raise ConfigError(
+            f"datamart {datamart_id!r} has no readers: add `readers: [name]` to it in datamarts.yaml and publish it"
+        )
+    config = SecretResolver(project.resolve()).resolve(manifest["project"]["warehouse"])
+    with open_warehouse(config, state_dir(project)) as wh:
+        found = wh.reader_credentials(readers)
+    if fmt == "json":
+        print(json.dumps(found, indent=2))
+        return
+    out = console()
+    for reader, info in found.items():
+        if not info.get("exists"):
+            out.print(f"{reader}: not created yet: run `headrace run datamart:{datamart_id}` first")
+            continue
+        password = info.get("password") or "(not created by Headrace: ask its owner)"
+        out.print(
+            f"{reader}\n  host:     {info['host']}\n  port:     {info['port']}\n  database: {info['database']}\n"
+            f"  user:     {info['user']}\n  password: {password}\n  schema:   {task['schema']}",
+            markup=False,
+        )
+
+
+COMMANDS = [datamart]
