@@ -1,6 +1,6 @@
 """``headrace airflow ...``: a local Airflow 3 for the project, and the commands Airflow runs.
 
-up / down / status / trigger: a standalone Airflow on 127.0.0.1 (SQLite, or PostgreSQL by
+up / down / status / trigger: a local Airflow on 127.0.0.1 (SQLite, or PostgreSQL by
 configuration). install-dags: put the static DAG file into an Airflow dags folder.
 update-project: what the ``project_update`` DAG runs.
 """
@@ -51,11 +51,17 @@ def _home(home: Path | None, project: Path | None, git_only: bool = False) -> Ho
 @airflow.command()
 @PROJECT_OPT
 @click.option("--repo", envvar="HEADRACE_PROJECT_REPO", help="deploy from this git remote (URL or path) instead")
-@click.option("--branch", envvar="HEADRACE_PROJECT_BRANCH", default=settings.DEFAULT_BRANCH, show_default=True)
+@click.option(
+    "--branch", envvar="HEADRACE_PROJECT_BRANCH", default=settings.DEFAULT_BRANCH, show_default=True, help="with --repo"
+)
 @HOME_OPT
 @click.option("--port", default=8080, show_default=True, help="port of the UI and API on 127.0.0.1")
 @click.option("--parallelism", default=4, show_default=True, help="tasks that may run at the same time")
-@click.option("--db-url", envvar="AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", help="metadata database (default: SQLite)")
+@click.option(
+    "--db-url",
+    envvar="AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    help="metadata database, e.g. postgresql+psycopg://user:password@host/db (default: SQLite in the home)",
+)
 @click.option("--timeout", default=300, show_default=True, help="seconds to wait for Airflow and the DAGs")
 def up(
     project: Path | None,
@@ -67,7 +73,7 @@ def up(
     db_url: str | None,
     timeout: int,
 ) -> None:
-    """Start Airflow standalone with the project's DAGs; print URL, user and password."""
+    """Start a local Airflow 3 on 127.0.0.1 with the project's DAGs; print URL, user and password."""
     from headrace.orchestrator.localup import start_local_airflow
     from headrace.paths import state_dir
 

@@ -140,6 +140,9 @@ def airflow_env(config: LocalAirflow, base: dict[str, str] | None = None) -> dic
     env.setdefault("AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "60")
     if config.db_url:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = config.db_url
+        async_url = async_db_url(config.db_url)
+        if async_url:
+            env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC", async_url)
     if config.state_dir:
         env["HEADRACE_STATE_DIR"] = str(config.state_dir)
     if config.secrets_file:
@@ -152,6 +155,14 @@ def airflow_env(config: LocalAirflow, base: dict[str, str] | None = None) -> dic
     elif config.source.folder:
         env["HEADRACE_PROJECT_SOURCE"] = str(config.source.folder)
     return env
+
+
+def async_db_url(url: str) -> str | None:
+    """Airflow also needs an async driver. It derives ``asyncpg`` from a PostgreSQL URL, which
+    the ``postgres`` extra does not install; with psycopg 3 (``postgresql+psycopg://``) its own
+    async mode serves, so no second driver is needed."""
+    prefix = "postgresql+psycopg://"
+    return "postgresql+psycopg_async://" + url[len(prefix) :] if url.startswith(prefix) else None
 
 
 def save_launch(config: LocalAirflow, pid: int) -> None:
