@@ -133,21 +133,35 @@ def wait_for_dags(
 
 
 def stop(config: LocalAirflow, timeout_s: float = STOP_TIMEOUT_S) -> bool:
-    """Stop the process group (TERM, then KILL after ``timeout_s``). False if nothing ran."""
+    """Stop Airflow; False if nothing ran.
+
+    SIGTERM goes to the supervisor, which stops each component the way Airflow expects (a
+    second signal makes the scheduler abandon its LocalExecutor workers, and a signal to
+    the workers themselves is ignored). Whatever is still in the process group after
+    ``timeout_s`` is killed.
+    """
     launch = read_launch(config)
     if not launch:
         return False
     pgid = int(launch["pid"])
-    was_running = bool(_group_members(pgid))
-    if was_running:
-        _signal(pgid, signal.SIGTERM)
+    members = _group_members(pgid)
+    if members:
+        if pgid in members:
+            _signal_one(pgid, signal.SIGTERM)
+        else:  # the supervisor is gone: stop its orphans directly
+            _signal(pgid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
         while _group_members(pgid) and time.monotonic() < deadline:
             time.sleep(0.5)
         if _group_members(pgid):
             _signal(pgid, signal.SIGKILL)
     config.launch_file.unlink(missing_ok=True)
-    return was_running
+    return bool(members)
+
+
+def _signal_one(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
 
 
 def _signal(pgid: int, sig: int) -> None:

@@ -29,7 +29,8 @@ def _deploy(config: LocalAirflow) -> None:
         if current_deployment(config.home) is None:
             raise
         print_project_errors(exc)
-        out.print(f"[yellow]kept the deployed version {deployed(config.home)['version']}[/yellow]")  # type: ignore[index]
+        running = (deployed(config.home) or {}).get("version", "?")
+        out.print(f"[yellow]the newest version is invalid: Airflow keeps running {running}[/yellow]")
         return
     out.print(f"project {config.source.describe()}: {result.status} {result.version}")
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.orchestrator.support import HEADRACE, copy_template, free_port
+from tests.pgserver import PgServer
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 
-def test_up_with_a_postgres_metadata_database_runs_dags(tmp_path: Path, pg_server, pg_database: str) -> None:  # type: ignore[no-untyped-def]
+def test_up_with_a_postgres_metadata_database_runs_dags(tmp_path: Path, pg_server: PgServer, pg_database: str) -> None:
     project = copy_template(tmp_path / "project")
     url = f"postgresql+psycopg://postgres:{pg_server.password}@{pg_server.host}:{pg_server.port}/{pg_database}"
     port = free_port()
