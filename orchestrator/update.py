@@ -74,7 +74,8 @@ def update_project(
             raise
         running = deployments.current_deployment(home)
         target = home.deployments / version
-        record = {"version": version, "source": sources.safe_url(source.describe())}
+        commit = version if source.repo else None  # a folder snapshot has a content hash, not a commit
+        record = {"version": version, "commit": commit, "source": sources.safe_url(source.describe())}
         if running == target and not force:
             if dags_folder is not None:
                 deployments.link_project_dags(target, dags_folder)
@@ -87,7 +88,7 @@ def update_project(
                 export(scratch)
                 log(f"validating and compiling {version} in {scratch.name}")
                 try:
-                    compile_project(scratch, commit=version)
+                    compile_project(scratch, commit=commit)
                 except ProjectInvalid as exc:
                     _record_attempt(home, "invalid", version, [str(e) for e in exc.errors])
                     raise

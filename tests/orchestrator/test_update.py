@@ -32,7 +32,7 @@ def test_a_valid_commit_is_compiled_and_becomes_current(tmp_path: Path, project_
     assert result.version == commit
     assert home.current.resolve() == home.deployments / commit
     assert manifest_of(home.current)["project"]["commit"] == commit
-    assert deployments.deployed(home)["version"] == commit
+    assert deployments.deployed(home)["commit"] == commit
     again = update_project(home, Source(str(project_remote.bare), "main", None), tmp_path / "dags", log=lambda _: None)
     assert again.status == "unchanged"
 
@@ -108,6 +108,7 @@ def test_a_folder_source_deploys_a_snapshot_and_only_changes_count(tmp_path: Pat
     second = update_project(home, source, None, log=lambda _: None)
     assert second.status == "deployed" and second.version != first.version
     assert manifest_of(home.current)["tasks"]["transformation:sales"]["sql"][1]["text"].endswith("-- reviewed\n")
+    assert manifest_of(home.current)["project"]["commit"] is None, "a folder snapshot is not a commit"
     assert (home.deployments / first.version).is_dir(), "the previous version stays for runs still using it"
 
 
