@@ -1,0 +1,152 @@
+# One service account per Headrace component; grants are on this install's resources,
+# narrowed by IAM conditions to the bucket prefix or dataset family each one owns.
+
+resource "google_service_account" "this" {
+  for_each = local.components
+
+  account_id   = "${var.name}-${each.key}"
+  display_name = each.value
+  description  = "${each.value} (install ${var.name})"
+
+  depends_on = [google_project_service.this]
+}
+
+locals {
+  sa = { for k, v in google_service_account.this : k => "serviceAccount:${v.email}" }
+
+  bucket_objects = "projects/_/buckets/${google_storage_bucket.this.name}/objects/"
+  bq_datasets    = "projects/${var.project}/datasets/"
+
+  # member key => role, condition title, CEL expression (null: unconditional on the bucket)
+  bucket_grants = {
+    airflow-read = {
+      member = local.sa["airflow"], role = "roles/storage.objectViewer", title = null, expr = null
+    }
+    airflow-write-logs = {
+      member = local.sa["airflow"], role = "roles/storage.objectUser", title = "logs and datamart exports"
+      expr   = "resource.name.startsWith(\"${local.bucket_objects}logs/\") || resource.name.startsWith(\"${local.bucket_objects}datamarts/\")"
+    }
+    worker-raw = {
+      member = local.sa["worker"], role = "roles/storage.objectUser", title = "raw files"
+      expr   = "resource.name.startsWith(\"${local.bucket_objects}raw/\")"
+    }
+    transformation-raw = {
+      member = local.sa["transformation"], role = "roles/storage.objectViewer", title = "raw files"
+      expr   = "resource.name.startsWith(\"${local.bucket_objects}raw/\")"
+    }
+    transformation-scratch = {
+      member = local.sa["transformation"], role = "roles/storage.objectUser", title = "transformation scratch"
+      expr   = "resource.name.startsWith(\"${local.bucket_objects}transformations/\")"
+    }
+    datamart-reader = {
+      member = local.sa["datamart-reader"], role = "roles/storage.objectViewer", title = "datamart exports"
+      expr   = "resource.name.startsWith(\"${local.bucket_objects}datamarts/\")"
+    }
+  }
+
+  # BigQuery: jobs and dataset creation at project level, data access per dataset family.
+  project_grants = {
+    airflow-jobs        = { member = local.sa["airflow"], role = "roles/bigquery.user", title = null, expr = null }
+    transformation-jobs = { member = local.sa["transformation"], role = "roles/bigquery.user", title = null, expr = null }
+    reader-jobs         = { member = local.sa["datamart-reader"], role = "roles/bigquery.jobUser", title = null, expr = null }
+    airflow-data = {
+      member = local.sa["airflow"], role = "roles/bigquery.dataOwner", title = "loaded, meta and datamart datasets"
+      expr   = "resource.name.startsWith(\"${local.bq_datasets}in_\") || resource.name.startsWith(\"${local.bq_datasets}dm_\") || resource.name.startsWith(\"${local.bq_datasets}headrace_meta\")"
+    }
+    transformation-read = {
+      member = local.sa["transformation"], role = "roles/bigquery.dataViewer", title = "transformation inputs"
+      expr   = "resource.name.startsWith(\"${local.bq_datasets}in_\") || resource.name.startsWith(\"${local.bq_datasets}out_\")"
+    }
+    transformation-write = {
+      member = local.sa["transformation"], role = "roles/bigquery.dataOwner", title = "transformation outputs"
+      expr   = "resource.name.startsWith(\"${local.bq_datasets}tr_\") || resource.name.startsWith(\"${local.bq_datasets}out_\")"
+    }
+    reader-datamarts = {
+      member = local.sa["datamart-reader"], role = "roles/bigquery.dataViewer", title = "datamarts"
+      expr   = "resource.name.startsWith(\"${local.bq_datasets}dm_\")"
+    }
+    airflow-logs = { member = local.sa["airflow"], role = "roles/logging.logWriter", title = null, expr = null }
+    worker-logs  = { member = local.sa["worker"], role = "roles/logging.logWriter", title = null, expr = null }
+  }
+}
+
+resource "google_project_iam_member" "this" {
+  for_each = local.project_grants
+
+  project = var.project
+  role    = each.value.role
+  member  = each.value.member
+
+  dynamic "condition" {
+    for_each = each.value.expr == null ? [] : [each.value]
+    content {
+      title      = condition.value.title
+      expression = condition.value.expr
+    }
+  }
+}
+
+resource "google_storage_bucket_iam_member" "this" {
+  for_each = local.bucket_grants
+
+  bucket = google_storage_bucket.this.name
+  role   = each.value.role
+  member = each.value.member
+
+  dynamic "condition" {
+    for_each = each.value.expr == null ? [] : [each.value]
+    content {
+      title      = condition.value.title
+      expression = condition.value.expr
+    }
+  }
+}
+
+# Airflow starts and stops the worker VM, and hands transformations their identity.
+resource "google_compute_instance_iam_member" "airflow_controls_worker" {
+  instance_name = module.worker_vm.name
+  zone          = local.zone
+  role          = "roles/compute.instanceAdmin.v1"
+  member        = local.sa["airflow"]
+}
+
+resource "google_service_account_iam_member" "airflow_acts_as" {
+  for_each = toset(["worker", "transformation"])
+
+  service_account_id = google_service_account.this[each.value].name
+  role               = "roles/iam.serviceAccountUser"
+  member             = local.sa["airflow"]
+}
+
+resource "google_service_account_iam_member" "transformation_token" {
+  for_each = toset(["airflow", "worker"])
+
+  service_account_id = google_service_account.this["transformation"].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.sa[each.value]
+}
+
+resource "google_service_account_iam_member" "datamart_reader" {
+  for_each = toset(var.datamart_reader_members)
+
+  service_account_id = google_service_account.this["datamart-reader"].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = each.value
+}
+
+# Shell access: IAP tunnel + OS Login, granted to named people only.
+resource "google_project_iam_member" "shell_iap" {
+  for_each = toset(var.shell_members)
+
+  project = var.project
+  role    = "roles/iap.tunnelResourceAccessor"
+  member  = each.value
+}
+
+resource "google_project_iam_member" "shell_os_login" {
+  for_each = toset(var.shell_members)
+
+  project = var.project
+  role    = "roles/compute.osAdminLogin"
+  member  = each.value
+}

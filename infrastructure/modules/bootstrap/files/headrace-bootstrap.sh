@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Headrace VM bootstrap, run by cloud-init at first boot and by systemd units afterwards.
+#
+#   headrace-bootstrap airflow          install Airflow 3, PostgreSQL, Headrace, nginx; start services
+#   headrace-bootstrap worker           install Docker; authorize Airflow's key; pull the worker image
+#   headrace-bootstrap refresh-secrets  rewrite the Airflow password file from the secret store
+#   headrace-bootstrap clone-project    clone (or fetch) the project repository with the deploy key
+#   headrace-bootstrap worker-keys      worker: authorize the public key Airflow published
+#
+# Settings come from /etc/headrace/bootstrap.env (cloud, secret names, package spec) and
+# /etc/headrace/env (what Airflow and Headrace read). Every step can run again safely.
+set -euo pipefail
+
+set -a  # exported: the secret helpers' python and curl children read them too
+# shellcheck source=/dev/null
+. /etc/headrace/bootstrap.env
+# shellcheck source=/dev/null
+. /etc/headrace/env
+set +a
+# shellcheck source=secrets-aws.sh
+. /usr/local/lib/headrace/secrets.sh
+
+VENV="$HEADRACE_HOME/venv"
+log() { printf 'headrace-bootstrap: %s\n' "$*" >&2; }
+
+retry() {  # retry N CMD...: run CMD until it succeeds, at most N times, 10 s apart
+    local n="$1" i; shift
+    for ((i = 1; i <= n; i++)); do
+        "$@" && return 0
+        log "attempt $i/$n failed: $*"
+        sleep 10
+    done
+    return 1
+}
+
+apt_install() {
+    export DEBIAN_FRONTEND=noninteractive
+    retry 5 apt-get update -q
+    retry 5 apt-get install -y -q --no-install-recommends "$@"
+}
+
+ensure_user() {
+    install -d -m 0755 /var/lib/headrace
+    id headrace >/dev/null 2>&1 || useradd --system --home-dir "$HEADRACE_HOME" --shell /bin/bash headrace
+    install -d -o headrace -g headrace -m 0750 "$HEADRACE_HOME" "$HEADRACE_HOME/.ssh"
+}
+
+# Generated once per VM and kept in /etc/headrace/airflow.env (root:headrace, 0640).
+airflow_local_secrets() {
+    local f=/etc/headrace/airflow.env
+    [ -s "$f" ] && return 0
+    local db_password jwt secret_key fernet
+    db_password="$(openssl rand -hex 24)"
+    jwt="$(openssl rand -hex 32)"
+    secret_key="$(openssl rand -hex 32)"
+    fernet="$(openssl rand -base64 32 | tr '+/' '-_')"
+    umask 027
+    cat >"$f" <<ENV
+AIRFLOW_DB_PASSWORD=$db_password
+AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg2://airflow:$db_password@127.0.0.1:5432/airflow
+AIRFLOW__API_AUTH__JWT_SECRET=$jwt
+AIRFLOW__API__SECRET_KEY=$secret_key
+AIRFLOW__CORE__FERNET_KEY=$fernet
+ENV
+    chown root:headrace "$f"
+}
+
+setup_postgres() {
+    # shellcheck source=/dev/null
+    . /etc/headrace/airflow.env
+    systemctl enable --now postgresql
+    su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='airflow'\"" | grep -q 1 ||
+        su postgres -c "psql -c \"CREATE ROLE airflow LOGIN PASSWORD '$AIRFLOW_DB_PASSWORD'\""
+    su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='airflow'\"" | grep -q 1 ||
+        su postgres -c "createdb -O airflow airflow"
+}
+
+install_headrace() {
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip uv
+    # uv resolves Airflow with its providers in seconds where pip backtracks for minutes.
+    # shellcheck disable=SC2086  # AIRFLOW_PROVIDERS is a list of requirements
+    retry 3 "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" \
+        "$HEADRACE_PACKAGE" $AIRFLOW_PROVIDERS psycopg2-binary
+    chown -R headrace:headrace "$VENV"
+}
+
+as_headrace() {  # run a command as headrace with the Airflow environment loaded
+    runuser -u headrace -- env -i PATH="$VENV/bin:/usr/bin:/bin" HOME="$HEADRACE_HOME" \
+        bash -c 'set -a; . /etc/headrace/env; . /etc/headrace/airflow.env; set +a; exec "$@"' _ "$@"
+}
+
+refresh_secrets() {
+    local password
+    password="$(read_secret "$SECRET_ADMIN_PASSWORD")"
+    [ -n "$password" ] || { log "secret $SECRET_ADMIN_PASSWORD is empty"; return 1; }
+    umask 077
+    jq -n --arg p "$password" '{admin: $p}' >/etc/headrace/airflow-passwords.json.new
+    chown headrace:headrace /etc/headrace/airflow-passwords.json.new
+    mv /etc/headrace/airflow-passwords.json.new /etc/headrace/airflow-passwords.json
+}
+
+# Airflow starts worker containers over SSH: it owns the key pair and publishes the public half.
+worker_key_pair() {
+    local key="$HEADRACE_HOME/.ssh/worker_ed25519"
+    if read_secret "$SECRET_WORKER_SSH_PRIVATE" >"$key.tmp" 2>/dev/null && [ -s "$key.tmp" ]; then
+        mv "$key.tmp" "$key"
+        ssh-keygen -y -f "$key" >"$key.pub"
+    else
+        rm -f "$key.tmp" "$key" "$key.pub"
+        ssh-keygen -q -t ed25519 -N '' -C "headrace-airflow" -f "$key"
+        write_secret "$SECRET_WORKER_SSH_PRIVATE" <"$key"
+    fi
+    write_secret "$SECRET_WORKER_SSH_PUBLIC" <"$key.pub"
+    chown headrace:headrace "$key" "$key.pub"
+    chmod 0600 "$key"
+}
+
+clone_project() {
+    local key="$HEADRACE_HOME/.ssh/deploy_key" repo="$HEADRACE_HOME/repo"
+    umask 077
+    if read_secret "$SECRET_DEPLOY_KEY" >"$key" 2>/dev/null && [ -s "$key" ]; then
+        chown headrace:headrace "$key"
+        export GIT_SSH_COMMAND="ssh -i $key -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new"
+    else
+        rm -f "$key"
+        log "no deploy key in $SECRET_DEPLOY_KEY: cloning without one (public repository)"
+    fi
+    if [ -d "$repo/.git" ]; then
+        runuser -u headrace -- env GIT_SSH_COMMAND="${GIT_SSH_COMMAND:-ssh}" \
+            git -C "$repo" fetch --quiet origin "$HEADRACE_PROJECT_BRANCH"
+    else
+        runuser -u headrace -- env GIT_SSH_COMMAND="${GIT_SSH_COMMAND:-ssh}" \
+            git clone --quiet --branch "$HEADRACE_PROJECT_BRANCH" "$HEADRACE_PROJECT_REPO" "$repo"
+    fi
+}
+
+setup_nginx() {
+    local cert=/etc/headrace/tls/airflow.crt keyfile=/etc/headrace/tls/airflow.key
+    install -d -m 0750 /etc/headrace/tls
+    if [ ! -s "$cert" ]; then
+        # Self-signed until the owner puts a real certificate at the same paths (see docs).
+        openssl req -x509 -newkey rsa:3072 -sha256 -days 825 -nodes \
+            -subj "/CN=${HEADRACE_PUBLIC_HOST:-headrace-airflow}" \
+            -addext "subjectAltName=${HEADRACE_PUBLIC_SAN:-DNS:headrace-airflow}" \
+            -keyout "$keyfile" -out "$cert" 2>/dev/null
+        chmod 0600 "$keyfile"
+    fi
+    install -m 0644 /usr/local/lib/headrace/nginx-airflow.conf /etc/nginx/sites-available/headrace-airflow
+    ln -sf /etc/nginx/sites-available/headrace-airflow /etc/nginx/sites-enabled/headrace-airflow
+    rm -f /etc/nginx/sites-enabled/default
+    nginx -t
+    systemctl enable nginx
+    systemctl restart nginx
+}
+
+cmd_airflow() {
+    apt_install python3-venv python3-pip python3-boto3 postgresql nginx git jq curl openssl ca-certificates
+    ensure_user
+    install -d -o headrace -g headrace -m 0750 "$AIRFLOW_HOME" "$AIRFLOW__CORE__DAGS_FOLDER"
+    airflow_local_secrets
+    setup_postgres
+    install_headrace
+    retry 30 refresh_secrets
+    retry 30 worker_key_pair
+    as_headrace airflow db migrate
+    as_headrace headrace airflow install-dags "$AIRFLOW__CORE__DAGS_FOLDER"
+    setup_nginx
+    systemctl daemon-reload
+    systemctl enable --now headrace-project.service airflow@scheduler.service \
+        airflow@dag-processor.service airflow@triggerer.service airflow@api-server.service
+    # DAGs start paused; project_update is the one that must run on its own.
+    systemctl enable --now headrace-unpause.service
+    touch /var/lib/headrace/setup-done-airflow
+    log "Airflow is up behind https://${HEADRACE_PUBLIC_HOST:-<this VM>}/"
+}
+
+worker_keys() {
+    local pub
+    pub="$(read_secret "$SECRET_WORKER_SSH_PUBLIC")"
+    [ -n "$pub" ] || { log "Airflow has not published its key yet"; return 1; }
+    umask 077
+    printf 'from="%s",no-agent-forwarding,no-X11-forwarding %s\n' "$AIRFLOW_SOURCE_CIDR" "$pub" \
+        >"$HEADRACE_HOME/.ssh/authorized_keys"
+    chown headrace:headrace "$HEADRACE_HOME/.ssh/authorized_keys"
+}
+
+cmd_worker() {
+    apt_install docker.io python3-boto3 jq curl ca-certificates
+    ensure_user
+    usermod -aG docker headrace
+    # Key-only SSH, reachable from the Airflow VM alone (firewall + from= in authorized_keys).
+    printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\n' \
+        >/etc/ssh/sshd_config.d/50-headrace.conf
+    systemctl reload ssh || systemctl reload sshd || true
+    systemctl enable --now docker
+    if [ -n "${HEADRACE_WORKER_IMAGE:-}" ]; then
+        retry 5 docker pull "$HEADRACE_WORKER_IMAGE"
+    else
+        log "no worker image configured: the first task pulls or builds it"
+    fi
+    systemctl daemon-reload
+    systemctl enable --now headrace-worker-keys.service
+    touch /var/lib/headrace/setup-done-worker
+}
+
+case "${1:-}" in
+    airflow) cmd_airflow ;;
+    worker) cmd_worker ;;
+    refresh-secrets) refresh_secrets ;;
+    clone-project) clone_project ;;
+    worker-keys) worker_keys ;;
+    *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+esac

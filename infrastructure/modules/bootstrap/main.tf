@@ -1,0 +1,65 @@
+locals {
+  home = "/opt/headrace"
+
+  # /etc/headrace/env: read by systemd (EnvironmentFile), the bootstrap and Headrace itself.
+  env = merge({
+    HEADRACE_HOME                                     = local.home
+    HEADRACE_PROJECT_REPO                             = var.project_repo
+    HEADRACE_PROJECT_BRANCH                           = var.project_branch
+    HEADRACE_PUBLIC_HOST                              = var.public_host
+    HEADRACE_PUBLIC_SAN                               = var.public_host == "" ? "DNS:headrace-airflow" : (can(cidrhost("${var.public_host}/32", 0)) ? "IP:${var.public_host}" : "DNS:${var.public_host}")
+    AIRFLOW_HOME                                      = "${local.home}/airflow"
+    AIRFLOW__CORE__DAGS_FOLDER                        = "${local.home}/dags"
+    AIRFLOW__CORE__EXECUTOR                           = "LocalExecutor"
+    AIRFLOW__CORE__PARALLELISM                        = "8"
+    AIRFLOW__CORE__LOAD_EXAMPLES                      = "False"
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS          = "admin:admin"
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE = "/etc/headrace/airflow-passwords.json"
+    AIRFLOW__CORE__EXECUTION_API_SERVER_URL           = "http://127.0.0.1:8080/execution/"
+    AIRFLOW__API__HOST                                = "127.0.0.1"
+    AIRFLOW__API__PORT                                = "8080"
+    AIRFLOW__API__BASE_URL                            = var.public_host == "" ? "" : "https://${var.public_host}/"
+    AIRFLOW__LOGGING__REMOTE_LOGGING                  = "True"
+    AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER          = var.remote_log_folder
+    AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID              = var.remote_log_conn_id
+    AIRFLOW__LOGGING__DELETE_LOCAL_LOGS               = "True"
+    HEADRACE_WORKER_SSH_KEY                           = "${local.home}/.ssh/worker_ed25519"
+  }, var.headrace_env)
+
+  bootstrap_env = merge({
+    CLOUD                     = var.cloud
+    HEADRACE_PACKAGE          = var.headrace_package
+    AIRFLOW_PROVIDERS         = join(" ", var.airflow_providers)
+    HEADRACE_WORKER_IMAGE     = var.worker_image
+    AIRFLOW_SOURCE_CIDR       = var.airflow_source_cidr
+    SECRET_ADMIN_PASSWORD     = var.secrets.admin_password
+    SECRET_DEPLOY_KEY         = var.secrets.deploy_key
+    SECRET_WORKER_SSH_PRIVATE = var.secrets.worker_ssh_private
+    SECRET_WORKER_SSH_PUBLIC  = var.secrets.worker_ssh_public
+  }, var.bootstrap_env)
+
+  # Values are double-quoted: systemd and bash read KEY="value" the same way as long as a
+  # value holds no quote, backslash, dollar or backtick (the variables' validations; every
+  # other value is an address, name or ARN made by Terraform).
+  env_file       = join("", [for k in sort(keys(local.env)) : "${k}=\"${local.env[k]}\"\n"])
+  bootstrap_file = join("", [for k in sort(keys(local.bootstrap_env)) : "${k}=\"${local.bootstrap_env[k]}\"\n"])
+
+  common_files = [
+    { path = "/etc/headrace/env", mode = "0644", content = local.env_file },
+    { path = "/etc/headrace/bootstrap.env", mode = "0600", content = local.bootstrap_file },
+    { path = "/usr/local/sbin/headrace-bootstrap", mode = "0755", content = file("${path.module}/files/headrace-bootstrap.sh") },
+    { path = "/usr/local/lib/headrace/secrets.sh", mode = "0644", content = file("${path.module}/files/secrets-${var.cloud}.sh") },
+    { path = "/etc/systemd/system/headrace-setup@.service", mode = "0644", content = file("${path.module}/files/headrace-setup@.service") },
+  ]
+
+  airflow_files = concat(local.common_files, [
+    { path = "/usr/local/lib/headrace/nginx-airflow.conf", mode = "0644", content = file("${path.module}/files/nginx-airflow.conf") },
+    { path = "/etc/systemd/system/airflow@.service", mode = "0644", content = file("${path.module}/files/airflow@.service") },
+    { path = "/etc/systemd/system/headrace-project.service", mode = "0644", content = file("${path.module}/files/headrace-project.service") },
+    { path = "/etc/systemd/system/headrace-unpause.service", mode = "0644", content = file("${path.module}/files/headrace-unpause.service") },
+  ])
+
+  worker_files = concat(local.common_files, [
+    { path = "/etc/systemd/system/headrace-worker-keys.service", mode = "0644", content = file("${path.module}/files/headrace-worker-keys.service") },
+  ])
+}

@@ -1,0 +1,9 @@
+output "airflow_user_data" {
+  description = "cloud-init user data of the Airflow VM."
+  value       = templatefile("${path.module}/templates/cloud-init.yaml.tftpl", { role = "airflow", cloud = var.cloud, files = local.airflow_files })
+}
+
+output "worker_user_data" {
+  description = "cloud-init user data of the worker VM."
+  value       = templatefile("${path.module}/templates/cloud-init.yaml.tftpl", { role = "worker", cloud = var.cloud, files = local.worker_files })
+}

@@ -1,0 +1,98 @@
+variable "cloud" {
+  description = "Cloud the VMs run on; picks the secret-store helpers."
+  type        = string
+
+  validation {
+    condition     = contains(["aws", "gcp", "azure"], var.cloud)
+    error_message = "cloud must be aws, gcp or azure."
+  }
+}
+
+variable "headrace_package" {
+  description = "pip requirement of Headrace installed on the Airflow VM, e.g. headrace[airflow,snowflake,s3]."
+  type        = string
+
+  validation {
+    condition     = !can(regex("[\"\\\\$`\n]", var.headrace_package))
+    error_message = "headrace_package must not contain quotes, backslashes, '$', backticks or newlines."
+  }
+}
+
+variable "airflow_providers" {
+  description = "Extra pip requirements for Airflow (the provider that writes task logs to the bucket)."
+  type        = list(string)
+}
+
+variable "project_repo" {
+  description = "Git URL of the Headrace project."
+  type        = string
+
+  validation {
+    condition     = !can(regex("[\"\\\\$`\n]", var.project_repo))
+    error_message = "project_repo must not contain quotes, backslashes, '$', backticks or newlines."
+  }
+}
+
+variable "project_branch" {
+  description = "Branch of the project that the platform follows."
+  type        = string
+
+  validation {
+    condition     = !can(regex("[\"\\\\$`\n]", var.project_branch))
+    error_message = "project_branch must not contain quotes, backslashes, '$', backticks or newlines."
+  }
+}
+
+variable "worker_image" {
+  description = "Worker container image pulled at boot; empty for none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = !can(regex("[\"\\\\$`\n]", var.worker_image))
+    error_message = "worker_image must not contain quotes, backslashes, '$', backticks or newlines."
+  }
+}
+
+variable "secrets" {
+  description = "Names (or ids) of the secrets in the cloud's secret store."
+  type = object({
+    admin_password     = string
+    deploy_key         = string
+    worker_ssh_private = string
+    worker_ssh_public  = string
+  })
+}
+
+variable "remote_log_folder" {
+  description = "Airflow remote_base_log_folder: where task logs go in the bucket."
+  type        = string
+}
+
+variable "remote_log_conn_id" {
+  description = "Airflow connection id used to write the task logs."
+  type        = string
+}
+
+variable "public_host" {
+  description = "Public IP or DNS name of the Airflow VM (certificate subject and Airflow's base URL); empty when not known before boot."
+  type        = string
+  default     = ""
+}
+
+variable "airflow_source_cidr" {
+  description = "CIDR the Airflow VM reaches the worker from (restricts the worker's authorized key)."
+  type        = string
+}
+
+variable "headrace_env" {
+  description = "Extra cloud-specific settings written to /etc/headrace/env (bucket URL, worker id, ...)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "bootstrap_env" {
+  description = "Extra settings only the bootstrap reads (project id, key vault name, ...)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,329 @@
+"""./install.sh aws end to end against a moto server: install, inspect what was created the way
+a platform owner would (boto3), destroy. One apply and one destroy (~2 minutes). The Snowflake
+warehouse is applied here; the Postgres (RDS) variant is checked on its plan in
+test_aws_terraform.py, because RDS waits make an apply against moto take twice as long."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from tests.infrastructure.tools import REPO, installer, run
+
+pytestmark = [pytest.mark.infra, pytest.mark.slow]
+
+ALLOWED = ["203.0.113.10/32", "198.51.100.0/24"]
+REGION = "eu-west-1"
+DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key-for-tests\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+@dataclass
+class Install:
+    state: Path
+    stdout: str
+    outputs: dict[str, Any]
+    endpoint: str
+    env: dict[str, str]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+def _outputs(state: Path) -> dict[str, Any]:
+    doc = json.loads((state / "terraform.tfstate").read_text())
+    return {k: v["value"] for k, v in doc["outputs"].items()}
+
+
+@pytest.fixture(scope="module")
+def install(
+    moto_endpoint: str, aws_env: dict[str, str], moto_ami: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Install]:
+    state = tmp_path_factory.mktemp("install") / "aws"
+    key = state.parent / "deploy_key"
+    key.write_text(DEPLOY_KEY)
+    cidrs = [arg for cidr in ALLOWED for arg in ("--allowed-cidr", cidr)]
+    result = installer(
+        "aws", "--yes", "--endpoint", moto_endpoint, "--region", REGION, *cidrs,
+        "--project-repo", "https://git.example.invalid/acme/analytics.git", "--warehouse", "snowflake",
+        "--ami", moto_ami, "--deploy-key", str(key), "--state-dir", str(state),
+        "--var", "secret_recovery_window_days=0",
+        env=aws_env,
+    )  # fmt: skip
+    assert result.returncode == 0, f"install failed\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
+    yield Install(state, result.stdout, _outputs(state), moto_endpoint, aws_env)
+
+
+def _instances(inst: Install) -> dict[str, dict[str, Any]]:
+    ec2 = inst.client("ec2")
+    found = {}
+    for reservation in ec2.describe_instances()["Reservations"]:
+        for instance in reservation["Instances"]:
+            tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+            if tags.get("headrace:install") == "headrace" and instance["State"]["Name"] != "terminated":
+                found[tags["headrace:role"]] = instance
+    return found
+
+
+def test_installer_prints_the_airflow_url_and_where_the_password_is(install: Install) -> None:
+    url = install.outputs["airflow_url"]
+    assert re.fullmatch(r"https://\d+\.\d+\.\d+\.\d+/", url)
+    assert f"Airflow UI:      {url}" in install.stdout
+    assert "Password:        stored in headrace/airflow-admin-password" in install.stdout
+    assert "aws secretsmanager get-secret-value --region eu-west-1 --secret-id headrace/airflow-admin-password" in (
+        install.stdout
+    )
+    assert "Deploy key:      headrace/project-deploy-key (set)" in install.stdout
+    tfvars = json.loads((install.state / "terraform.tfvars.json").read_text())
+    assert tfvars["allowed_cidrs"] == ALLOWED and tfvars["warehouse"] == "snowflake"
+
+
+def test_airflow_runs_and_the_worker_is_stopped_without_a_public_ip(install: Install) -> None:
+    instances = _instances(install)
+    assert set(instances) == {"airflow", "worker"}
+    airflow, worker = instances["airflow"], instances["worker"]
+    assert airflow["State"]["Name"] == "running"
+    assert worker["State"]["Name"] == "stopped"
+    assert airflow.get("PublicIpAddress") == install.outputs["airflow_url"].split("/")[2]
+    assert not worker.get("PublicIpAddress"), "the worker must not have a public IP"
+    for instance in (airflow, worker):
+        assert instance["MetadataOptions"]["HttpTokens"] == "required", "IMDSv2 only"
+        assert instance["IamInstanceProfile"]["Arn"].endswith(f"/headrace-{_role(instance)}")
+    volumes = install.client("ec2").describe_volumes()["Volumes"]
+    attached = [v for v in volumes if any(a["InstanceId"] in (airflow["InstanceId"], worker["InstanceId"])
+                                          for a in v["Attachments"])]  # fmt: skip
+    assert len(attached) == 2 and all(v["Encrypted"] for v in attached)
+
+
+def _role(instance: dict[str, Any]) -> str:
+    return next(t["Value"] for t in instance["Tags"] if t["Key"] == "headrace:role")
+
+
+def test_the_worker_reaches_the_internet_only_through_nat(install: Install) -> None:
+    ec2 = install.client("ec2")
+    worker = _instances(install)["worker"]
+    tables = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [worker["SubnetId"]]}])
+    routes = [r for t in tables["RouteTables"] for r in t["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+    assert len(routes) == 1 and routes[0].get("NatGatewayId", "").startswith("nat-")
+    subnet = ec2.describe_subnets(SubnetIds=[worker["SubnetId"]])["Subnets"][0]
+    assert subnet["MapPublicIpOnLaunch"] is False
+
+
+def test_security_groups_open_only_https_from_allowed_cidrs_and_no_ssh(install: Install) -> None:
+    ec2 = install.client("ec2")
+    vpc_id = _instances(install)["airflow"]["VpcId"]
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
+    names = {g["GroupId"]: g["GroupName"] for g in groups}
+    seen_https: set[str] = set()
+    for group in groups:
+        for perm in group["IpPermissions"]:
+            cidrs = [r["CidrIp"] for r in perm.get("IpRanges", [])] + [
+                r["CidrIpv6"] for r in perm.get("Ipv6Ranges", [])
+            ]
+            assert "0.0.0.0/0" not in cidrs and "::/0" not in cidrs, f"{group['GroupName']} is open to the internet"
+            if cidrs:
+                assert set(cidrs) <= set(ALLOWED), f"{group['GroupName']} admits {cidrs}"
+                assert (perm["IpProtocol"], perm["FromPort"], perm["ToPort"]) == ("tcp", 443, 443)
+                seen_https.update(cidrs)
+            if perm.get("FromPort") == 22:
+                sources = {names[p["GroupId"]] for p in perm["UserIdGroupPairs"]}
+                assert (group["GroupName"], sources, cidrs) == ("headrace-worker", {"headrace-airflow"}, [])
+    assert seen_https == set(ALLOWED)
+    default = next(g for g in groups if g["GroupName"] == "default")
+    assert default["IpPermissions"] == [] and default["IpPermissionsEgress"] == []
+
+
+def test_bucket_is_private_encrypted_versioned_and_expires_raw_files(install: Install) -> None:
+    s3 = install.client("s3")
+    bucket = install.outputs["bucket"]
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block[k] for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == install.outputs["kms_key_arn"]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    raw = [r for r in rules if r.get("Filter", {}).get("Prefix") == "raw/"]
+    assert len(raw) == 1 and raw[0]["Status"] == "Enabled" and raw[0]["Expiration"]["Days"] == 30
+    kms = install.client("kms").describe_key(KeyId=install.outputs["kms_key_arn"])["KeyMetadata"]
+    assert kms["KeyState"] == "Enabled"
+    assert install.client("kms").get_key_rotation_status(KeyId=kms["KeyId"])["KeyRotationEnabled"] is True
+
+
+def _statements(iam: Any, role: str) -> list[dict[str, Any]]:
+    out = []
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        doc = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        out.extend(doc["Statement"])
+    return out
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("role", ["airflow", "worker", "transformation", "datamart-reader"])
+def test_each_component_role_is_scoped_to_this_bucket_and_key(install: Install, role: str) -> None:
+    iam = install.client("iam")
+    bucket_arn = f"arn:aws:s3:::{install.outputs['bucket']}"
+    statements = _statements(iam, f"headrace-{role}")
+    assert statements, f"headrace-{role} has no policy"
+    for st in statements:
+        actions, resources = _as_list(st["Action"]), _as_list(st["Resource"])
+        assert "*" not in actions and "s3:*" not in actions and "iam:*" not in actions, st
+        if any(a.startswith("s3:") for a in actions):
+            assert all(r == bucket_arn or r.startswith(f"{bucket_arn}/") for r in resources), st
+        if "*" in resources:
+            assert all(a.startswith("ec2:Describe") for a in actions), f"{role}: {st}"
+        if any(a.startswith("kms:") for a in actions):
+            assert resources == [install.outputs["kms_key_arn"]]
+    writes = {r for st in statements for r in _as_list(st["Resource"])
+              if any(a in ("s3:PutObject", "s3:DeleteObject") for a in _as_list(st["Action"]))}  # fmt: skip
+    expected = {
+        "airflow": {f"{bucket_arn}/logs/*", f"{bucket_arn}/datamarts/*"},
+        "worker": {f"{bucket_arn}/raw/*"},
+        "transformation": {f"{bucket_arn}/transformations/*"},
+        "datamart-reader": set(),
+    }
+    assert writes == expected[role]
+    if role in ("airflow", "worker"):
+        attached = iam.list_attached_role_policies(RoleName=f"headrace-{role}")["AttachedPolicies"]
+        assert [p["PolicyName"] for p in attached] == ["AmazonSSMManagedInstanceCore"], "shells go through SSM"
+
+
+def test_admin_password_is_in_secrets_manager_and_nowhere_in_state_or_user_data(install: Install) -> None:
+    secrets = install.client("secretsmanager")
+    password = secrets.get_secret_value(SecretId="headrace/airflow-admin-password")["SecretString"]
+    assert re.fullmatch(r"[A-Za-z0-9]{32}", password)
+    assert password not in (install.state / "terraform.tfstate").read_text()
+    ec2 = install.client("ec2")
+    airflow = _instances(install)["airflow"]
+    user_data = ec2.describe_instance_attribute(InstanceId=airflow["InstanceId"], Attribute="userData")
+    assert password not in base64.b64decode(user_data["UserData"]["Value"]).decode()
+    deploy = secrets.get_secret_value(SecretId="headrace/project-deploy-key")["SecretString"]
+    assert deploy == DEPLOY_KEY
+    described = secrets.describe_secret(SecretId="headrace/airflow-admin-password")
+    assert described["KmsKeyId"] == install.outputs["kms_key_arn"]
+
+
+def test_snowflake_stage_role_reads_raw_files_only_and_trusts_only_this_account(install: Install) -> None:
+    iam = install.client("iam")
+    bucket_arn = f"arn:aws:s3:::{install.outputs['bucket']}"
+    role = iam.get_role(RoleName="headrace-snowflake-stage")["Role"]
+    assert install.outputs["roles"]["snowflake_stage"] == role["Arn"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    principals = [st["Principal"]["AWS"] for st in trust["Statement"]]
+    assert principals == ["arn:aws:iam::123456789012:root"], "until Snowflake's user is known, only this account"
+    statements = _statements(iam, "headrace-snowflake-stage")
+    actions = {a for st in statements for a in _as_list(st["Action"])}
+    assert actions == {"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt"}
+    reads = [r for st in statements if "s3:GetObject" in _as_list(st["Action"]) for r in _as_list(st["Resource"])]
+    assert reads == [f"{bucket_arn}/raw/*"]
+    assert install.client("rds").describe_db_instances()["DBInstances"] == [], "no RDS with a Snowflake warehouse"
+
+
+def _cloud_init(install: Install, role: str) -> tuple[dict[str, Any], dict[str, str]]:
+    instance = _instances(install)[role]
+    raw = install.client("ec2").describe_instance_attribute(InstanceId=instance["InstanceId"], Attribute="userData")
+    text = base64.b64decode(raw["UserData"]["Value"]).decode()
+    assert text.startswith("#cloud-config\n")
+    doc = yaml.safe_load(text)
+    files = {}
+    for entry in doc["write_files"]:
+        assert entry["encoding"] == "gz+b64"
+        files[entry["path"]] = gzip.decompress(base64.b64decode(entry["content"])).decode()
+    return doc, files
+
+
+def _env(text: str) -> dict[str, str]:
+    return {k: v.strip('"') for k, _, v in (line.partition("=") for line in text.splitlines() if line)}
+
+
+def test_airflow_bootstrap_installs_headrace_airflow_https_and_remote_logs(install: Install, tmp_path: Path) -> None:
+    doc, files = _cloud_init(install, "airflow")
+    assert doc["runcmd"][-1] == ["systemctl", "enable", "--now", "--no-block", "headrace-setup@airflow.service"]
+    env = _env(files["/etc/headrace/env"])
+    bucket = install.outputs["bucket"]
+    assert env["HEADRACE_HOME"] == "/opt/headrace"
+    assert env["HEADRACE_PROJECT_REPO"] == "https://git.example.invalid/acme/analytics.git"
+    assert env["HEADRACE_PROJECT_BRANCH"] == "main"
+    assert env["AIRFLOW_HOME"] == "/opt/headrace/airflow"
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/headrace/dags"
+    assert env["AIRFLOW__LOGGING__REMOTE_LOGGING"] == "True"
+    assert env["AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER"] == f"s3://{bucket}/logs/airflow"
+    assert env["AIRFLOW__API__BASE_URL"] == install.outputs["airflow_url"]
+    assert env["HEADRACE_WORKER_HOST"] == _instances(install)["worker"]["PrivateIpAddress"]
+    boot = _env(files["/etc/headrace/bootstrap.env"])
+    assert boot["HEADRACE_PACKAGE"] == "headrace[airflow,snowflake,s3]"
+    assert boot["SECRET_ADMIN_PASSWORD"] == "headrace/airflow-admin-password"
+    script = files["/usr/local/sbin/headrace-bootstrap"]
+    assert "postgresql+psycopg2://airflow:" in script
+    assert 'headrace airflow install-dags "$AIRFLOW__CORE__DAGS_FOLDER"' in script
+    for component in ("scheduler", "dag-processor", "triggerer", "api-server"):
+        assert f"airflow@{component}.service" in script
+    assert "ExecStart=/opt/headrace/venv/bin/airflow %i" in files["/etc/systemd/system/airflow@.service"]
+    assert "listen 443 ssl" in files["/usr/local/lib/headrace/nginx-airflow.conf"]
+    bootstrap = tmp_path / "headrace-bootstrap"
+    bootstrap.write_text(script)
+    assert run(["bash", "-n", str(bootstrap)]).returncode == 0
+    assert script == (REPO / "infrastructure/modules/bootstrap/files/headrace-bootstrap.sh").read_text()
+
+
+def test_worker_bootstrap_installs_docker_and_trusts_only_airflow(install: Install) -> None:
+    doc, files = _cloud_init(install, "worker")
+    assert doc["runcmd"][-1][-1] == "headrace-setup@worker.service"
+    # Stopped by Terraform right after creation, the worker must still set itself up at its next start.
+    assert "systemctl enable --now --no-block headrace-setup@worker.service" in doc["bootcmd"][0][-1]
+    assert "apt_install docker.io" in files["/usr/local/sbin/headrace-bootstrap"]
+    boot = _env(files["/etc/headrace/bootstrap.env"])
+    assert boot["AIRFLOW_SOURCE_CIDR"] == "10.42.0.0/20"
+    assert "/etc/systemd/system/headrace-worker-keys.service" in files
+
+
+def test_a_rerun_keeps_the_saved_settings_and_changes_only_what_is_given(install: Install) -> None:
+    """Upgrading needs no options again: the state dir keeps them (shown by a dry run)."""
+    saved = (install.state / "terraform.tfvars.json").read_text()
+    result = installer("aws", "--state-dir", str(install.state), "--project-branch", "release", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout.split("):\n", 1)[1].split("\n# commands", 1)[0])
+    assert shown == {**json.loads(saved), "project_branch": "release"}
+    assert (install.state / "terraform.tfvars.json").read_text() == saved, "a dry run writes nothing"
+
+
+def test_destroy_asks_before_deleting_then_removes_everything(install: Install) -> None:
+    """The bucket is protected (no force-destroy) by default; destroy lifts that, data included."""
+    s3 = install.client("s3")
+    s3.put_object(Bucket=install.outputs["bucket"], Key="raw/crm/customers/run1/part-00000.csv.gz", Body=b"x")
+    refused = installer("destroy", "aws", "--state-dir", str(install.state), env=install.env, timeout=120)
+    assert refused.returncode == 1
+    assert "no terminal to ask for confirmation: re-run with --yes" in refused.stderr
+    assert set(_instances(install)) == {"airflow", "worker"}, "nothing may be deleted without confirmation"
+
+    result = installer("destroy", "aws", "--yes", "--state-dir", str(install.state), env=install.env)
+    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    assert _instances(install) == {}
+    assert "Lifting deletion protection on the bucket and warehouse" in result.stderr
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert install.outputs["bucket"] not in buckets
+    assert install.client("secretsmanager").list_secrets()["SecretList"] == []
+    assert install.client("rds").describe_db_instances()["DBInstances"] == []
+    vpcs = install.client("ec2").describe_vpcs(Filters=[{"Name": "tag:headrace:install", "Values": ["headrace"]}])
+    assert vpcs["Vpcs"] == []
+    assert json.loads((install.state / "terraform.tfstate").read_text())["resources"] == []

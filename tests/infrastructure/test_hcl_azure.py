@@ -1,0 +1,113 @@
+"""Azure security properties, asserted on the parsed HCL (the azurerm provider cannot be
+installed here, so there is no plan to inspect)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.infrastructure.hcl import Config, flat, load
+
+pytestmark = pytest.mark.infra
+
+OPEN_SOURCES = {"*", "0.0.0.0/0", "Internet", "Any", "0.0.0.0"}
+
+
+@pytest.fixture(scope="module")
+def azure() -> Config:
+    return load("azure")
+
+
+def _rules(azure: Config) -> dict[str, list[dict[str, object]]]:
+    return {b.name: b.body["security_rule"] for b in azure.resources("azurerm_network_security_group")}
+
+
+def test_nsgs_allow_https_from_allowed_cidrs_ssh_from_bastion_or_airflow_and_deny_the_rest(azure: Config) -> None:
+    groups = _rules(azure)
+    assert set(groups) == {"airflow", "worker", "postgres"}
+    for group, rules in groups.items():
+        for rule in rules:
+            if rule["access"] == "Deny":
+                continue
+            assert rule["direction"] == "Inbound"
+            sources = flat([rule.get("source_address_prefix"), rule.get("source_address_prefixes")])
+            assert not OPEN_SOURCES & set(sources), f"{group}/{rule['name']} allows the internet"
+            port = rule["destination_port_range"]
+            if port == "443":
+                assert rule["source_address_prefixes"] == "${var.allowed_cidrs}"
+            elif port == "22":
+                assert rule["source_address_prefix"] in ("${local.bastion_source}", "${local.subnets.airflow}")
+            else:
+                assert (group, port) == ("postgres", "5432")
+        denies = [r for r in rules if r["access"] == "Deny" and r["source_address_prefix"] == "*"]
+        assert len(denies) == 1 and denies[0]["priority"] == 4000, f"{group} lacks its deny-all rule"
+    https = [r for r in groups["airflow"] if r["destination_port_range"] == "443"]
+    assert len(https) == 1
+    assert all(r["destination_port_range"] != "443" for r in groups["worker"])
+
+
+def test_shells_go_through_bastion_and_the_worker_has_no_public_ip(azure: Config) -> None:
+    assert azure.one("azurerm_bastion_host", "this")
+    assert azure.one("module", "worker_vm").body.get("public_ip_id") is None
+    assert azure.one("azurerm_subnet_nat_gateway_association", "worker")
+    assert azure.one("azurerm_subnet", "worker").body["default_outbound_access_enabled"] is False
+    vm = azure.one("azurerm_linux_virtual_machine", "this").body
+    assert vm["disable_password_authentication"] is True
+    assert vm["encryption_at_host_enabled"] is True
+
+
+def test_storage_is_private_entra_only_versioned_and_expires_raw_files(azure: Config) -> None:
+    account = azure.one("azurerm_storage_account", "this").body
+    assert account["shared_access_key_enabled"] is False
+    assert account["allow_nested_items_to_be_public"] is False
+    assert account["https_traffic_only_enabled"] is True
+    assert account["min_tls_version"] == "TLS1_2"
+    assert account["infrastructure_encryption_enabled"] is True
+    assert account["blob_properties"][0]["versioning_enabled"] is True
+    rules = account["network_rules"][0]
+    assert rules["default_action"] == "Deny"
+    assert azure.one("azurerm_storage_container", "this").body["container_access_type"] == "private"
+    policy = azure.one("azurerm_storage_management_policy", "this").body
+    raw = [r for r in policy["rule"] if r["filters"][0].get("prefix_match") == ["${local.container}/raw/"]]
+    assert len(raw) == 1
+    delete_after = raw[0]["actions"][0]["base_blob"][0]["delete_after_days_since_modification_greater_than"]
+    assert delete_after == "${var.raw_retention_days}"
+
+
+def test_key_vault_uses_rbac_purge_protection_and_a_closed_network(azure: Config) -> None:
+    vault = azure.one("azurerm_key_vault", "this").body
+    assert vault["enable_rbac_authorization"] is True
+    assert vault["purge_protection_enabled"] is True
+    assert vault["network_acls"][0]["default_action"] == "Deny"
+    grants = next(x["vault_grants"] for x in azure.files["keyvault.tf"]["locals"] if "vault_grants" in x)
+    assert grants["worker-ssh-public-key/worker"] == "Key Vault Secrets User"
+    assert [k for k in grants if k.endswith("/worker")] == ["worker-ssh-public-key/worker"]
+    secret_assignment = azure.one("azurerm_role_assignment", "secret").body
+    assert secret_assignment["scope"].startswith("${local.secret_ids["), "grants are per secret, not per vault"
+
+
+def test_role_assignments_are_data_plane_and_prefix_scoped(azure: Config) -> None:
+    text = azure.text()
+    for broad in ('"Owner"', '"Contributor"', '"Storage Account Contributor"', '"Key Vault Administrator"'):
+        assert f"role_definition_name = {broad}" not in text
+    assert '/subscriptions/${var.subscription_id}"' not in text, "nothing is granted on the whole subscription"
+    source = (azure.root / "storage.tf").read_text()
+    writes = re.findall(
+        r'(\S+)\s*=\s*\{[^}]*role = "Storage Blob Data Contributor"[^}]*prefixes = \[([^\]]*)\]', source
+    )
+    assert {name for name, _ in writes} == {"airflow-write", "worker-raw", "transform-own"}
+    for name, prefixes in writes:
+        assert prefixes.strip(), f"{name} writes to the whole container"
+    assert 'worker-raw     = { principal = azurerm_user_assigned_identity.this["worker"]' in source
+    blob = azure.one("azurerm_role_assignment", "blob").body
+    assert blob["scope"] == "${azurerm_storage_container.this.id}"
+    assert "StringStartsWith" in blob["condition"]
+
+
+def test_postgres_is_private_and_the_worker_is_deallocated_by_the_installer(azure: Config) -> None:
+    server = azure.one("azurerm_postgresql_flexible_server", "warehouse").body
+    assert server["public_network_access_enabled"] is False
+    assert "administrator_password_wo" in server and "administrator_password" not in server
+    installer = (azure.root.parent / "install-cloud.sh").read_text()
+    assert "az vm deallocate" in installer

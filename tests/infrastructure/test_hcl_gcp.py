@@ -1,0 +1,112 @@
+"""GCP security properties, asserted on the parsed HCL (the google provider cannot be
+installed here, so there is no plan to inspect)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infrastructure.hcl import Config, flat, load
+
+pytestmark = pytest.mark.infra
+
+IAP_RANGE = "35.235.240.0/20"
+
+
+@pytest.fixture(scope="module")
+def gcp() -> Config:
+    return load("gcp")
+
+
+def test_firewall_opens_only_https_to_allowed_cidrs_and_ssh_to_iap_and_airflow(gcp: Config) -> None:
+    rules = {b.name: b.body for b in gcp.resources("google_compute_firewall")}
+    assert set(rules) == {"airflow_https", "iap_ssh", "worker_ssh_from_airflow"}
+    for name, rule in rules.items():
+        assert rule["direction"] == "INGRESS", name
+        assert "0.0.0.0/0" not in flat(rule), f"{name} is open to the internet"
+        ports = [p for allow in rule["allow"] for p in allow["ports"]]
+        assert all(a["protocol"] == "tcp" for a in rule["allow"])
+        if ports == ["443"]:
+            assert rule["source_ranges"] == "${var.allowed_cidrs}", name
+        else:
+            assert ports == ["22"], name
+            assert rule.get("source_ranges") in (["${local.iap_range}"], None), name
+            if "source_ranges" not in rule:
+                assert rule["source_service_accounts"] == ['${google_service_account.this["airflow"].email}']
+    assert gcp.files["locals.tf"]["locals"][0]["iap_range"] == IAP_RANGE
+    https = rules["airflow_https"]
+    assert https["target_service_accounts"] == ['${google_service_account.this["airflow"].email}']
+
+
+def test_workers_reach_the_internet_through_cloud_nat_only(gcp: Config) -> None:
+    nat = gcp.one("google_compute_router_nat", "this").body
+    assert nat["source_subnetwork_ip_ranges_to_nat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+    worker = gcp.one("module", "worker_vm").body
+    assert "external_ip" not in worker
+    assert worker["desired_status"] == "TERMINATED", "the worker is created, then stopped"
+    vm = gcp.one("google_compute_instance", "this").body
+    access = vm["network_interface"][0]["dynamic"][0]["access_config"]
+    assert access["for_each"] == "${var.external_ip == null ? [] : [var.external_ip]}"
+
+
+def test_vms_use_os_login_shielded_boot_and_no_serial_port(gcp: Config) -> None:
+    vm = gcp.one("google_compute_instance", "this").body
+    metadata = vm["metadata"]
+    assert metadata["enable-oslogin"] == "TRUE"
+    assert metadata["block-project-ssh-keys"] == "TRUE"
+    assert metadata["serial-port-enable"] == "FALSE"
+    shielded = vm["shielded_instance_config"][0]
+    assert shielded["enable_secure_boot"] is True and shielded["enable_vtpm"] is True
+
+
+def test_bucket_is_private_versioned_and_expires_raw_files(gcp: Config) -> None:
+    bucket = gcp.one("google_storage_bucket", "this").body
+    assert bucket["public_access_prevention"] == "enforced"
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["versioning"][0]["enabled"] is True
+    raw_rules = [r for r in bucket["lifecycle_rule"] if r["condition"][0].get("matches_prefix") == ["raw/"]]
+    assert len(raw_rules) == 1
+    assert raw_rules[0]["action"][0]["type"] == "Delete"
+    assert raw_rules[0]["condition"][0]["age"] == "${var.raw_retention_days}"
+    no_public = [b for b in gcp.resources("google_storage_bucket_iam_member")]
+    assert all("allUsers" not in flat(b.body) for b in no_public)
+
+
+def test_grants_are_least_privilege(gcp: Config) -> None:
+    text = gcp.text()
+    for primitive in ("roles/owner", "roles/editor", "roles/viewer", "roles/storage.admin", "roles/bigquery.admin"):
+        assert primitive not in text, f"{primitive} is granted"
+    iam = gcp.files["iam.tf"]["locals"][0]
+    writers = {
+        "roles/storage.objectUser",
+        "roles/storage.objectAdmin",
+        "roles/bigquery.dataOwner",
+        "roles/bigquery.dataEditor",
+    }
+    for group in ("bucket_grants", "project_grants"):
+        for key, grant in iam[group].items():
+            if grant["role"] in writers:
+                assert grant["expr"] and "startsWith" in grant["expr"], (
+                    f"{group}.{key} writes without a prefix condition"
+                )
+    # Each VM acts only as its own service account; transformation is impersonated, not owned.
+    vms = {b.name: b.body for b in gcp.blocks if b.kind == "module" and b.name.endswith("_vm")}
+    assert vms["airflow_vm"]["service_account_email"] == '${google_service_account.this["airflow"].email}'
+    assert vms["worker_vm"]["service_account_email"] == '${google_service_account.this["worker"].email}'
+
+
+def test_secrets_are_readable_only_by_their_component(gcp: Config) -> None:
+    readers = gcp.files["secrets.tf"]["locals"][0]["secret_readers"]
+    assert readers == {
+        "admin-password": ["airflow"],
+        "project-deploy-key": ["airflow"],
+        "worker-ssh-private-key": ["airflow"],
+        "worker-ssh-public-key": ["worker"],
+    }
+    assert not gcp.resources("google_secret_manager_secret_iam_binding")
+    assert not gcp.resources("google_project_iam_binding"), "bindings would remove other members of the project"
+
+
+def test_bigquery_is_the_warehouse(gcp: Config) -> None:
+    assert gcp.one("google_bigquery_dataset", "meta").body["dataset_id"] == "headrace_meta"
+    bootstrap = gcp.one("module", "bootstrap").body
+    assert bootstrap["remote_log_folder"] == "gs://${google_storage_bucket.this.name}/logs/airflow"
