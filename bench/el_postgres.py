@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 VENV = REPO / ".venv"
 DLT_VENV = REPO / "bench" / ".venv-dlt"
 DATA = REPO / "bench" / ".data"
-DUCKDB_MEMORY = "512MB"
+DUCKDB_MEMORY = "256MB"  # flat enough; 128MB is flatter but slows the DuckDB load down
 LINEITEM_DDL = """
     l_orderkey bigint NOT NULL, l_partkey bigint NOT NULL, l_suppkey bigint NOT NULL,
     l_linenumber integer NOT NULL, l_quantity numeric(15,2) NOT NULL, l_extendedprice numeric(15,2) NOT NULL,
@@ -290,13 +290,18 @@ def report(outcomes: list[Outcome], source_rows: dict[float, int]) -> list[str]:
 
 
 def main() -> int:
+    global DUCKDB_MEMORY
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", nargs="+", type=float, default=[0.2, 1.0])
     parser.add_argument("--no-dlt", action="store_true", help="skip dlt (headrace_vs_dlt is then 'nan')")
     parser.add_argument("--repeat", type=int, default=2, help="runs per tool and scale; the fastest counts")
+    parser.add_argument("--tools", nargs="+", default=["native", "headrace", "dlt"], help="contenders to run")
+    parser.add_argument("--duckdb-memory", default=DUCKDB_MEMORY, help="DuckDB memory_limit for headrace and native")
     args = parser.parse_args()
     scales = sorted(args.scales)
-    ensure_tools(not args.no_dlt)
+    DUCKDB_MEMORY = args.duckdb_memory
+    use_dlt = "dlt" in args.tools and not args.no_dlt
+    ensure_tools(use_dlt)
     sys.path.insert(0, str(REPO))
     from tests import pgserver
 
@@ -316,7 +321,8 @@ def main() -> int:
                 f"scale {scale:g}: {source_rows[scale]:,} rows in the source ({time.monotonic() - t0:.1f} s)",
                 flush=True,
             )
-            runners = [run_native, run_headrace] + ([] if args.no_dlt else [run_dlt])
+            chosen = {"native": run_native, "headrace": run_headrace, "dlt": run_dlt}
+            runners = [chosen[t] for t in ("native", "headrace", "dlt") if t in args.tools and (t != "dlt" or use_dlt)]
             tries: dict[str, list[Outcome]] = {}
             for _ in range(max(args.repeat, 1)):
                 for runner in runners:

@@ -76,10 +76,10 @@ class PgServer:
         pw = self.password if password is None else password
         return {"host": self.host, "port": self.port, "database": database, "user": user, "password": pw}
 
-    def connect(self, database: str = "postgres", **kwargs: Any) -> Any:
+    def connect(self, database: str = "postgres", user: str = SUPERUSER, **kwargs: Any) -> Any:
         import psycopg
 
-        return psycopg.connect(self.conninfo(database), autocommit=True, **kwargs)
+        return psycopg.connect(self.conninfo(database, user=user), autocommit=True, **kwargs)
 
     def create_database(self, name: str) -> None:
         with self.connect() as con:
@@ -178,9 +178,26 @@ def fresh_database(server: PgServer, request: Any) -> str:
     return name
 
 
+WAREHOUSE_USER = "headrace_wh"
+
+
+def warehouse_user(server: PgServer) -> str:
+    """A login like a managed service's admin user: CREATEROLE, not a superuser (created once)."""
+    with server.connect() as con:
+        exists = con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (WAREHOUSE_USER,)).fetchone()
+        if not exists:
+            con.execute(f"CREATE ROLE {WAREHOUSE_USER} LOGIN CREATEROLE PASSWORD '{server.password}'")
+    return WAREHOUSE_USER
+
+
 def warehouse_block(server: PgServer, database: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """A ``warehouse:`` block for project.yaml (password as a secret) and the env that resolves it."""
-    block = {**server.config(database), "password": "${secret:warehouse_password}", "type": "postgres"}
-    return {"type": "postgres", **{k: v for k, v in block.items() if k != "type"}}, {
-        "HEADRACE_SECRET_WAREHOUSE_PASSWORD": server.password
-    }
+    """A ``warehouse:`` block for project.yaml (password as a secret) and the env that resolves it.
+
+    The warehouse user owns ``database`` and may create roles, but is not a superuser, as on
+    RDS, Cloud SQL or Azure Flexible Server.
+    """
+    user = warehouse_user(server)
+    with server.connect() as con:
+        con.execute(f'ALTER DATABASE "{database}" OWNER TO {user}')
+    block = {"type": "postgres", **server.config(database, user=user), "password": "${secret:warehouse_password}"}
+    return block, {"HEADRACE_SECRET_WAREHOUSE_PASSWORD": server.password}

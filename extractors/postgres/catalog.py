@@ -64,12 +64,6 @@ ORDER BY chain.oid, chain.depth DESC
 """
 
 
-def relation_exists(cur: Any, source: str) -> bool:
-    schema, table = source.split(".")
-    cur.execute(_TABLE_COLUMNS, (schema, table))
-    return bool(cur.fetchall())
-
-
 def describe(cur: Any, source: str | None, query: str | None) -> list[SourceColumn]:
     """Columns of a ``schema.table`` or of a query's result, in order."""
     if source is not None:
@@ -77,7 +71,8 @@ def describe(cur: Any, source: str | None, query: str | None) -> list[SourceColu
         cur.execute(_TABLE_COLUMNS, (schema, table))
         columns = [SourceColumn(n, int(oid), int(mod), bool(null)) for n, oid, mod, null in cur.fetchall()]
     else:
-        cur.execute(f"SELECT * FROM ({query}) AS _headrace_q LIMIT 0")
+        text = (query or "").strip().rstrip(";")
+        cur.execute(f"SELECT * FROM ({text}\n) AS _headrace_q LIMIT 0")  # newline: a query may end in a comment
         result = cur.pgresult
         columns = [
             SourceColumn(d.name, int(d.type_code), int(result.fmod(i)) if result else -1, True)

@@ -81,7 +81,8 @@ class Extractor:
     def _relation(self, table: PostgresTable) -> str:
         if table.source:
             return quote_source(table.source)
-        return f"({table.query.strip().rstrip(';')}) AS _headrace_q"  # type: ignore[union-attr]
+        query = (table.query or "").strip().rstrip(";")
+        return f"({query}\n) AS _headrace_q"  # the newline ends a trailing -- comment
 
     def _conditions(self, table: PostgresTable) -> list[str]:
         return [f"({table.filter})"] if table.filter else []

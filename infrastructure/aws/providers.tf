@@ -1,6 +1,7 @@
 locals {
   # Emulator mode (moto): every service goes to one local endpoint and unimplemented
-  # calls fail fast instead of being retried for minutes.
+  # calls fail fast instead of being retried for minutes. Three tries, not one: moto
+  # sometimes closes a keep-alive connection mid-apply, which must not fail the install.
   emulator = var.endpoint != ""
   ep       = local.emulator ? var.endpoint : null
 }
@@ -8,7 +9,7 @@ locals {
 provider "aws" {
   region = var.region
 
-  max_retries                 = local.emulator ? 1 : null
+  max_retries                 = local.emulator ? 3 : null
   skip_credentials_validation = local.emulator
   skip_metadata_api_check     = local.emulator
   skip_region_validation      = local.emulator

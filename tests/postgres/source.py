@@ -29,8 +29,10 @@ END $$;
 """
 
 
-def execute(server: PgServer, database: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-    with server.connect(database) as con, con.cursor() as cur:
+def execute(
+    server: PgServer, database: str, sql: str, params: Any = None, user: str = "postgres"
+) -> list[tuple[Any, ...]]:
+    with server.connect(database, user=user) as con, con.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall() if cur.description else []
 

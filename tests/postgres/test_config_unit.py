@@ -82,3 +82,15 @@ def test_long_names_are_cut_to_63_bytes_uniquely() -> None:
     a, b = short_name("_hr_stage_", "x" * 70), short_name("_hr_stage_", "x" * 71)
     assert len(a.encode()) <= 63 and len(b.encode()) <= 63 and a != b
     assert short_name("_hr_stage_", "orders") == "_hr_stage_orders"
+
+
+def test_postgres_modules_import_no_driver() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, headrace.extractors.postgres.extractor, headrace.warehouses.postgres.warehouse, "
+        "headrace.cli.datamart_cmds; print('psycopg' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

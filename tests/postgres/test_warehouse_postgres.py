@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import headrace, run_ok
-from tests.pgserver import PgServer, fresh_database
+from tests.pgserver import WAREHOUSE_USER, PgServer, fresh_database
 from tests.postgres import project as pgproject
 from tests.postgres.source import execute
 
@@ -35,7 +35,8 @@ def test_full_reload_keeps_dependent_views_and_grants(tmp_path: Path, setup: tup
         GRANT SELECT ON in_src.salaries TO analyst_x;
         CREATE VIEW public.team_a AS SELECT name FROM in_src.people WHERE team = 'a';
         CREATE VIEW public.team_a_count AS SELECT count(*) AS n FROM public.team_a;
-    """)
+        GRANT SELECT ON public.team_a_count TO analyst_x;
+    """, user=WAREHOUSE_USER)
     execute(server, src, "INSERT INTO public.people VALUES (4, 'Dee', 'a'); UPDATE public.salaries SET salary = 1")
     run_ok("run", "--project", str(project))  # same columns: the views stay, see the new rows
     assert execute(server, wh, "SELECT n FROM public.team_a_count") == [(3,)]
@@ -44,6 +45,8 @@ def test_full_reload_keeps_dependent_views_and_grants(tmp_path: Path, setup: tup
     execute(server, src, "ALTER TABLE public.people ADD COLUMN email text")
     run_ok("run", "--project", str(project))  # new column: views recreated on the new table
     assert execute(server, wh, "SELECT n FROM public.team_a_count") == [(3,)]
+    view_grant = "SELECT has_table_privilege('analyst_x', 'public.team_a_count', 'SELECT')"
+    assert execute(server, wh, view_grant) == [(True,)]  # recreated with its grants
     execute(server, src, "ALTER TABLE public.people DROP COLUMN team")
     result = headrace("run", "extractor:src", "--project", str(project))
     out = result.stdout + result.stderr
@@ -115,7 +118,7 @@ def test_warehouse_connection_error_names_target_not_password(
     result = headrace("run", "extractor:src", "--project", str(project))
     out = result.stdout + result.stderr
     assert result.returncode == 1
-    target = f"127.0.0.1:{server.port}, database '{wh}', user 'postgres'"
+    target = f"127.0.0.1:{server.port}, database '{wh}', user '{WAREHOUSE_USER}'"
     assert f"warehouse: cannot connect to PostgreSQL at {target}" in out
     assert "not-the-password-42" not in out
     result = headrace("datamart", "credentials", "people", "--project", str(project))

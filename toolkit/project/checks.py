@@ -190,7 +190,8 @@ def _check_identifiers(project: Project, report: _Report) -> None:
         check(file, (), in_schema(ext_id), "schema")
         for index, table in enumerate(config.table_configs()):
             check(file, ("tables", index, "name"), table.name, "table name")
-            for column in getattr(table, "columns", {}) or {}:
+            declared = getattr(table, "columns", None)  # a name -> type mapping (file); other extractors differ
+            for column in declared if isinstance(declared, dict) else {}:
                 check(file, ("tables", index, "columns", column), column, "column name")
                 if not column or "\x00" in column:
                     report.add(file, ("tables", index, "columns"), f"column name {column!r} is not allowed", "name it")
