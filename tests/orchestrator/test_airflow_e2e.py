@@ -124,6 +124,16 @@ def test_a_push_with_errors_is_rejected_and_the_running_dags_keep_working(airflo
     assert query(airflow_instance, "select count(*) as n from out_top_customers.ranking")[0]["n"] > 0
 
 
+BEST_EFFORT = """
+  - id: best_effort
+    continue_on_error: true
+    tasks: [[transformation:bad_sql, extractor:reference], extractor:web]
+  - id: best_effort_ok
+    continue_on_error: true
+    tasks: [extractor:reference, extractor:web]
+"""
+
+
 def test_a_failing_task_fails_its_dag_with_the_task_error(airflow_instance: RunningAirflow) -> None:
     def add_bad_sql(work: Path) -> None:
         folder = work / "transformations" / "bad_sql"
@@ -132,13 +142,31 @@ def test_a_failing_task_fails_its_dag_with_the_task_error(airflow_instance: Runn
             "type: sql\ninputs: [in_shop.orders]\noutputs: [result]\nretries: 0\n"
         )
         (folder / "10_result.sql").write_text("CREATE TABLE result AS SELECT no_such_column FROM orders;\n")
+        orchestrations = work / "orchestrations.yaml"
+        orchestrations.write_text(orchestrations.read_text() + BEST_EFFORT)
 
+    assert run_dag(airflow_instance, "extractor_shop")[1] == "success"  # the input exists: the SQL is what fails
     airflow_instance.remote.push("a transformation with a typo", add_bad_sql)
     _, state = run_dag(airflow_instance, "project_update")
     assert state == "success"
-    wait_for_dag(airflow_instance, "transformation_bad_sql")
+    for dag_id in ("transformation_bad_sql", "orchestration_best_effort", "orchestration_best_effort_ok"):
+        wait_for_dag(airflow_instance, dag_id)
     run_id, state = run_dag(airflow_instance, "transformation_bad_sql")
     assert state == "failed"
-    log = airflow_instance.api().task_log("transformation_bad_sql", run_id, "transformation.bad_sql")
+    api = airflow_instance.api()
+    log = api.task_log("transformation_bad_sql", run_id, "transformation.bad_sql")
     assert "transformations/bad_sql/10_result.sql: statement at line 1 failed" in log
     assert "no_such_column" in log
+
+    # continue_on_error: the next step still runs, and the run still ends failed
+    run_id, state = run_dag(airflow_instance, "orchestration_best_effort")
+    assert state == "failed"
+    assert api.task_instances("orchestration_best_effort", run_id) == {
+        "transformation.bad_sql": "failed",
+        "extractor.reference": "success",
+        "extractor.web": "success",
+        "fail_if_any_failed": "failed",
+    }
+    run_id, state = run_dag(airflow_instance, "orchestration_best_effort_ok")
+    assert state == "success"
+    assert api.task_instances("orchestration_best_effort_ok", run_id)["fail_if_any_failed"] == "skipped"

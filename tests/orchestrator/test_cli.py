@@ -69,3 +69,13 @@ def test_status_shows_why_the_last_update_was_rejected(tmp_path: Path, project_r
     assert f"deployed:    {good} from {project_remote.bare}" in status
     assert f"last update: invalid {project_remote.head()}" in status
     assert "datamarts.yaml:3: datamarts[0].tables[0]: no extractor or transformation produces 'out_nope.t'" in status
+
+
+def test_the_airflow_commands_load_no_airflow_until_used() -> None:
+    """Every `headrace` command registers the airflow group: it must stay cheap to import."""
+    code = (
+        "import sys; from headrace.cli import _register; _register();"
+        "print(','.join(m for m in ('airflow', 'psycopg', 'duckdb', 'pydantic') if m in sys.modules))"
+    )
+    done = subprocess.run([*HEADRACE[:1], "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
