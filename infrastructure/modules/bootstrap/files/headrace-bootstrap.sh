@@ -134,6 +134,9 @@ clone_project() {
         runuser -u headrace -- env GIT_SSH_COMMAND="${GIT_SSH_COMMAND:-ssh}" \
             git clone --quiet --branch "$HEADRACE_PROJECT_BRANCH" "$HEADRACE_PROJECT_REPO" "$repo"
     fi
+    # Deploy the first version now (validate, compile, switch $HEADRACE_HOME/current) so the
+    # project's DAGs appear at once instead of at project_update's next 5-minute tick.
+    as_headrace headrace airflow update-project
 }
 
 setup_nginx() {
