@@ -12,8 +12,8 @@ from pathlib import Path
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def assert_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
+def assert_golden(name: str, text: str, folder: Path = GOLDEN) -> None:
+    path = folder / name
     if os.environ.get("HEADRACE_UPDATE_GOLDEN") == "1" or (not path.exists() and os.environ.get("CI") != "true"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -53,9 +53,19 @@ def test_types_and_null_vs_empty_arrive_exactly(tmp_path: Path, target: Target, 
         'SELECT id, name, code, qty, big, price, ratio, flag, day, "at", at_tz FROM in_src.everything ORDER BY id'
     )
     utc = dt.UTC
-    assert rows[0] == (1, 'Ann, "the" first', "A1", 7, 9007199254740993, Decimal("1234.500"), 0.25, True,
-                       dt.date(2024, 2, 29), dt.datetime(2024, 1, 1, 10, 0, 0, 123456),
-                       dt.datetime(2024, 3, 30, 23, 30, tzinfo=utc))
+    assert rows[0] == (
+        1,
+        'Ann, "the" first',
+        "A1",
+        7,
+        9007199254740993,
+        Decimal("1234.500"),
+        0.25,
+        True,
+        dt.date(2024, 2, 29),
+        dt.datetime(2024, 1, 1, 10, 0, 0, 123456),
+        dt.datetime(2024, 3, 30, 23, 30, tzinfo=utc),
+    )
     assert rows[1][:4] == (2, "", "", None)  # empty strings stay empty, NULL stays NULL
     assert rows[1][10] == dt.datetime(2024, 6, 1, 4, tzinfo=utc)  # written in New York, stored as UTC
     assert rows[2][1:3] == (None, None)
@@ -71,16 +81,33 @@ def test_types_and_null_vs_empty_arrive_exactly(tmp_path: Path, target: Target, 
     assert others[0] == ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "happy")
     blobs = target.query("SELECT blob FROM in_src.everything ORDER BY id")
     assert [bytes(b[0]) if b[0] is not None else None for b in blobs] == [b"\x00\xff", b"", None, b"\xde\xad\xbe\xef"]
-    columns = [r[0] for r in target.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'in_src' "
-        "AND table_name = 'everything' ORDER BY ordinal_position")]
+    columns = [
+        r[0]
+        for r in target.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'in_src' "
+            "AND table_name = 'everything' ORDER BY ordinal_position"
+        )
+    ]
     assert "secret" not in columns  # excluded columns never leave the source
     schema = json.loads(next((target.state_dir / "storage/raw/src/everything").glob("*/schema.json")).read_text())
     types = {c["name"]: c["type"] for c in schema["columns"]}
     assert types == {
-        "id": "integer", "name": "string", "code": "string", "qty": "integer", "big": "integer",
-        "price": "decimal(12,3)", "ratio": "float", "flag": "boolean", "day": "date", "at": "timestamp",
-        "at_tz": "timestamp_tz", "doc": "json", "tags": "json", "blob": "bytes", "uid": "string", "feeling": "string",
+        "id": "integer",
+        "name": "string",
+        "code": "string",
+        "qty": "integer",
+        "big": "integer",
+        "price": "decimal(12,3)",
+        "ratio": "float",
+        "flag": "boolean",
+        "day": "date",
+        "at": "timestamp",
+        "at_tz": "timestamp_tz",
+        "doc": "json",
+        "tags": "json",
+        "blob": "bytes",
+        "uid": "string",
+        "feeling": "string",
     }
 
 
@@ -104,8 +131,15 @@ def test_incremental_reads_past_the_cursor_and_merges_lookback(
 ) -> None:
     server, db = source
     execute(server, db, ORDERS_DDL)
-    table = {"name": "orders", "source": "public.orders", "load": "incremental", "cursor": "updated_at",
-             "primary_key": ["id"], "lookback": "30m", "filter": "status <> 'test'"}
+    table = {
+        "name": "orders",
+        "source": "public.orders",
+        "load": "incremental",
+        "cursor": "updated_at",
+        "primary_key": ["id"],
+        "lookback": "30m",
+        "filter": "status <> 'test'",
+    }
     project = write_project(tmp_path / "p", target.project_yaml(), server, db, [table])
     run_ok("run", "--project", str(project))
     assert _orders(target) == _source_orders(server, db)
@@ -113,12 +147,16 @@ def test_incremental_reads_past_the_cursor_and_merges_lookback(
     assert json.loads(state[0][0])["value"] == "2024-01-01 00:50:00+00"  # UTC, as PostgreSQL prints it
     # an update moves a row's cursor forward; a late row (cursor 20 minutes behind) is caught by the lookback;
     # a row changed outside the lookback without moving its cursor is not re-read; filtered rows never arrive
-    execute(server, db, """
+    execute(
+        server,
+        db,
+        """
         SET TimeZone = 'Asia/Tokyo';
         UPDATE public.orders SET status = 'paid', updated_at = '2024-01-02 09:00:00+09' WHERE id = 3;
         INSERT INTO public.orders VALUES (51, 'late', 1, '2024-01-01 00:30:00+00'), (52, 'test', 1, '2024-01-03');
         UPDATE public.orders SET status = 'silent' WHERE id = 4;
-    """)
+    """,
+    )
     run_ok("run", "--project", str(project))
     got = dict((r[0], r[1:]) for r in _orders(target))
     assert got[3] == ("paid", Decimal("4.50")) and got[51] == ("late", Decimal("1.00"))
@@ -139,8 +177,12 @@ def test_incremental_without_key_appends_only_new_rows(
 ) -> None:
     server, db = source
     execute(server, db, ORDERS_DDL)
-    table = {"name": "orders", "query": "SELECT id, status, amount, updated_at FROM public.orders",
-             "load": "incremental", "cursor": "id"}
+    table = {
+        "name": "orders",
+        "query": "SELECT id, status, amount, updated_at FROM public.orders",
+        "load": "incremental",
+        "cursor": "id",
+    }
     project = write_project(tmp_path / "p", target.project_yaml(), server, db, [table])
     run_ok("run", "--project", str(project))
     execute(server, db, "INSERT INTO public.orders VALUES (51, 'new', 2, now()), (52, 'new', 3, now())")
@@ -161,8 +203,11 @@ def test_upsert_rerun_changes_nothing_and_merges_changes(
     first = target.query("SELECT id, status, amount, updated_at FROM in_src.orders ORDER BY id")
     run_ok("run", "--project", str(project))
     assert target.query("SELECT id, status, amount, updated_at FROM in_src.orders ORDER BY id") == first
-    execute(server, db, "UPDATE public.orders SET amount = 0 WHERE id <= 5; "
-                        "INSERT INTO public.orders VALUES (100, 'new', 9, now())")
+    execute(
+        server,
+        db,
+        "UPDATE public.orders SET amount = 0 WHERE id <= 5; INSERT INTO public.orders VALUES (100, 'new', 9, now())",
+    )
     run_ok("run", "--project", str(project))
     assert _orders(target) == _source_orders(server, db)
     loads = target.query("SELECT rows FROM headrace_meta.table_loads ORDER BY loaded_at")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import golden_files
+
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infrastructure"
 VENVS = REPO / ".venvs"
@@ -104,14 +106,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def assert_golden(name: str, text: str) -> None:
     """Compare with tests/infrastructure/golden/NAME; HEADRACE_UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if os.environ.get("HEADRACE_UPDATE_GOLDEN") == "1" or (not path.exists() and os.environ.get("CI") != "true"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run the test with HEADRACE_UPDATE_GOLDEN=1 and commit it"
-    assert text == path.read_text(encoding="utf-8"), (
-        f"{name} differs from its golden copy; if intended, rerun with HEADRACE_UPDATE_GOLDEN=1 and review the diff"
-    )
+    golden_files.assert_golden(name, text, GOLDEN)
 
 
 def installer(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:

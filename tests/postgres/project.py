@@ -23,8 +23,14 @@ def env(server: PgServer) -> dict[str, str]:
     return {"HEADRACE_SECRET_SOURCE_PASSWORD": server.password, "HEADRACE_SECRET_WAREHOUSE_PASSWORD": server.password}
 
 
-def make(root: Path, server: PgServer, source_db: str, warehouse_db: str, sql: str | None = None,
-         readers: list[str] | None = None) -> Path:
+def make(
+    root: Path,
+    server: PgServer,
+    source_db: str,
+    warehouse_db: str,
+    sql: str | None = None,
+    readers: list[str] | None = None,
+) -> Path:
     execute(server, source_db, SOURCE_DDL)
     block, _ = warehouse_block(server, warehouse_db)
     project_yaml = yaml.safe_dump({"name": "pgproject", "warehouse": block}, sort_keys=False)

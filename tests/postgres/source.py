@@ -42,13 +42,23 @@ def extractor_yaml(server: PgServer, database: str, tables: list[dict[str, Any]]
     return yaml.safe_dump({"type": "postgres", "connection": connection, **extra, "tables": tables}, sort_keys=False)
 
 
-def write_project(root: Path, project_yaml: str, server: PgServer, database: str, tables: list[dict[str, Any]],
-                  files: dict[str, str] | None = None, **extra: Any) -> Path:
-    return write_files(root, {
-        "project.yaml": project_yaml,
-        "extractors/src.yaml": extractor_yaml(server, database, tables, **extra),
-        **(files or {}),
-    })
+def write_project(
+    root: Path,
+    project_yaml: str,
+    server: PgServer,
+    database: str,
+    tables: list[dict[str, Any]],
+    files: dict[str, str] | None = None,
+    **extra: Any,
+) -> Path:
+    return write_files(
+        root,
+        {
+            "project.yaml": project_yaml,
+            "extractors/src.yaml": extractor_yaml(server, database, tables, **extra),
+            **(files or {}),
+        },
+    )
 
 
 def source_env(server: PgServer) -> dict[str, str]:
@@ -61,7 +71,11 @@ def start_task(project: Path, run_id: str, faults: str | None = None) -> subproc
     env = {**os.environ, **({"HEADRACE_FAULTS": faults} if faults else {})}
     return subprocess.Popen(
         [sys.executable, "-m", "headrace", "run-task", "extractor:src", "--project", str(project), "--run-id", run_id],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env=env,
     )
 
 
@@ -69,8 +83,12 @@ def wait_for_gate(server: PgServer, database: str, proc: subprocess.Popen[str], 
     """Wait until a COPY of ``database`` sleeps in the gate; its backend pid."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = execute(server, "postgres",
-                        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event = 'PgSleep'", (database,))
+        found = execute(
+            server,
+            "postgres",
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event = 'PgSleep'",
+            (database,),
+        )
         if found:
             return int(found[0][0])
         if proc.poll() is not None:

@@ -34,10 +34,14 @@ def _config(**table: object) -> PostgresExtractorConfig:
         ({"source": "a.b", "load": "upsert"}, "primary_key: required when load is upsert"),
         ({"source": "a.b", "lookback": "1h"}, "lookback: only applies to load: incremental"),
         ({"source": "a.b", "load": "incremental", "cursor": "u", "lookback": "1h"}, "lookback: needs primary_key"),
-        ({"source": "a.b", "load": "incremental", "cursor": "u", "primary_key": ["id"], "lookback": "soon"},
-         "is not a duration"),
-        ({"source": "a.b", "load": "incremental", "cursor": "u", "columns": {"exclude": ["u"]}},
-         "cannot exclude the cursor column"),
+        (
+            {"source": "a.b", "load": "incremental", "cursor": "u", "primary_key": ["id"], "lookback": "soon"},
+            "is not a duration",
+        ),
+        (
+            {"source": "a.b", "load": "incremental", "cursor": "u", "columns": {"exclude": ["u"]}},
+            "cannot exclude the cursor column",
+        ),
         ({"source": "a.b", "colums": {}}, "unknown key"),
     ],
 )
@@ -48,12 +52,23 @@ def test_invalid_tables_say_what_to_fix(table: dict, message: str) -> None:
 
 
 def test_valid_table_and_lookback_units() -> None:
-    config = _config(source="public.orders", load="incremental", cursor="updated_at", primary_key=["id"],
-                     lookback="2h", columns={"exclude": ["card"]}, filter="NOT is_test")
+    config = _config(
+        source="public.orders",
+        load="incremental",
+        cursor="updated_at",
+        primary_key=["id"],
+        lookback="2h",
+        columns={"exclude": ["card"]},
+        filter="NOT is_test",
+    )
     table = config.tables[0]
     assert table.lookback_seconds() == 7200
-    assert _config(query="SELECT 1 AS id", load="incremental", cursor="id", primary_key=["id"],
-                   lookback=100).tables[0].lookback_seconds() == 100
+    assert (
+        _config(query="SELECT 1 AS id", load="incremental", cursor="id", primary_key=["id"], lookback=100)
+        .tables[0]
+        .lookback_seconds()
+        == 100
+    )
     assert config.max_concurrency == 4
 
 

@@ -19,7 +19,10 @@ EXAMPLE = REPO / "examples" / "crm_postgres"
 
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
 def test_crm_example_loads_changes_incrementally(
-    tmp_path: Path, pg_server: PgServer, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    pg_server: PgServer,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
     warehouse: str,
 ) -> None:
     from headrace.secrets import SecretResolver
@@ -31,9 +34,13 @@ def test_crm_example_loads_changes_incrementally(
     execute(pg_server, crm, (EXAMPLE / "seed.sql").read_text())
     text = (project / "extractors/crm.yaml").read_text().replace("database: crm", f"database: {crm}")
     (project / "extractors/crm.yaml").write_text(text)
-    for key, value in {"CRM_HOST": "127.0.0.1", "CRM_PORT": str(pg_server.port), "CRM_USER": "postgres",
-                       "HEADRACE_SECRET_CRM_PASSWORD": pg_server.password,
-                       "HEADRACE_STATE_DIR": str(tmp_path / "state")}.items():
+    for key, value in {
+        "CRM_HOST": "127.0.0.1",
+        "CRM_PORT": str(pg_server.port),
+        "CRM_USER": "postgres",
+        "HEADRACE_SECRET_CRM_PASSWORD": pg_server.password,
+        "HEADRACE_STATE_DIR": str(tmp_path / "state"),
+    }.items():
         monkeypatch.setenv(key, value)
     config = yaml.safe_load((project / "project.yaml").read_text())
     if warehouse == "postgres":  # the login is dropped after its database (finalizers run last-in first-out)
@@ -53,12 +60,23 @@ def test_crm_example_loads_changes_incrementally(
     execute(pg_server, crm, (EXAMPLE / "changes.sql").read_text())
     run_ok("run", "--project", str(project))
     assert query("SELECT id, status FROM in_crm.orders ORDER BY id") == [
-        (100, "paid"), (101, "paid"), (102, "paid"), (104, "paid")]
+        (100, "paid"),
+        (101, "paid"),
+        (102, "paid"),
+        (104, "paid"),
+    ]
     assert query("SELECT id, name, email FROM in_crm.customers ORDER BY id") == [
-        (1, "Ada Roasters", "ada@example.com"), (2, "Bruno Caffè", "ciao@example.com"), (3, "Chai & Co", None),
-        (4, "Dunes Coffee", None)]
+        (1, "Ada Roasters", "ada@example.com"),
+        (2, "Bruno Caffè", "ciao@example.com"),
+        (3, "Chai & Co", None),
+        (4, "Dunes Coffee", None),
+    ]
     assert query("SELECT customer_id, paid_orders, revenue FROM dm_sales.revenue_by_customer ORDER BY 1") == [
-        (1, 1, Decimal("185.00")), (2, 1, Decimal("19.80")), (3, 2, Decimal("48.20")), (4, 0, Decimal("0"))]
+        (1, 1, Decimal("185.00")),
+        (2, 1, Decimal("19.80")),
+        (3, 2, Decimal("48.20")),
+        (4, 0, Decimal("0")),
+    ]
     assert query("SELECT sku FROM in_crm.products ORDER BY sku") == [("BEAN-1",), ("BEAN-2",)]
     if warehouse == "postgres":
         shown = run_ok("datamart", "credentials", "sales", "--project", str(project)).stdout

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def setup(pg_server: PgServer, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
-          tmp_path: Path) -> tuple[PgServer, str, str]:
+def setup(
+    pg_server: PgServer, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> tuple[PgServer, str, str]:
     for key, value in pgproject.env(pg_server).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("HEADRACE_STATE_DIR", str(tmp_path / "state"))
@@ -29,14 +30,19 @@ def test_full_reload_keeps_dependent_views_and_grants(tmp_path: Path, setup: tup
     server, src, wh = setup
     project = pgproject.make(tmp_path / "p", server, src, wh)
     run_ok("run", "--project", str(project))
-    execute(server, wh, """
+    execute(
+        server,
+        wh,
+        """
         CREATE ROLE analyst_x NOLOGIN;
         GRANT USAGE ON SCHEMA in_src TO analyst_x;
         GRANT SELECT ON in_src.salaries TO analyst_x;
         CREATE VIEW public.team_a AS SELECT name FROM in_src.people WHERE team = 'a';
         CREATE VIEW public.team_a_count AS SELECT count(*) AS n FROM public.team_a;
         GRANT SELECT ON public.team_a_count TO analyst_x;
-    """, user=WAREHOUSE_USER)
+    """,
+        user=WAREHOUSE_USER,
+    )
     execute(server, src, "INSERT INTO public.people VALUES (4, 'Dee', 'a'); UPDATE public.salaries SET salary = 1")
     run_ok("run", "--project", str(project))  # same columns: the views stay, see the new rows
     assert execute(server, wh, "SELECT n FROM public.team_a_count") == [(3,)]
@@ -87,16 +93,24 @@ def test_datamart_reader_login_reads_only_its_datamart(tmp_path: Path, setup: tu
     run_ok("run", "--project", str(project))
     shown = run_ok("datamart", "credentials", "people", "--project", str(project), "--format", "json").stdout
     creds = json.loads(shown)["bi_reader"]
-    assert (creds["host"], creds["port"], creds["database"], creds["user"]) == ("127.0.0.1", server.port, wh,
-                                                                              "bi_reader")
+    assert (creds["host"], creds["port"], creds["database"], creds["user"]) == (
+        "127.0.0.1",
+        server.port,
+        wh,
+        "bi_reader",
+    )
     text = run_ok("datamart", "credentials", "people", "--project", str(project)).stdout
     assert f"password: {creds['password']}" in text
     conninfo = server.conninfo(wh, user="bi_reader", password=creds["password"])
     with psycopg.connect(conninfo, autocommit=True) as con:
         rows = con.execute("SELECT team, members FROM dm_people.team_size ORDER BY team").fetchall()
         assert rows == [("a", 2), ("b", 1)]
-        for forbidden in ("SELECT * FROM in_src.salaries", "SELECT * FROM out_teams.team_size",
-                          "SELECT * FROM headrace_meta.credentials", "CREATE TABLE dm_people.x (i int)"):
+        for forbidden in (
+            "SELECT * FROM in_src.salaries",
+            "SELECT * FROM out_teams.team_size",
+            "SELECT * FROM headrace_meta.credentials",
+            "CREATE TABLE dm_people.x (i int)",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 con.execute(forbidden)
     run_ok("run", "--project", str(project))  # re-publishing keeps the login and its password

@@ -51,6 +51,21 @@ class TaskRecord:
     bytes: int | None
     error: str | None
 
+    def row(self) -> tuple[Any, ...]:
+        """Values of a ``headrace_meta.task_runs`` row, in column order."""
+        duration = round(self.ended_at - self.started_at, 3)
+        return (
+            self.run_id,
+            self.task_id,
+            self.status,
+            self.started_at,
+            self.ended_at,
+            duration,
+            self.rows,
+            self.bytes,
+            self.error,
+        )
+
 
 class Warehouse(ABC):
     capabilities: Capabilities

@@ -292,16 +292,5 @@ class DuckDBWarehouse(Warehouse):
 
     def record_task(self, record: TaskRecord) -> None:
         self.con.execute(
-            f"INSERT INTO {META}.task_runs VALUES (?, ?, ?, to_timestamp(?), to_timestamp(?), ?, ?, ?, ?)",
-            [
-                record.run_id,
-                record.task_id,
-                record.status,
-                record.started_at,
-                record.ended_at,
-                round(record.ended_at - record.started_at, 3),
-                record.rows,
-                record.bytes,
-                record.error,
-            ],
+            f"INSERT INTO {META}.task_runs VALUES (?, ?, ?, to_timestamp(?), to_timestamp(?), ?, ?, ?, ?)", record.row()
         )

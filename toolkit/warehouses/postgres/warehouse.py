@@ -228,17 +228,7 @@ class PostgresWarehouse(Warehouse):
         with self.con.cursor() as cur:
             cur.execute(
                 f"INSERT INTO {META}.task_runs VALUES (%s, %s, %s, to_timestamp(%s), to_timestamp(%s), %s, %s, %s, %s)",
-                (
-                    record.run_id,
-                    record.task_id,
-                    record.status,
-                    record.started_at,
-                    record.ended_at,
-                    round(record.ended_at - record.started_at, 3),
-                    record.rows,
-                    record.bytes,
-                    record.error,
-                ),
+                record.row(),
             )
 
     def __repr__(self) -> str:
