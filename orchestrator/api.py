@@ -85,9 +85,6 @@ class AirflowApi:
             if offset >= page["total_entries"]:
                 return found
 
-    def set_paused(self, dag_id: str, paused: bool) -> None:
-        self.call("PATCH", f"/api/v2/dags/{urllib.parse.quote(dag_id)}", {"is_paused": paused})
-
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
         run = self.call(
             "POST", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns", {"logical_date": None, "conf": conf or {}}

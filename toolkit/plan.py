@@ -12,8 +12,6 @@ from typing import Any
 from headrace.errors import ConfigError
 from headrace.project.graph import layers
 
-KINDS = ("extractor", "transformation", "datamart", "orchestration")
-
 
 @dataclass(frozen=True)
 class Plan:

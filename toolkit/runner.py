@@ -7,6 +7,8 @@ Every outcome is written to ``headrace_meta.task_runs``.
 
 from __future__ import annotations
 
+import functools
+import json
 import shutil
 import time
 from collections.abc import Callable
@@ -20,7 +22,8 @@ from headrace.errors import HeadraceError, TaskFailed
 from headrace.paths import state_dir
 from headrace.secrets import SecretResolver, redact
 from headrace.storage import open_storage
-from headrace.tablefiles import TableSchema
+from headrace.storage.base import Storage
+from headrace.tablefiles import SCHEMA_FILE, TableSchema
 from headrace.warehouses import open_warehouse
 from headrace.warehouses.base import LoadRequest, TaskRecord, Warehouse
 
@@ -48,21 +51,23 @@ class TaskContext:
         self.log = log
         self.secrets = SecretResolver(self.project_dir)
 
+    @functools.cached_property
+    def storage(self) -> Storage:
+        return open_storage(self.manifest["project"]["storage"], self.state_dir)
+
     def warehouse(self) -> Warehouse:
         config = self.secrets.resolve(self.manifest["project"]["warehouse"])
         return open_warehouse(config, self.state_dir)
 
 
-def _extract_tables(
-    ctx: TaskContext, task: dict[str, Any]
-) -> tuple[dict[str, tuple[str, TableSchema, dict]], dict[str, str]]:
+def _extract_tables(ctx: TaskContext, task: dict[str, Any]) -> tuple[dict[str, tuple[str, dict]], dict[str, str]]:
+    """Extract every table to storage; (table -> (storage key, new incremental state)), failures."""
     from headrace.extractors import registry
     from headrace.extractors.base import ExtractContext
 
     module = registry.load(task["config"]["type"])
     config = module.Config.model_validate(ctx.secrets.resolve(task["config"]))
     ext_id = task["component"]
-    storage = open_storage(config_obj(ctx.manifest["project"]["storage"]), ctx.state_dir)
     tmp = ctx.state_dir / "tmp" / f"{ext_id}-{ctx.run_id}"
     states: dict[str, Any] = {}
     incremental = [t for t in config.table_configs() if t.load == "incremental"]
@@ -74,7 +79,7 @@ def _extract_tables(
                     wh.reset_state(key)
                 states[t.name] = wh.get_state(key) or {}
 
-    def one(table: Any) -> tuple[str, TableSchema, dict]:
+    def one(table: Any) -> tuple[str, dict]:
         extractor = module.Extractor(
             config,
             ExtractContext(
@@ -88,13 +93,13 @@ def _extract_tables(
             ),
         )
         folder = tmp / table.name
-        files, new_state = extractor.extract(table, folder)
+        _, new_state = extractor.extract(table, folder)
         faults.point("extract.before_upload")
         key = f"raw/{ext_id}/{table.name}/{ctx.run_id}"
-        storage.upload_folder(folder, key)
-        return key, files, new_state
+        ctx.storage.upload_folder(folder, key)
+        return key, new_state
 
-    done: dict[str, tuple[str, TableSchema, dict]] = {}
+    done: dict[str, tuple[str, dict]] = {}
     failed: dict[str, str] = {}
     try:
         with ThreadPoolExecutor(max_workers=config.max_concurrency, thread_name_prefix="extract") as pool:
@@ -109,25 +114,19 @@ def _extract_tables(
     return done, failed
 
 
-def config_obj(data: dict[str, Any]) -> Any:
-    """Storage config as an attribute object (storage modules read attributes)."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(**data)
-
-
 def _run_extractor(ctx: TaskContext, task: dict[str, Any]) -> TaskResult:
     done, failed = _extract_tables(ctx, task)
     tables_cfg = {t["name"]: t for t in task["config"]["tables"]}
-    storage = open_storage(config_obj(ctx.manifest["project"]["storage"]), ctx.state_dir)
     result = TaskResult(task["id"], "success", rows=0, bytes=0)
     if done:
         with ctx.warehouse() as wh:
-            for name, (key, files, new_state) in done.items():
+            for name, (key, new_state) in done.items():
                 cfg = tables_cfg[name]
                 rebuild = ctx.full_refresh and cfg["load"] in ("incremental", "append", "upsert")
                 mode = "full" if rebuild else cfg["load"]
-                with storage.local_folder(key) as folder:
+                with ctx.storage.local_folder(key) as folder:
+                    # the load reads what was stored, schema.json included: the contract, not memory
+                    files = TableSchema.from_json(json.loads((folder / SCHEMA_FILE).read_text(encoding="utf-8")))
                     rows = wh.load(
                         LoadRequest(
                             task["schema"],

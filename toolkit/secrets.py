@@ -84,17 +84,3 @@ class SecretResolver:
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         return value
-
-
-def references(value: Any) -> set[str]:
-    """Names of the secrets referenced anywhere in ``value``."""
-    found: set[str] = set()
-    if isinstance(value, str):
-        found.update(m.group(2) for m in SECRET_REF.finditer(value) if m.group(1) == "secret")
-    elif isinstance(value, dict):
-        for v in value.values():
-            found |= references(v)
-    elif isinstance(value, list):
-        for v in value:
-            found |= references(v)
-    return found

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,18 +54,8 @@ class TableSchema:
         return cls(columns, list(data.get("parts", [])), data.get("rows"), int(data.get("bytes", 0)))
 
 
-def encode_value(value: Any) -> str:
-    """One CSV field: None -> empty, '' -> "", quotes where needed."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, bytes | bytearray | memoryview):
-        text = "\\x" + bytes(value).hex()
-    elif isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    else:
-        text = str(value)
+def csv_field(text: str) -> str:
+    """One CSV field of the contract, quoted where needed (an empty string is ``""``)."""
     if text == "" or any(ch in text for ch in ',"\n\r') or text != text.strip():
         return '"' + text.replace('"', '""') + '"'
     return text
@@ -75,9 +64,9 @@ def encode_value(value: Any) -> str:
 class TableWriter:
     """Writes one table's parts and ``schema.json`` into ``folder``.
 
-    Three ways in, all streaming: ``write_rows`` (Python values), ``write_csv`` (chunks
-    of contract-conforming CSV without header that end on a row boundary, e.g. from
-    ``COPY ... TO STDOUT``), or ``adopt_part`` (a finished ``.csv.gz`` with header).
+    Two ways in, both streaming: ``write_csv`` (chunks of contract-conforming CSV without
+    header that end on a row boundary, e.g. from ``COPY ... TO STDOUT``), or ``adopt_part``
+    (a finished ``.csv.gz`` with header, e.g. written by DuckDB).
     """
 
     def __init__(self, folder: Path, columns: list[Column], part_bytes: int = PART_BYTES):
@@ -92,7 +81,7 @@ class TableWriter:
         folder.mkdir(parents=True, exist_ok=True)
 
     def _header(self) -> bytes:
-        return (",".join(encode_value(c.name) for c in self.columns) + "\n").encode()
+        return (",".join(csv_field(c.name) for c in self.columns) + "\n").encode()
 
     def _open_part(self) -> gzip.GzipFile:
         name = f"part-{len(self.schema.parts):05d}.csv.gz"
@@ -125,10 +114,6 @@ class TableWriter:
         if self._buffered >= _BUFFER:
             self._flush()
 
-    def write_rows(self, rows: Iterable[Iterable[Any]]) -> None:
-        for row in rows:
-            self.write_csv((",".join(encode_value(v) for v in row) + "\n").encode(), rows=1)
-
     def adopt_part(self, path: Path, rows: int | None, size: int = 0) -> None:
         self._flush()
         if self._file:
@@ -153,8 +138,3 @@ class TableWriter:
             self._file = None
         (self.folder / SCHEMA_FILE).write_text(json.dumps(self.schema.to_json(), indent=2) + "\n")
         return self.schema
-
-
-def iter_parts(folder: Path, schema: TableSchema) -> Iterator[Path]:
-    for name in schema.parts:
-        yield folder / name

@@ -136,7 +136,6 @@ class Extractor:
             writer.adopt_part(part, rows if index == 0 else 0, part.stat().st_size)
         out.rmdir()
         schema = writer.close()
-        schema.rows = int(rows)
         elapsed = max(time.monotonic() - started, 1e-6)
         self.context.log(f"{table.name}: {rows:,} rows extracted ({rows / elapsed:,.0f} rows/s)")
         return schema, {}

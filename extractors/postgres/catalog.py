@@ -14,7 +14,6 @@ from typing import Any
 
 INTEGER = {"int2", "int4", "int8", "oid", "xid"}
 FLOAT = {"float4", "float8"}
-STRING_NOTE = "stored as its text form"
 
 
 @dataclass

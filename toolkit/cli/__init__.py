@@ -12,10 +12,9 @@ from headrace.cli.output import run_cli
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="headrace")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(debug: bool) -> None:
     """Headrace: extract, load, transform and publish data from a git project of YAML and SQL."""
-    ctx.obj = {"debug": debug}
+    # --debug is read by run_cli, which decides how errors are shown
 
 
 def _register() -> None:

@@ -102,18 +102,10 @@ _FRAGMENT = re.compile(r"^\d+\s*\)$")
 def join_split_types(columns: Any) -> Any:
     """``{amount: decimal(10,2)}`` in YAML flow style parses as ``amount: 'decimal(10'`` plus a key
     ``2)``: name the mistake once instead of reporting two puzzling errors."""
-    if isinstance(columns, dict):
-        for key, value in columns.items():
-            if isinstance(key, str) and _FRAGMENT.match(key) and value is None:
-                name = next(
-                    (
-                        k
-                        for k, v in columns.items()
-                        if isinstance(v, str) and v.endswith("(") is False and v.startswith("decimal(") and ")" not in v
-                    ),
-                    "the column",
-                )
-                raise ValueError(
-                    f'{name}: the type was cut at the comma; inside {{...}} quote it, e.g. {name}: "decimal(10,2)"'
-                )
+    if isinstance(columns, dict) and any(isinstance(k, str) and _FRAGMENT.match(k) for k in columns):
+        cut = [k for k, v in columns.items() if isinstance(v, str) and v.startswith("decimal(") and ")" not in v]
+        name = cut[0] if cut else "the column"
+        raise ValueError(
+            f'{name}: the type was cut at the comma; inside {{...}} quote it, e.g. {name}: "decimal(10,2)"'
+        )
     return columns

@@ -19,11 +19,3 @@ class Storage(ABC):
     @contextmanager
     def local_folder(self, key: str) -> Iterator[Path]:
         """A local folder holding the files under ``key`` (downloaded if remote)."""
-
-    @abstractmethod
-    def list_prefix(self, key: str) -> list[str]:
-        """Immediate child names under ``key``, sorted."""
-
-    @abstractmethod
-    def delete(self, key: str) -> None:
-        """Remove everything under ``key``."""

@@ -12,8 +12,8 @@ from headrace.storage.base import Storage
 
 
 class LocalStorage(Storage):
-    def __init__(self, config: Any, state_dir: Path):
-        root = Path(config.path)
+    def __init__(self, config: dict[str, Any], state_dir: Path):
+        root = Path(config.get("path") or "storage")
         self.root = (root if root.is_absolute() else state_dir / root).resolve()
         self.url = self.root.as_uri()
 
@@ -40,10 +40,3 @@ class LocalStorage(Storage):
         if not path.is_dir():
             raise FileNotFoundError(f"nothing stored under {key} in {self.url}")
         yield path
-
-    def list_prefix(self, key: str) -> list[str]:
-        path = self._path(key)
-        return sorted(p.name for p in path.iterdir() if not p.name.endswith(".incoming")) if path.is_dir() else []
-
-    def delete(self, key: str) -> None:
-        shutil.rmtree(self._path(key), ignore_errors=True)
