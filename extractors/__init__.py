@@ -1,5 +1,4 @@
-"""Built-in extractors. Each module holds a ``Config`` model and an ``Extractor`` class.
-
-Modules are imported by name through ``registry.load`` so that validating a project
-never imports a database driver.
+"""Built-in extractors. Each is a plugin (``headrace.extractors`` entry point): a package whose
+``__init__`` holds the ``Plugin`` record and config model, and whose ``extractor`` module
+(imported only when a task runs) holds the ``Extractor`` class.
 """

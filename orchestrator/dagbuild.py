@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Param
+from headrace.errors import ConfigError
 from headrace.orchestrator import settings
 from headrace.orchestrator.naming import PROJECT_UPDATE, dag_name, orchestration_dag_name, task_name
 from headrace.orchestrator.operators import (
@@ -27,12 +27,11 @@ from headrace.orchestrator.operators import (
 )
 from headrace.orchestrator.sources import safe_url
 from headrace.plan import orchestration_plan
+from headrace.project.manifest import Manifest, Task, read_manifest
 from headrace.workers.local import KILL_GRACE_S
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_MANIFEST_VERSION = 1
-RETRY_DELAY = timedelta(minutes=1)
 # Airflow's own timeout is a backstop: the worker stops the task first, with a clear message.
 TIMEOUT_MARGIN_S = int(KILL_GRACE_S) + 30
 FULL_REFRESH = "full_refresh"
@@ -49,60 +48,63 @@ def _params() -> dict[str, Param]:
     }
 
 
-def _common(manifest: dict[str, Any]) -> dict[str, Any]:
+def _common(manifest: Manifest) -> dict[str, Any]:
     # No start_date and no catchup: a schedule first fires at its next time, like cron;
     # after downtime the latest missed run runs once.
     return {
         "catchup": False,
         "max_active_runs": 1,
         "is_paused_upon_creation": False,  # a pushed orchestration runs on its schedule, no clicks needed
-        "default_args": {"owner": manifest["project"]["name"], "retry_delay": RETRY_DELAY},
+        "default_args": {
+            "owner": manifest.project.name,
+            "retry_delay": timedelta(seconds=manifest.project.defaults.retry_delay),
+            "retry_exponential_backoff": True,
+        },
     }
 
 
-def _operator(task: dict[str, Any], manifest: dict[str, Any], project_dir: Path, **kwargs: Any) -> HeadraceTaskOperator:
+def _operator(task: Task, project_dir: Path, **kwargs: Any) -> HeadraceTaskOperator:
     return HeadraceTaskOperator(
-        task_id=task_name(task["id"]),
-        headrace_task=task["id"],
+        task_id=task_name(task.id),
+        headrace_task=task.id,
         project_dir=str(project_dir),
-        worker_type=manifest["project"]["worker"]["type"],
-        worker_timeout_s=task["timeout"],
-        retries=task["retries"],
-        execution_timeout=timedelta(seconds=task["timeout"] + TIMEOUT_MARGIN_S),
-        doc_md=task["description"] or None,
+        worker_type=task.runs_on,
+        worker_timeout_s=task.timeout,
+        retries=task.retries,
+        execution_timeout=timedelta(seconds=task.timeout + TIMEOUT_MARGIN_S),
+        doc_md=task.description or None,
         **kwargs,
     )
 
 
-def _component_doc(task: dict[str, Any], commit: str | None) -> str:
+def _component_doc(task: Task, commit: str | None) -> str:
     version = f"commit `{commit}`" if commit else "a version not compiled from git"
-    lines = [f"**{task['id']}** (runs on: {task['runs_on']}), {version}", ""]
-    for label, key in (("Reads", "reads"), ("Writes", "writes"), ("Depends on", "depends_on")):
-        if task.get(key):
-            lines.append(f"- {label}: {', '.join(task[key])}")
-    if task.get("schema"):
-        lines.append(f"- Schema: {task['schema']}")
+    lines = [f"**{task.id}** (runs on: {task.runs_on}), {version}", ""]
+    for label, values in (("Reads", task.reads), ("Writes", task.writes), ("Depends on", task.depends_on)):
+        if values:
+            lines.append(f"- {label}: {', '.join(values)}")
+    lines.append(f"- Schema: {task.target_schema}")
     return "\n".join(lines)
 
 
-def component_dag(task: dict[str, Any], manifest: dict[str, Any], project_dir: Path) -> DAG:
+def component_dag(task: Task, manifest: Manifest, project_dir: Path) -> DAG:
     """One on-demand DAG for an extractor, transformation or datamart."""
     with DAG(
-        dag_name(task["id"]),
+        dag_name(task.id),
         schedule=None,
-        description=task["description"] or f"Run {task['id']} on demand",
-        doc_md=_component_doc(task, manifest["project"]["commit"]),
-        tags=["headrace", task["kind"]],
+        description=task.description or f"Run {task.id} on demand",
+        doc_md=_component_doc(task, manifest.project.commit),
+        tags=["headrace", task.kind],
         params=_params(),
         **_common(manifest),
     ) as dag:
-        _operator(task, manifest, project_dir)
+        _operator(task, project_dir)
     return dag
 
 
-def orchestration_dag(orch_id: str, manifest: dict[str, Any], project_dir: Path) -> DAG:
+def orchestration_dag(orch_id: str, manifest: Manifest, project_dir: Path) -> DAG:
     """``orchestration_<id>``: the orchestration's steps on its cron (none = manual only)."""
-    orch = manifest["orchestrations"][orch_id]
+    orch = manifest.orchestrations[orch_id]
     plan = orchestration_plan(manifest, orch_id)
     steps = "\n".join(
         f"{n}. {', '.join(stage)}" + (" (in parallel)" if len(stage) > 1 else "")
@@ -112,8 +114,8 @@ def orchestration_dag(orch_id: str, manifest: dict[str, Any], project_dir: Path)
     doc = f"Steps:\n\n{steps}\n\nWhen a task fails, {after_failure} (continue_on_error: {plan.continue_on_error})."
     with DAG(
         orchestration_dag_name(orch_id),
-        schedule=orch["schedule"],
-        description=orch["description"] or f"Orchestration {orch_id}",
+        schedule=orch.schedule,
+        description=orch.description or f"Orchestration {orch_id}",
         doc_md=doc,
         tags=["headrace", "orchestration"],
         params=_params(),
@@ -121,7 +123,7 @@ def orchestration_dag(orch_id: str, manifest: dict[str, Any], project_dir: Path)
     ) as dag:
         # With continue_on_error a step runs once the previous one is done, whatever its outcome.
         rule = "all_done" if plan.continue_on_error else "all_success"
-        ops = {tid: _operator(manifest["tasks"][tid], manifest, project_dir, trigger_rule=rule) for tid in plan.tasks()}
+        ops = {tid: _operator(manifest.tasks[tid], project_dir, trigger_rule=rule) for tid in plan.tasks()}
         for upstream, downstream in plan.edges():
             ops[upstream] >> ops[downstream]
         if plan.continue_on_error and ops:
@@ -157,16 +159,6 @@ def project_update_dag(environ: Mapping[str, str], problem: str | None) -> DAG:
     return dag
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("manifest_version") != SUPPORTED_MANIFEST_VERSION:
-        raise ValueError(
-            f"{path}: manifest version {data.get('manifest_version')!r} is not {SUPPORTED_MANIFEST_VERSION}: "
-            "upgrade Headrace on the Airflow machine or recompile the project"
-        )
-    return data
-
-
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while thousands of DAG and operator objects are made.
@@ -198,19 +190,21 @@ def _build_dags(environ: Mapping[str, str]) -> dict[str, DAG]:
     try:
         location = settings.locate_manifest(environ)
         manifest = read_manifest(location.manifest)
-    except FileNotFoundError:
-        problem = f"no manifest at {location.manifest}: trigger project_update to deploy the project"
-        log.warning("Headrace DAGs: %s", problem)
+    except ConfigError as exc:
+        problem = str(exc)
+        if not location.manifest.exists():
+            problem = f"no manifest at {location.manifest}: trigger project_update to deploy the project"
+        log.warning("Headrace DAGs: %s; only project_update is available", problem)
     except (LookupError, OSError, ValueError) as exc:
         problem = str(exc)
         log.warning("Headrace DAGs: %s; only project_update is available", problem)
     dags = {PROJECT_UPDATE: project_update_dag(environ, problem)}
     if manifest is None:
         return dags
-    for task in manifest["tasks"].values():
+    for task in manifest.tasks.values():
         dag = component_dag(task, manifest, location.project_dir)
         dags[dag.dag_id] = dag
-    for orch_id in manifest["orchestrations"]:
+    for orch_id in manifest.orchestrations:
         dag = orchestration_dag(orch_id, manifest, location.project_dir)
         dags[dag.dag_id] = dag
     return dags

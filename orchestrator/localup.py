@@ -12,6 +12,7 @@ from headrace.orchestrator.deployments import current_deployment, deployed, read
 from headrace.orchestrator.launcher import running_pid, start, wait_for_dags
 from headrace.orchestrator.localenv import ADMIN, LocalAirflow, airflow_env, ensure_password, read_launch, read_password
 from headrace.orchestrator.settings import MANIFEST_RELPATH
+from headrace.project.manifest import read_manifest
 
 
 def _deploy(config: LocalAirflow) -> None:
@@ -52,7 +53,7 @@ def start_local_airflow(config: LocalAirflow, timeout_s: float) -> None:
     start(config, env, timeout_s)
     api = AirflowApi(config.url, ADMIN, password)
     deployment = current_deployment(config.home)
-    manifest = read_json(deployment / MANIFEST_RELPATH) if deployment else None
+    manifest = read_manifest(deployment / MANIFEST_RELPATH) if deployment else None
     wait_for_dags(api, naming.dag_ids(manifest), max(30.0, timeout_s - (time.monotonic() - started)))
     out.print(f"\n[bold green]Airflow is ready[/bold green]: {config.url}")
     out.print(f"  user:     {ADMIN}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from headrace.project.manifest import Manifest
 
 PROJECT_UPDATE = "project_update"
 
@@ -21,12 +24,12 @@ def orchestration_dag_name(orchestration_id: str) -> str:
     return f"orchestration_{orchestration_id}"
 
 
-def dag_ids(manifest: dict[str, Any] | None) -> set[str]:
+def dag_ids(manifest: Manifest | None) -> set[str]:
     """Every DAG id the DAG file builds for ``manifest`` (``project_update`` alone without one)."""
     if manifest is None:
         return {PROJECT_UPDATE}
     return {
         PROJECT_UPDATE,
-        *(dag_name(t) for t in manifest["tasks"]),
-        *(orchestration_dag_name(o) for o in manifest["orchestrations"]),
+        *(dag_name(t) for t in manifest.tasks),
+        *(orchestration_dag_name(o) for o in manifest.orchestrations),
     }

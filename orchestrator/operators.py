@@ -17,11 +17,11 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
-from headrace.errors import EXIT_PROJECT_INVALID
+from headrace.errors import EXIT_PROJECT_INVALID, HeadraceError
 from headrace.orchestrator import settings
-from headrace.workers.local import LocalWorker, WorkerOutcome, run_task_command
+from headrace.workers.base import Worker, WorkerOutcome, WorkSpec
+from headrace.workers.local import LocalWorker, run_task_command
 
-WORKERS = {"local": LocalWorker}
 UPDATE_TIMEOUT_S = 900
 
 
@@ -47,10 +47,10 @@ class _Streaming:
     _worker: Any = None
     log: Any
 
-    def _run(self, worker: Any, command: list[str], timeout_s: float | None, env: dict[str, str]) -> WorkerOutcome:
+    def _run(self, worker: Worker, spec: WorkSpec) -> WorkerOutcome:
         self._worker = worker
         try:
-            return worker.run(command, lambda line: self.log.info("%s", line), timeout_s, env)
+            return worker.run(spec, lambda line: self.log.info("%s", line))
         finally:
             self._worker = None
 
@@ -92,32 +92,45 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
             self.log.warning("%s", warning)
         return project
 
+    def _worker_for(self, project: Path) -> Worker:
+        """The worker the task's ``runs_on`` names, through the plugin registry."""
+        from headrace.project.manifest import read_manifest
+        from headrace.secrets import SecretResolver
+        from headrace.workers import open_worker
+
+        try:
+            manifest = read_manifest(project / settings.MANIFEST_RELPATH)
+            return open_worker(self.worker_type, manifest.project.worker, SecretResolver(project))
+        except HeadraceError as exc:  # an unknown worker plugin, a bad worker: block: fix, do not retry
+            raise AirflowFailException(str(exc)) from None
+
     def execute(self, context: Any) -> dict[str, Any] | None:
+        from headrace.executor import outcome_result
+
         dag_run, ti = context["dag_run"], context["ti"]
-        if self.worker_type not in WORKERS:
-            raise AirflowFailException(
-                f"worker type {self.worker_type!r} is not supported by this Headrace version ({', '.join(WORKERS)})"
-            )
         project = self._project(dag_run.dag_id, dag_run.run_id)
         full_refresh = bool(context["params"].get("full_refresh", False))
         run_id = headrace_run_id(dag_run.dag_id, dag_run.run_id, dag_run.run_after, ti.try_number)
         command = run_task_command(self.headrace_task, project, run_id, full_refresh)
         self.log.info("headrace %s (project version %s)", " ".join(command[3:]), project.name)
-        outcome = self._run(WORKERS[self.worker_type](), command, self.worker_timeout_s, _task_env())
-        result = outcome.result or {}
+        spec = WorkSpec(command, env=_task_env(), timeout_s=self.worker_timeout_s)
+        outcome = self._run(self._worker_for(project), spec)
+        result = outcome_result(self.headrace_task, outcome, self.worker_timeout_s)
         if outcome.timed_out:
             raise AirflowException(
                 f"{self.headrace_task} was stopped after its timeout of {self.worker_timeout_s} s "
                 "(raise `timeout` for it in the project, or in project.yaml defaults)"
             )
-        if outcome.returncode == EXIT_PROJECT_INVALID:
-            raise AirflowFailException(result.get("error") or "\n".join(outcome.last_lines[-10:]))
-        if outcome.returncode != 0:
-            raise AirflowException(
-                result.get("error") or "\n".join(outcome.last_lines[-10:]) or f"exit code {outcome.returncode}"
-            )
-        self.log.info("%s: %s rows, tables %s", self.headrace_task, result.get("rows"), result.get("tables") or {})
-        return result or None
+        if result.status == "success":
+            self.log.info("%s: %s rows, tables %s", self.headrace_task, result.rows, result.tables)
+            return result.model_dump(mode="json")
+        message = result.error or f"exit code {outcome.returncode}"
+        if result.error_class == "config":
+            # a configuration error: retrying cannot help, so the task fails without its retries
+            raise AirflowFailException(f"{message}\n(configuration error: fix the project or the deployment)")
+        if result.error_class == "transient":
+            raise AirflowException(f"{message}\n(transient error: retried with backoff while retries remain)")
+        raise AirflowException(message)
 
 
 class ProjectUpdateOperator(_Streaming, BaseOperator):
@@ -127,7 +140,7 @@ class ProjectUpdateOperator(_Streaming, BaseOperator):
 
     def execute(self, context: Any) -> None:
         command = [sys.executable, "-m", "headrace", "airflow", "update-project"]
-        outcome = self._run(LocalWorker(), command, UPDATE_TIMEOUT_S, {})
+        outcome = self._run(LocalWorker(), WorkSpec(command, timeout_s=UPDATE_TIMEOUT_S))
         if outcome.returncode == EXIT_PROJECT_INVALID:
             raise AirflowFailException(
                 "the new project version is invalid (errors above); the running version is unchanged"

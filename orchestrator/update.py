@@ -62,7 +62,7 @@ def update_project(
     Raises ``ProjectInvalid`` (the version's errors) or ``ConfigError`` (fetch failed);
     either way ``current`` still points at the previous version.
     """
-    from headrace.cli.project_cmds import compile_project
+    from headrace.project.compile import compile_project
 
     with _update_lock(home):
         home.deployments.mkdir(parents=True, exist_ok=True)

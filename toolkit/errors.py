@@ -2,15 +2,19 @@
 
 A ``ProjectError`` names the file, the line where known, the key path and what to do.
 ``ProjectInvalid`` carries all errors of a project at once; the CLI exits with code 2
-("fix the project, do not retry"). ``TaskFailed`` is a runtime failure of one task.
+("fix the project, do not retry"). ``TaskFailed`` is a runtime failure of one task;
+``ConfigError`` one that only a change of the project or the deployment fixes (exit 2,
+never retried); ``TransientError`` one that the same task may not meet again (a refused
+or dropped connection, a busy warehouse: retried with backoff).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-EXIT_PROJECT_INVALID = 2
+EXIT_PROJECT_INVALID = 2  # also every ConfigError: fix the project or deployment, do not retry
 EXIT_TASK_FAILED = 1
+EXIT_TRANSIENT = 75  # EX_TEMPFAIL: try again later
 
 
 @dataclass(frozen=True, order=True)
@@ -42,4 +46,8 @@ class TaskFailed(HeadraceError):
 
 
 class ConfigError(HeadraceError):
-    """A runtime configuration problem: missing secret, unreachable path, bad option."""
+    """A runtime configuration problem: missing secret, unknown plugin, bad option, stale manifest."""
+
+
+class TransientError(HeadraceError):
+    """A failure that may pass by itself: connection refused or dropped, warehouse busy."""

@@ -1,61 +1,86 @@
 """Run a plan on this machine: stages in order, the tasks of a stage in parallel.
 
 Each task is its own ``headrace run-task`` process (the same entry point Airflow calls),
-so a per-task timeout can stop it and parallel tasks really run at the same time.
+started on the worker its ``runs_on`` names, so a per-task timeout can stop it and
+parallel tasks really run at the same time. A transient failure (exit 75) is tried again
+after ``retry_delay`` seconds, doubling, up to the task's ``retries``; a configuration
+error (exit 2) never is.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from headrace.plan import Plan
-from headrace.runner import TaskResult
-from headrace.workers.local import LocalWorker, run_task_command
+from headrace.project.manifest import Manifest
+from headrace.results import TaskResult, error_class_of_exit
+from headrace.secrets import SecretResolver
+from headrace.workers import open_worker
+from headrace.workers.base import WorkerOutcome, WorkSpec
+from headrace.workers.local import run_task_command
+
+Echo = Callable[[str, str], None]
+
+
+def outcome_result(task_id: str, outcome: WorkerOutcome, timeout_s: float | None) -> TaskResult:
+    """The task's typed result; one made from the exit status when the process printed none."""
+    if outcome.timed_out:
+        return TaskResult(
+            task_id=task_id,
+            status="timeout",
+            error=f"stopped after the task timeout of {timeout_s} s",
+            error_class="transient",
+        )
+    if outcome.result is not None and outcome.result.task_id == task_id:
+        return outcome.result
+    if outcome.returncode == 0:
+        return TaskResult(task_id=task_id, status="success")
+    error = "\n".join(outcome.last_lines[-5:]) or f"exit code {outcome.returncode}"
+    return TaskResult(
+        task_id=task_id, status="failed", error=error, error_class=error_class_of_exit(outcome.returncode)
+    )
 
 
 def run_plan(
     plan: Plan,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     project_dir: Path,
     run_id: str,
     full_refresh: bool = False,
-    echo: Callable[[str, str], None] = lambda task, line: print(f"[{task}] {line}"),
+    echo: Echo = lambda task, line: print(f"[{task}] {line}"),
     max_parallel: int = 8,
 ) -> list[TaskResult]:
     results: list[TaskResult] = []
     lock = threading.Lock()
     stop = False
-    worker = LocalWorker()
+    secrets = SecretResolver(project_dir.resolve())
+
+    def say(task_id: str, line: str) -> None:
+        with lock:
+            echo(task_id, line)
 
     def one(task_id: str) -> TaskResult:
-        timeout = manifest["tasks"][task_id]["timeout"]
-        outcome = worker.run(
-            run_task_command(task_id, project_dir, run_id, full_refresh),
-            lambda line: _locked(lock, echo, task_id, line),
-            timeout,
-        )
-        data = outcome.result or {}
-        if outcome.timed_out:
-            return TaskResult(task_id, "timeout", error=f"stopped after the task timeout of {timeout} s")
-        if outcome.returncode == 0:
-            return TaskResult(
-                task_id,
-                "success",
-                data.get("rows"),
-                data.get("bytes"),
-                data.get("duration_s", 0.0),
-                tables=data.get("tables", {}),
-            )
-        error = data.get("error") or "\n".join(outcome.last_lines[-5:]) or f"exit code {outcome.returncode}"
-        return TaskResult(task_id, "failed", duration_s=data.get("duration_s", 0.0), error=error)
+        task = manifest.task(task_id)
+        spec = WorkSpec(run_task_command(task_id, project_dir, run_id, full_refresh), timeout_s=task.timeout)
+        delay = manifest.project.defaults.retry_delay
+        attempt = 0
+        while True:
+            worker = open_worker(task.runs_on, manifest.project.worker, secrets)
+            result = outcome_result(task_id, worker.run(spec, lambda line: say(task_id, line)), task.timeout)
+            if result.error_class != "transient" or result.status == "timeout" or attempt >= task.retries:
+                return result
+            attempt += 1
+            say(task_id, f"transient failure; try {attempt + 1} of {task.retries + 1} in {delay} s")
+            time.sleep(delay)
+            delay *= 2
 
     for stage in plan.stages:
         if stop:
-            results += [TaskResult(t, "skipped", error="an earlier task failed") for t in stage]
+            results += [TaskResult(task_id=t, status="skipped", error="an earlier task failed") for t in stage]
             continue
         with ThreadPoolExecutor(max_workers=min(max_parallel, len(stage))) as pool:
             stage_results = list(pool.map(one, stage))
@@ -63,8 +88,3 @@ def run_plan(
         if any(r.status != "success" for r in stage_results) and not plan.continue_on_error:
             stop = True
     return results
-
-
-def _locked(lock: threading.Lock, echo: Callable[[str, str], None], task: str, line: str) -> None:
-    with lock:
-        echo(task, line)

@@ -7,10 +7,10 @@ when the previous one has finished (successfully, unless ``continue_on_error``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from headrace.errors import ConfigError
 from headrace.project.graph import layers
+from headrace.project.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,14 @@ class Plan:
         return [t for stage in self.stages for t in stage]
 
 
-def orchestration_plan(manifest: dict[str, Any], orchestration_id: str) -> Plan:
-    orch = manifest["orchestrations"][orchestration_id]
-    return Plan(f"orchestration:{orchestration_id}", [list(s) for s in orch["steps"]], orch["continue_on_error"])
+def orchestration_plan(manifest: Manifest, orchestration_id: str) -> Plan:
+    orch = manifest.orchestrations[orchestration_id]
+    return Plan(f"orchestration:{orchestration_id}", [list(s) for s in orch.steps], orch.continue_on_error)
 
 
-def resolve_target(manifest: dict[str, Any], target: str) -> str:
+def resolve_target(manifest: Manifest, target: str) -> str:
     """``extractor:crm``, ``orchestration:daily`` or a bare id when it names one thing."""
-    tasks, orchs = manifest["tasks"], manifest["orchestrations"]
+    tasks, orchs = manifest.tasks, manifest.orchestrations
     if ":" in target:
         kind, _, name = target.partition(":")
         if kind == "orchestration" and name in orchs:
@@ -53,14 +53,14 @@ def resolve_target(manifest: dict[str, Any], target: str) -> str:
     raise ConfigError(f"{target!r} is ambiguous: write one of {', '.join(sorted(matches))}")
 
 
-def _known(manifest: dict[str, Any]) -> list[str]:
-    return sorted([*manifest["tasks"], *(f"orchestration:{o}" for o in manifest["orchestrations"])])
+def _known(manifest: Manifest) -> list[str]:
+    return sorted([*manifest.tasks, *(f"orchestration:{o}" for o in manifest.orchestrations)])
 
 
-def plan_for(manifest: dict[str, Any], targets: list[str]) -> Plan:
+def plan_for(manifest: Manifest, targets: list[str]) -> Plan:
     """No target: the whole project in dependency order. One orchestration: its steps.
     Components: those tasks, ordered by their dependencies on each other."""
-    deps = {tid: task["depends_on"] for tid, task in manifest["tasks"].items()}
+    deps = {tid: task.depends_on for tid, task in manifest.tasks.items()}
     if not targets:
         return Plan("project", layers(deps))
     resolved = [resolve_target(manifest, t) for t in targets]

@@ -1,8 +1,9 @@
 """Run one task of the manifest: ``headrace run-task`` and every worker end here.
 
-extractor: extract each table to local parts, publish them to storage, load them into
-the warehouse. transformation: SQL in a working schema. datamart: publish ``dm_<id>``.
-Every outcome is written to ``headrace_meta.task_runs``.
+extractor: extract each table to a local folder, publish it to storage, load the stored
+parts into the warehouse. transformation: the transformation plugin, in the warehouse.
+datamart: publish ``dm_<id>``. Every outcome is written to ``headrace_meta.task_runs``;
+a failure is raised as the error class that decides retries (``headrace.errors``).
 """
 
 from __future__ import annotations
@@ -13,36 +14,37 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from headrace import faults
-from headrace.errors import HeadraceError, TaskFailed
+from headrace import faults, plugins
+from headrace.errors import ConfigError, HeadraceError, TransientError
 from headrace.paths import state_dir
+from headrace.project.manifest import DatamartTask, ExtractorTask, Manifest, TransformationTask
+from headrace.resolve import resolved_config
+from headrace.results import ErrorClass, TaskResult
 from headrace.secrets import SecretResolver, redact
 from headrace.storage import open_storage
 from headrace.storage.base import Storage
 from headrace.tablefiles import SCHEMA_FILE, TableSchema
 from headrace.warehouses import open_warehouse
-from headrace.warehouses.base import LoadRequest, TaskRecord, Warehouse
+from headrace.warehouses.base import LoadRequest, StoredPart, TaskRecord, Warehouse
+from pydantic import BaseModel
 
 Log = Callable[[str], None]
+PROJECT_FILE = "project.yaml"
 
 
-@dataclass
-class TaskResult:
-    task_id: str
-    status: str
-    rows: int | None = None
-    bytes: int | None = None
-    duration_s: float = 0.0
-    error: str | None = None
-    tables: dict[str, int] = field(default_factory=dict)
+class TaskError(HeadraceError):
+    """A task's failure with its error class, raised by ``run_task`` (message redacted)."""
+
+    def __init__(self, message: str, error_class: ErrorClass):
+        super().__init__(message)
+        self.error_class = error_class
 
 
 class TaskContext:
-    def __init__(self, manifest: dict[str, Any], project_dir: Path, run_id: str, full_refresh: bool, log: Log):
+    def __init__(self, manifest: Manifest, project_dir: Path, run_id: str, full_refresh: bool, log: Log):
         self.manifest = manifest
         self.project_dir = project_dir.resolve()
         self.state_dir = state_dir(self.project_dir)
@@ -51,145 +53,184 @@ class TaskContext:
         self.log = log
         self.secrets = SecretResolver(self.project_dir)
 
+    def config(self, kind: plugins.Kind, raw: dict[str, Any], file: str, key: str) -> BaseModel:
+        return resolved_config(kind, raw, self.secrets, file, key)
+
     @functools.cached_property
     def storage(self) -> Storage:
-        return open_storage(self.manifest["project"]["storage"], self.state_dir)
+        return open_storage(
+            self.config("storage", self.manifest.project.storage, PROJECT_FILE, "storage"), self.state_dir
+        )
 
     def warehouse(self) -> Warehouse:
-        config = self.secrets.resolve(self.manifest["project"]["warehouse"])
+        config = self.config("warehouse", self.manifest.project.warehouse, PROJECT_FILE, "warehouse")
         return open_warehouse(config, self.state_dir)
 
 
-def _extract_tables(ctx: TaskContext, task: dict[str, Any]) -> tuple[dict[str, tuple[str, dict]], dict[str, str]]:
-    """Extract every table to storage; (table -> (storage key, new incremental state)), failures."""
-    from headrace.extractors import registry
-    from headrace.extractors.base import ExtractContext
+def open_project_warehouse(manifest: Manifest, project_dir: Path) -> Warehouse:
+    """The project's warehouse, its config resolved and validated (``headrace query`` and friends)."""
+    secrets = SecretResolver(project_dir.resolve())
+    config = resolved_config("warehouse", manifest.project.warehouse, secrets, PROJECT_FILE, "warehouse")
+    return open_warehouse(config, state_dir(project_dir))
 
-    module = registry.load(task["config"]["type"])
-    config = module.Config.model_validate(ctx.secrets.resolve(task["config"]))
-    ext_id = task["component"]
-    tmp = ctx.state_dir / "tmp" / f"{ext_id}-{ctx.run_id}"
+
+def _error_class(exc: BaseException) -> ErrorClass:
+    if isinstance(exc, ConfigError):
+        return "config"
+    if isinstance(exc, TransientError):
+        return "transient"
+    if isinstance(exc, TaskError):
+        return exc.error_class
+    return "task"
+
+
+def _extract_tables(
+    ctx: TaskContext, task: ExtractorTask
+) -> tuple[dict[str, tuple[str, dict]], dict[str, BaseException]]:
+    """Extract every table to storage; (table -> (storage key, new incremental state)), failures."""
+    from headrace.components.extractor import ExtractContext
+
+    plugin = plugins.get("extractor", task.type)
+    config: Any = ctx.config("extractor", task.config, task.source_file, "")
+    extractor_class = plugin.load()
+    table_configs = {t.name: t for t in config.table_configs()}
+    tmp = ctx.state_dir / "tmp" / f"{task.component}-{ctx.run_id}"
     states: dict[str, Any] = {}
-    incremental = [t for t in config.table_configs() if t.load == "incremental"]
+    incremental = [t for t in task.tables if t.state_key]
     if incremental:
         with ctx.warehouse() as wh:
             for t in incremental:
-                key = f"cursor:{task['schema']}.{t.name}"
+                assert t.state_key is not None
                 if ctx.full_refresh:
-                    wh.reset_state(key)
-                states[t.name] = wh.get_state(key) or {}
+                    wh.reset_state(t.state_key)
+                states[t.name] = wh.get_state(t.state_key) or {}
 
-    def one(table: Any) -> tuple[str, dict]:
-        extractor = module.Extractor(
-            config,
-            ExtractContext(
-                ext_id,
-                ctx.run_id,
-                ctx.project_dir,
-                ctx.secrets.resolve,
-                states.get(table.name, {}),
-                ctx.full_refresh,
-                ctx.log,
-            ),
+    def one(name: str, prefix: str) -> tuple[str, dict]:
+        context = ExtractContext(
+            task.component, ctx.run_id, ctx.project_dir, states.get(name, {}), ctx.full_refresh, ctx.log
         )
-        folder = tmp / table.name
-        _, new_state = extractor.extract(table, folder)
+        folder = tmp / name
+        _, new_state = extractor_class(config, context).extract(table_configs[name], folder)
         faults.point("extract.before_upload")
-        key = f"raw/{ext_id}/{table.name}/{ctx.run_id}"
+        key = f"{prefix}/{ctx.run_id}"
         ctx.storage.upload_folder(folder, key)
         return key, new_state
 
     done: dict[str, tuple[str, dict]] = {}
-    failed: dict[str, str] = {}
+    failed: dict[str, BaseException] = {}
     try:
         with ThreadPoolExecutor(max_workers=config.max_concurrency, thread_name_prefix="extract") as pool:
-            futures = {t.name: pool.submit(one, t) for t in config.table_configs()}
+            futures = {t.name: pool.submit(one, t.name, t.storage_prefix) for t in task.tables}
             for name, future in futures.items():
                 try:
                     done[name] = future.result()
                 except Exception as exc:
-                    failed[name] = str(exc) if isinstance(exc, HeadraceError) else f"{type(exc).__name__}: {exc}"
+                    failed[name] = exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return done, failed
 
 
-def _run_extractor(ctx: TaskContext, task: dict[str, Any]) -> TaskResult:
+def stored_table(storage: Storage, key: str) -> tuple[TableSchema, list[StoredPart]]:
+    """What ``schema.json`` under ``key`` says, and where each of its parts is: the load's input."""
+    files = TableSchema.from_json(json.loads(storage.read_bytes(f"{key}/{SCHEMA_FILE}")))
+    parts = [StoredPart(f"{key}/{name}", storage.uri(f"{key}/{name}")) for name in files.parts]
+    return files, parts
+
+
+def _run_extractor(ctx: TaskContext, task: ExtractorTask) -> TaskResult:
     done, failed = _extract_tables(ctx, task)
-    tables_cfg = {t["name"]: t for t in task["config"]["tables"]}
-    result = TaskResult(task["id"], "success", rows=0, bytes=0)
+    result = TaskResult(task_id=task.id, status="success", rows=0, bytes=0)
     if done:
         with ctx.warehouse() as wh:
-            for name, (key, new_state) in done.items():
-                cfg = tables_cfg[name]
-                rebuild = ctx.full_refresh and cfg["load"] in ("incremental", "append", "upsert")
-                mode = "full" if rebuild else cfg["load"]
-                with ctx.storage.local_folder(key) as folder:
-                    # the load reads what was stored, schema.json included: the contract, not memory
-                    files = TableSchema.from_json(json.loads((folder / SCHEMA_FILE).read_text(encoding="utf-8")))
-                    rows = wh.load(
-                        LoadRequest(
-                            task["schema"],
-                            name,
-                            folder,
-                            files,
-                            mode,
-                            cfg.get("primary_key") or [],
-                            ctx.run_id,
-                            state_key=f"cursor:{task['schema']}.{name}" if cfg["load"] == "incremental" else None,
-                            state_value=new_state or None,
-                        )
-                    )
-                ctx.log(f"{task['schema']}.{name}: {rows:,} rows loaded ({mode})")
-                result.tables[f"{task['schema']}.{name}"] = rows
+            for table in task.tables:
+                if table.name not in done:
+                    continue
+                key, new_state = done[table.name]
+                rebuild = ctx.full_refresh and table.load in ("incremental", "append", "upsert")
+                mode = "full" if rebuild else table.load
+                files, parts = stored_table(ctx.storage, key)
+                request = LoadRequest(
+                    task.target_schema,
+                    table.name,
+                    parts,
+                    files,
+                    mode,
+                    table.primary_key,
+                    ctx.run_id,
+                    state_key=table.state_key,
+                    state_value=new_state or None,
+                )
+                rows = wh.load(request, ctx.storage)
+                ctx.log(f"{task.target_schema}.{table.name}: {rows:,} rows loaded ({mode})")
+                result.tables[f"{task.target_schema}.{table.name}"] = rows
                 result.rows = (result.rows or 0) + rows
                 result.bytes = (result.bytes or 0) + files.bytes
     if failed:
-        lines = "\n".join(f"  {name}: {message}" for name, message in failed.items())
-        raise TaskFailed(f"{len(failed)} of {len(failed) + len(done)} table(s) failed:\n{lines}")
+        lines = "\n".join(f"  {name}: {_message(exc)}" for name, exc in failed.items())
+        message = f"{len(failed)} of {len(failed) + len(done)} table(s) failed:\n{lines}"
+        classes = {_error_class(exc) for exc in failed.values()}
+        error_class: ErrorClass = (
+            "config" if "config" in classes else "transient" if classes == {"transient"} else "task"
+        )
+        raise TaskError(message, error_class)
     return result
 
 
-def _run_transformation(ctx: TaskContext, task: dict[str, Any]) -> TaskResult:
-    from headrace.transformations.sql import run_sql_transformation
-
+def _run_transformation(ctx: TaskContext, task: TransformationTask) -> TaskResult:
+    run = plugins.get("transformation", task.type).load()
     with ctx.warehouse() as wh:
-        rows = run_sql_transformation(wh, task, ctx.run_id, ctx.log)
+        rows: dict[str, int] = run(wh, task, ctx.run_id, ctx.log)
+    tables = {f"{task.target_schema}.{k}": v for k, v in rows.items()}
+    return TaskResult(task_id=task.id, status="success", rows=sum(rows.values()), tables=tables)
+
+
+def _run_datamart(ctx: TaskContext, task: DatamartTask) -> TaskResult:
+    entries = [(t.source, t.name) for t in task.tables]
+    with ctx.warehouse() as wh:
+        wh.publish_datamart(task.target_schema, entries, task.materialization, task.readers)
+    ctx.log(f"{task.target_schema}: {', '.join(t.name for t in task.tables)} ({task.materialization}s)")
     return TaskResult(
-        task["id"], "success", rows=sum(rows.values()), tables={f"{task['schema']}.{k}": v for k, v in rows.items()}
+        task_id=task.id, status="success", tables={f"{task.target_schema}.{t.name}": 0 for t in task.tables}
     )
 
 
-def _run_datamart(ctx: TaskContext, task: dict[str, Any]) -> TaskResult:
-    config = task["config"]
-    entries = [(t["table"], t.get("as") or t["table"].split(".")[1]) for t in config["tables"]]
-    with ctx.warehouse() as wh:
-        wh.publish_datamart(task["schema"], entries, config["materialization"], config.get("readers") or [])
-    ctx.log(f"{task['schema']}: {', '.join(name for _, name in entries)} ({config['materialization']}s)")
-    return TaskResult(task["id"], "success", tables={f"{task['schema']}.{n}": 0 for _, n in entries})
-
-
-RUNNERS = {"extractor": _run_extractor, "transformation": _run_transformation, "datamart": _run_datamart}
+def _message(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, HeadraceError) else f"{type(exc).__name__}: {exc}"
 
 
 def run_task(
-    manifest: dict[str, Any], task_id: str, project_dir: Path, run_id: str, full_refresh: bool = False, log: Log = print
+    manifest: Manifest, task_id: str, project_dir: Path, run_id: str, full_refresh: bool = False, log: Log = print
 ) -> TaskResult:
-    """Run one task; record it in headrace_meta; raise TaskFailed (secrets redacted) on failure."""
-    if task_id not in manifest["tasks"]:
-        raise TaskFailed(f"no task {task_id!r} in the manifest; known: {', '.join(sorted(manifest['tasks']))}")
-    task = manifest["tasks"][task_id]
+    """Run one task; record it in headrace_meta; raise ``TaskError`` (secrets redacted) on failure."""
+    task = manifest.task(task_id)
     ctx = TaskContext(manifest, project_dir, run_id, full_refresh, log)
     started = time.time()
     try:
-        result = RUNNERS[task["kind"]](ctx, task)
+        if isinstance(task, ExtractorTask):
+            result = _run_extractor(ctx, task)
+        elif isinstance(task, TransformationTask):
+            result = _run_transformation(ctx, task)
+        else:
+            result = _run_datamart(ctx, task)
     except Exception as exc:
-        message = redact(str(exc) if isinstance(exc, HeadraceError) else f"{type(exc).__name__}: {exc}")
+        error_class = _error_class(exc)
+        if error_class == "task" and _is_transient_driver_error(exc):
+            error_class = "transient"
+        message = redact(_message(exc))
         _record(ctx, TaskRecord(run_id, task_id, "failed", started, time.time(), None, None, message))
-        raise TaskFailed(message) from None
-    result.duration_s = time.time() - started
+        raise TaskError(message, error_class) from None
+    result.duration_s = round(time.time() - started, 3)
     _record(ctx, TaskRecord(run_id, task_id, "success", started, time.time(), result.rows, result.bytes, None))
     return result
+
+
+def _is_transient_driver_error(exc: BaseException) -> bool:
+    """A dropped or refused connection raised by a driver (psycopg's OperationalError and kin)."""
+    return any(
+        cls.__name__ in ("OperationalError", "InterfaceError") and cls.__module__.startswith("psycopg")
+        for cls in type(exc).__mro__
+    )
 
 
 def _record(ctx: TaskContext, record: TaskRecord) -> None:
@@ -197,4 +238,4 @@ def _record(ctx: TaskContext, record: TaskRecord) -> None:
         with ctx.warehouse() as wh:
             wh.record_task(record)
     except Exception as exc:  # history must not hide the task's own outcome
-        ctx.log(f"warning: could not record the run in headrace_meta: {redact(str(exc))}")
+        ctx.log(f"warning: could not record the run in headrace_meta: {redact(_message(exc))}")

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
 
 from headrace.errors import TaskFailed
-from headrace.project.graph import out_schema, work_schema
+from headrace.project.manifest import TransformationTask
 from headrace.transformations.isolation import foreign_tables
 from headrace.transformations.sqlsplit import split_statements
 from headrace.warehouses.base import Warehouse
@@ -23,21 +22,19 @@ def run_token(run_id: str, task_id: str) -> str:
     return hashlib.sha1(f"{run_id}/{task_id}".encode()).hexdigest()[:8]
 
 
-def run_sql_transformation(
-    warehouse: Warehouse, task: dict[str, Any], run_id: str, log: Callable[[str], None]
-) -> dict[str, int]:
-    tr_id = task["component"]
-    config = task["config"]
-    work = work_schema(tr_id, run_token(run_id, task["id"]))
-    inputs = {(i.get("as") or i["table"].split(".")[1]): i["table"] for i in config["inputs"]}
+def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callable[[str], None]) -> dict[str, int]:
+    """Run the task's SQL files in a fresh working schema; rows of each published output."""
+    tr_id = task.component
+    work = f"{task.work_schema_prefix}_{run_token(run_id, task.id)}"
+    inputs = {i.alias: i.table for i in task.inputs}
     dialect = warehouse.capabilities.dialect
     log(f"working schema {work} with inputs: {', '.join(f'{k} <- {v}' for k, v in inputs.items()) or 'none'}")
     warehouse.create_working_schema(work, inputs)
     try:
         warehouse.use_schema(work)
-        for sql_file in task["sql"]:
-            where = f"transformations/{tr_id}/{sql_file['file']}"
-            for statement in split_statements(sql_file["text"]):
+        for sql_file in task.sql:
+            where = f"transformations/{tr_id}/{sql_file.file}"
+            for statement in split_statements(sql_file.text):
                 outside = foreign_tables(statement.sql, dialect, allowed_schemas={work})
                 if outside:
                     raise TaskFailed(
@@ -52,16 +49,16 @@ def run_sql_transformation(
                     raise TaskFailed(
                         f"{where}: statement at line {statement.line} failed: {statement.first_line}\n  {message}"
                     ) from exc
-            log(f"{sql_file['file']} done")
-        missing = [o for o in config["outputs"] if not warehouse.table_exists(work, o)]
+            log(f"{sql_file.file} done")
+        missing = [o for o in task.outputs if not warehouse.table_exists(work, o)]
         if missing:
             raise TaskFailed(
                 f"transformations/{tr_id}: declared output(s) {', '.join(missing)} were not created by the SQL; "
                 "create them (CREATE TABLE name AS ...) or remove them from outputs"
             )
-        rows = warehouse.publish_tables(work, out_schema(tr_id), config["outputs"])
+        rows = warehouse.publish_tables(work, task.target_schema, task.outputs)
         for name, count in rows.items():
-            log(f"{out_schema(tr_id)}.{name}: {count:,} rows")
+            log(f"{task.target_schema}.{name}: {count:,} rows")
         return rows
     finally:
         warehouse.drop_schema(work)

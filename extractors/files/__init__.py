@@ -1,1 +1,12 @@
 """CSV and JSON Lines files from a local path or an http(s) URL, optionally gzip or zip."""
+
+from headrace.extractors.files.config import FileExtractorConfig
+from headrace.plugins import Plugin
+
+plugin = Plugin(
+    "extractor",
+    "file",
+    FileExtractorConfig,
+    "headrace.extractors.files.extractor:Extractor",
+    description="CSV and JSON Lines files (local or http), gzip or zip",
+)

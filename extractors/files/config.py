@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from headrace.extractors.base import ExtractorConfig, TableConfig
+from headrace.components.extractor import ExtractorConfig, TableConfig
 from headrace.project.base import Strict, Text, TypeName, join_split_types
 from pydantic import Field, field_validator, model_validator
 

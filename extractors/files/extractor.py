@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from headrace import progress
+from headrace.components.extractor import ExtractContext
 from headrace.errors import TaskFailed
-from headrace.extractors.base import ExtractContext
 from headrace.extractors.files.config import FileExtractorConfig, FileTable
 from headrace.extractors.files.source import local_source
 from headrace.tablefiles import Column, TableSchema, TableWriter
+from headrace.typemaps import duckdb_type
 from headrace.types import parse_type
-from headrace.warehouses.duckdb import duckdb_type
 
 Config = FileExtractorConfig
 

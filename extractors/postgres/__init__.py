@@ -1,1 +1,12 @@
 """PostgreSQL source: tables or queries streamed with COPY into the table file contract."""
+
+from headrace.extractors.postgres.config import PostgresExtractorConfig
+from headrace.plugins import Plugin
+
+plugin = Plugin(
+    "extractor",
+    "postgres",
+    PostgresExtractorConfig,
+    "headrace.extractors.postgres.extractor:Extractor",
+    description="PostgreSQL tables or queries with COPY; incremental with a cursor, upsert",
+)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from headrace.extractors.base import ExtractorConfig, TableConfig
-from headrace.project.base import Strict, Text
+from headrace.components.extractor import ExtractorConfig, TableConfig
+from headrace.project.base import Deferred, Strict, Text
 from pydantic import Field, model_validator
 
 _SOURCE = re.compile(r"^[^.\s]+\.[^.\s]+$")
@@ -16,12 +16,12 @@ SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-
 
 class Connection(Strict):
     host: Text
-    port: int | Text = Field(5432, description="TCP port (a number or ${env:..})")
+    port: Deferred[int] = Field(5432, ge=1, le=65535, description="TCP port")
     database: Text
     user: Text
     password: Text = Field("", description='write "${secret:NAME}", never the password itself')
-    sslmode: SslMode = "prefer"
-    connect_timeout: int = Field(15, ge=1, le=600, description="seconds to wait for the server")
+    sslmode: Deferred[SslMode] = "prefer"
+    connect_timeout: Deferred[int] = Field(15, ge=1, le=600, description="seconds to wait for the server")
 
 
 class ColumnSelection(Strict):

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from headrace.components.extractor import ExtractContext
 from headrace.errors import TaskFailed
-from headrace.extractors.base import ExtractContext
 from headrace.extractors.postgres.catalog import SourceColumn, describe, quote_source
 from headrace.extractors.postgres.config import PostgresExtractorConfig, PostgresTable
 from headrace.extractors.postgres.cursor import Window, cursor_window, new_state
@@ -29,7 +29,7 @@ class Extractor:
     def __init__(self, config: PostgresExtractorConfig, context: ExtractContext):
         self.config = config
         self.context = context
-        self.settings = context.resolve(config.connection.model_dump())
+        self.settings = config.connection.model_dump()
 
     def extract(self, table: PostgresTable, folder: Path) -> tuple[TableSchema, dict[str, Any]]:
         import psycopg

@@ -9,6 +9,7 @@ import pytest
 from headrace.project.compile import build_manifest
 from headrace.project.jsonschema import schemas
 from headrace.project.loader import load_project
+from headrace.project.manifest import manifest_json
 
 from tests.golden_files import assert_golden
 from tests.helpers import TEMPLATE, headrace, run_ok
@@ -18,14 +19,14 @@ pytestmark = pytest.mark.unit
 
 def test_example_manifest_matches_golden_file() -> None:
     manifest = build_manifest(load_project(TEMPLATE), commit=None)
-    assert_golden("manifest_project_template.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    assert_golden("manifest_project_template.json", manifest_json(manifest))
 
 
 def test_manifest_is_deterministic_and_has_no_secret_values(tmp_path: Path) -> None:
     first = run_ok("compile", str(TEMPLATE), "-o", str(tmp_path / "a.json"))
     run_ok("compile", str(TEMPLATE), "-o", str(tmp_path / "b.json"))
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
-    assert "7 tasks, 1 orchestrations" in first.stdout
+    assert "manifest version 2: 7 tasks, 1 orchestrations" in first.stdout
 
 
 def test_template_schemas_are_current() -> None:

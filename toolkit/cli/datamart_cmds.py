@@ -26,24 +26,21 @@ def credentials(datamart_id: str, project: Path, fmt: str) -> None:
     Reader logins are created when the datamart is published (`headrace run datamart:ID`);
     their generated passwords are kept in the warehouse (headrace_meta.credentials).
     """
-    from headrace.cli.project_cmds import compile_project
-    from headrace.paths import state_dir
-    from headrace.project.compile import read_manifest
-    from headrace.secrets import SecretResolver
-    from headrace.warehouses import open_warehouse
+    from headrace.project.compile import compile_project
+    from headrace.project.manifest import DatamartTask, read_manifest
+    from headrace.runner import open_project_warehouse
 
     manifest = read_manifest(compile_project(project))
-    task = manifest["tasks"].get(f"datamart:{datamart_id}")
-    if task is None:
-        known = sorted(t.split(":", 1)[1] for t in manifest["tasks"] if t.startswith("datamart:"))
+    task = manifest.tasks.get(f"datamart:{datamart_id}")
+    if not isinstance(task, DatamartTask):
+        known = sorted(t.component for t in manifest.tasks.values() if isinstance(t, DatamartTask))
         raise ConfigError(f"no datamart {datamart_id!r} in datamarts.yaml; known: {', '.join(known) or 'none'}")
-    readers = task["config"].get("readers") or []
+    readers = task.readers
     if not readers:
         raise ConfigError(
             f"datamart {datamart_id!r} has no readers: add `readers: [name]` to it in datamarts.yaml and publish it"
         )
-    config = SecretResolver(project.resolve()).resolve(manifest["project"]["warehouse"])
-    with open_warehouse(config, state_dir(project)) as wh:
+    with open_project_warehouse(manifest, project) as wh:
         found = wh.reader_credentials(readers)
     if fmt == "json":
         print(json.dumps(found, indent=2))
@@ -56,7 +53,7 @@ def credentials(datamart_id: str, project: Path, fmt: str) -> None:
         password = info.get("password") or "(not created by Headrace: ask its owner)"
         out.print(
             f"{reader}\n  host:     {info['host']}\n  port:     {info['port']}\n  database: {info['database']}\n"
-            f"  user:     {info['user']}\n  password: {password}\n  schema:   {task['schema']}",
+            f"  user:     {info['user']}\n  password: {password}\n  schema:   {task.target_schema}",
             markup=False,
         )
 

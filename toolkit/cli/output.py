@@ -6,7 +6,15 @@ import sys
 from typing import Any
 
 import click
-from headrace.errors import EXIT_PROJECT_INVALID, EXIT_TASK_FAILED, HeadraceError, ProjectInvalid
+from headrace.errors import (
+    EXIT_PROJECT_INVALID,
+    EXIT_TASK_FAILED,
+    EXIT_TRANSIENT,
+    ConfigError,
+    HeadraceError,
+    ProjectInvalid,
+    TransientError,
+)
 from headrace.secrets import redact
 
 
@@ -25,7 +33,11 @@ def print_project_errors(exc: ProjectInvalid) -> None:
 
 
 def run_cli(group: click.Group) -> int:
-    """Run the click group; map Headrace errors to messages and exit codes (2 = fix the project)."""
+    """Run the click group; map Headrace errors to messages and exit codes.
+
+    2: fix the project or the configuration (never retried); 75: transient, try again
+    later; 1: anything else that failed.
+    """
     debug = "--debug" in sys.argv[1:]
     try:
         group.main(standalone_mode=False)
@@ -39,7 +51,9 @@ def run_cli(group: click.Group) -> int:
         if debug:
             raise
         console(stderr=True).print(f"error: {redact(str(exc))}", style="red", markup=False)
-        return EXIT_TASK_FAILED
+        if isinstance(exc, ConfigError):
+            return EXIT_PROJECT_INVALID
+        return EXIT_TRANSIENT if isinstance(exc, TransientError) else EXIT_TASK_FAILED
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -49,17 +48,6 @@ def validate(project: Path) -> None:
     )
 
 
-def compile_project(project: Path, output: Path | None = None, commit: str | None = None) -> Path:
-    from headrace.paths import manifest_path
-    from headrace.project.compile import build_manifest, git_commit, write_manifest
-    from headrace.project.loader import load_project
-
-    loaded = load_project(project)
-    target = output or manifest_path(project)
-    write_manifest(build_manifest(loaded, commit or git_commit(loaded.root)), target)
-    return target
-
-
 @click.command(name="compile")
 @PROJECT
 @click.option(
@@ -67,9 +55,15 @@ def compile_project(project: Path, output: Path | None = None, commit: str | Non
 )
 def compile_cmd(project: Path, output: Path | None) -> None:
     """Validate PROJECT and write manifest.json, the file the runtime and Airflow read."""
+    from headrace.project.compile import compile_project
+    from headrace.project.manifest import read_manifest
+
     target = compile_project(project, output)
-    data = json.loads(target.read_text())
-    console().print(f"wrote {target} ({len(data['tasks'])} tasks, {len(data['orchestrations'])} orchestrations)")
+    manifest = read_manifest(target)
+    console().print(
+        f"wrote {target} (manifest version {manifest.manifest_version}: {len(manifest.tasks)} tasks, "
+        f"{len(manifest.orchestrations)} orchestrations)"
+    )
 
 
 @click.command()
@@ -89,4 +83,37 @@ def schema(output: Path) -> None:
         console().print(f"wrote {path}")
 
 
-COMMANDS = [init, validate, compile_cmd, schema]
+@click.command(name="plugins")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def plugins_cmd(fmt: str) -> None:
+    """List the installed plugins: warehouses, storages, workers, extractors, transformations."""
+    import json
+
+    from headrace import plugins
+
+    rows = [
+        {
+            "kind": kind,
+            "type": p.name,
+            "distribution": p.distribution,
+            "version": p.version,
+            "module": p.factory.split(":")[0],
+            "description": p.description,
+        }
+        for kind in plugins.GROUPS
+        for p in plugins.plugins(kind).values()
+    ]
+    if fmt == "json":
+        print(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title="installed plugins (entry points headrace.*)", title_justify="left")
+    for column in ("kind", "type", "distribution", "version", "description"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["kind"], row["type"], row["distribution"], row["version"], row["description"])
+    console().print(table)
+
+
+COMMANDS = [init, validate, compile_cmd, schema, plugins_cmd]

@@ -8,10 +8,14 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from headrace.cli.output import console
 from headrace.errors import TaskFailed
+
+if TYPE_CHECKING:
+    from headrace.project.manifest import Manifest
 
 PROJECT_OPT = click.option(
     "-p",
@@ -39,16 +43,16 @@ def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str
     TARGETS: extractor:ID, transformation:ID, datamart:ID, orchestration:ID, or a bare
     id that names one of them. No target runs everything in dependency order.
     """
-    from headrace.cli.project_cmds import compile_project
     from headrace.executor import run_plan
     from headrace.plan import plan_for
-    from headrace.project.compile import read_manifest
+    from headrace.project.compile import compile_project
+    from headrace.project.manifest import read_manifest
 
     manifest = read_manifest(compile_project(project))
     plan = plan_for(manifest, list(targets))
     run_id = run_id or new_run_id()
     out = console()
-    out.print(f"[bold]{manifest['project']['name']}[/bold]: {plan.name} (run {run_id}, {len(plan.tasks())} tasks)")
+    out.print(f"[bold]{manifest.project.name}[/bold]: {plan.name} (run {run_id}, {len(plan.tasks())} tasks)")
     started = time.monotonic()
     results = run_plan(
         plan,
@@ -67,6 +71,7 @@ def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str
 
 
 def _summary(out: object, results: list, elapsed: float) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"finished in {elapsed:.1f} s", title_justify="left")
@@ -84,25 +89,23 @@ def _summary(out: object, results: list, elapsed: float) -> None:
     out.print(table)  # type: ignore[attr-defined]
     for r in results:
         if r.status in ("failed", "timeout") and r.error:
-            out.print(f"[red]{r.task_id}[/red]: {r.error}", highlight=False)  # type: ignore[attr-defined]
+            out.print(f"[red]{r.task_id}[/red]: {escape(r.error)}", highlight=False)  # type: ignore[attr-defined]
 
 
-def _published(out: object, manifest: dict, project: Path, done: list[str]) -> None:
+def _published(out: object, manifest: Manifest, project: Path, done: list[str]) -> None:
     """Row counts of the datamart tables this run published, and how to query them."""
+    from headrace.project.manifest import DatamartTask
+    from headrace.runner import open_project_warehouse
+
     tables = [
-        f"{manifest['tasks'][tid]['schema']}.{t.get('as') or t['table'].split('.')[1]}"
+        f"{task.target_schema}.{t.name}"
         for tid in done
-        if tid.startswith("datamart:")
-        for t in manifest["tasks"][tid]["config"]["tables"]
+        if isinstance(task := manifest.tasks[tid], DatamartTask)
+        for t in task.tables
     ]
     if not tables:
         return
-    from headrace.paths import state_dir
-    from headrace.secrets import SecretResolver
-    from headrace.warehouses import open_warehouse
-
-    config = SecretResolver(project.resolve()).resolve(manifest["project"]["warehouse"])
-    with open_warehouse(config, state_dir(project)) as wh:
+    with open_project_warehouse(manifest, project) as wh:
         counts = {t: wh.query(f"SELECT count(*) FROM {wh.qualified(*t.split('.'))}")[1][0][0] for t in tables}
     lines = "\n".join(f"  {t}: {n:,} rows" for t, n in counts.items())
     out.print(
@@ -121,36 +124,37 @@ def _published(out: object, manifest: dict, project: Path, done: list[str]) -> N
     "--manifest", type=click.Path(dir_okay=False, path_type=Path), help="default: PROJECT/.headrace/manifest.json"
 )
 def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, manifest: Path | None) -> None:
-    """Run one task of a compiled manifest (what workers and Airflow call)."""
-    from headrace.paths import manifest_path
-    from headrace.project.compile import read_manifest
-    from headrace.runner import run_task
-    from headrace.secrets import redact
-    from headrace.workers.local import RESULT_PREFIX
+    """Run one task of a compiled manifest (what workers and Airflow call).
 
-    data = read_manifest(manifest or manifest_path(project))
+    Prints the task's log lines, then one HEADRACE_RESULT line; exits 0 on success, 2 on a
+    configuration error (do not retry), 75 on a transient error (retry later), 1 otherwise.
+    """
+    from headrace.errors import ConfigError
+    from headrace.paths import manifest_path
+    from headrace.project.manifest import read_manifest
+    from headrace.results import EXIT_CODES, TaskResult
+    from headrace.runner import TaskError, run_task
+    from headrace.secrets import redact
 
     def log(line: str) -> None:
         print(redact(line), flush=True)
 
     try:
+        data = read_manifest(manifest or manifest_path(project))
         result = run_task(data, task_id, project, run_id, full_refresh, log)
-    except TaskFailed as exc:
-        print(RESULT_PREFIX + json.dumps({"status": "failed", "error": str(exc)}), flush=True)
-        raise
-    print(
-        RESULT_PREFIX
-        + json.dumps(
-            {
-                "status": result.status,
-                "rows": result.rows,
-                "bytes": result.bytes,
-                "duration_s": round(result.duration_s, 3),
-                "tables": result.tables,
-            }
-        ),
-        flush=True,
-    )
+    except (TaskError, ConfigError) as exc:
+        error_class = exc.error_class if isinstance(exc, TaskError) else "config"
+        message = redact(str(exc))
+        print(
+            TaskResult(task_id=task_id, status="failed", error=message, error_class=error_class).to_line(), flush=True
+        )
+        raise click.exceptions.Exit(_report(message, EXIT_CODES[error_class])) from None
+    print(result.to_line(), flush=True)
+
+
+def _report(message: str, code: int) -> int:
+    console(stderr=True).print(f"error: {message}", style="red", markup=False)
+    return code
 
 
 @click.command()
@@ -160,16 +164,14 @@ def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, m
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def query(sql: str, project: Path, limit: int, fmt: str) -> None:
     """Run SQL against the project's warehouse and show the result."""
-    from headrace.paths import manifest_path, state_dir
-    from headrace.project.compile import read_manifest
-    from headrace.secrets import SecretResolver
-    from headrace.warehouses import open_warehouse
+    from headrace.paths import manifest_path
+    from headrace.project.manifest import read_manifest
+    from headrace.runner import open_project_warehouse
 
     path = manifest_path(project)
     if not path.is_file():
         raise TaskFailed(f"{path} does not exist: run `headrace compile` or `headrace run` first")
-    config = SecretResolver(project.resolve()).resolve(read_manifest(path)["project"]["warehouse"])
-    with open_warehouse(config, state_dir(project)) as wh:
+    with open_project_warehouse(read_manifest(path), project) as wh:
         columns, rows = wh.query(sql, limit)
     _print_rows(columns, rows, fmt)
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from headrace.secrets import SECRET_REF
 from headrace.types import parse_type
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -35,6 +44,22 @@ class Strict(BaseModel):
                         {"key": key, "allowed": ", ".join(sorted(allowed)), "suggestion": close[0] if close else ""},
                     )
         return data
+
+
+RESOLVED = "resolved"  # validation context key: references have been substituted
+
+
+def _deferred_reference(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    if isinstance(value, str) and SECRET_REF.fullmatch(value) and not (info.context or {}).get(RESOLVED):
+        return value
+    return handler(value)
+
+
+T = TypeVar("T")
+# ``Deferred[int]``: a deployment-specific value (port, host, size, mode) that may also be a whole
+# ``${secret:NAME}`` or ``${env:NAME}``. The project validates without the value; the value is
+# checked against the type when a task resolves it (``model_validate(resolved, context={"resolved": True})``).
+Deferred = Annotated[T, WrapValidator(_deferred_reference)]
 
 
 def _identifier(value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 
+from headrace import plugins
 from headrace.errors import ProjectError
 from headrace.project.graph import (
     WORK_SUFFIX_LENGTH,
@@ -17,7 +18,6 @@ from headrace.project.graph import (
 from headrace.project.model import Project
 from headrace.project.orchestrations import TASK_KINDS, check_cron
 from headrace.project.yamlfile import Document, Loc, format_loc
-from headrace.warehouses.capabilities import CAPABILITIES
 
 
 class _Report:
@@ -176,7 +176,7 @@ def _check_orchestrations(project: Project, report: _Report, deps: dict[str, lis
 
 
 def _check_identifiers(project: Project, report: _Report) -> None:
-    caps = CAPABILITIES[project.config.warehouse.type]
+    caps = plugins.get("warehouse", project.config.warehouse.type).capabilities
     limit = caps.max_identifier_length
 
     def check(file: str, loc: Loc, name: str, what: str) -> None:

@@ -1,23 +1,47 @@
-"""Compile a loaded project into ``manifest.json``: the only file the runtime and Airflow read.
+"""Compile a loaded project into the manifest: the only file the runtime and Airflow read.
 
-The manifest is deterministic: same project, same bytes (sorted keys, no timestamps).
-Secret references stay references (``${secret:NAME}``); they are resolved only when a
-task runs.
+The manifest is deterministic (same project, same bytes: no timestamps) and carries every
+name the runtime needs, derived here once (``headrace.project.graph``). Secret references
+stay references (``${secret:NAME}``); they are resolved only when a task runs.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from headrace import __version__
-from headrace.project.graph import dependencies, in_schema, out_schema, producers, task_reads
+from headrace.project.graph import (
+    dependencies,
+    dm_schema,
+    in_schema,
+    out_schema,
+    producers,
+    state_key,
+    storage_prefix,
+    task_reads,
+    work_schema_prefix,
+)
+from headrace.project.manifest import (
+    DatamartTable,
+    DatamartTask,
+    ExtractedTable,
+    ExtractorTask,
+    Manifest,
+    Orchestration,
+    ProjectSettings,
+    SqlFile,
+    TaskDefaults,
+    TransformationInputRef,
+    TransformationTask,
+    write_manifest,
+)
 from headrace.project.model import Project
 
-MANIFEST_VERSION = 1
+# Tasks that run inside the warehouse (SQL transformations, datamarts) only send SQL: they run on
+# the machine that orchestrates, never on a worker VM.
+IN_WAREHOUSE_WORKER = "local"
 
 
 def git_commit(root: Path) -> str | None:
@@ -41,88 +65,113 @@ def _dump(model: Any) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True)
 
 
-def build_manifest(project: Project, commit: str | None = None) -> dict[str, Any]:
+def build_manifest(project: Project, commit: str | None = None) -> Manifest:
     deps = dependencies(project)
     reads = task_reads(project)
-    made_by = producers(project)
     defaults = project.config.defaults
     writes: dict[str, list[str]] = {}
-    for table, task in made_by.items():
+    for table, task in producers(project).items():
         writes.setdefault(task, []).append(table)
 
-    def task(kind: str, cid: str, config: Any, runs_on: str, **extra: Any) -> dict[str, Any]:
+    def common(kind: str, cid: str, config: Any, source_file: str, runs_on: str, schema: str) -> dict[str, Any]:
         tid = f"{kind}:{cid}"
+        retries = getattr(config, "retries", None)
         return {
             "id": tid,
-            "kind": kind,
             "component": cid,
             "description": getattr(config, "description", ""),
+            "source_file": source_file,
             "runs_on": runs_on,
             "reads": reads.get(tid, []),
             "writes": sorted(writes.get(tid, [])),
             "depends_on": deps.get(tid, []),
             "timeout": getattr(config, "timeout", None) or defaults.timeout,
-            "retries": getattr(config, "retries", None)
-            if getattr(config, "retries", None) is not None
-            else defaults.retries,
-            "config": _dump(config),
-            **extra,
+            "retries": retries if retries is not None else defaults.retries,
+            "target_schema": schema,
         }
 
     tasks: dict[str, Any] = {}
-    for ext_id, config in project.extractors.items():
-        tasks[f"extractor:{ext_id}"] = task("extractor", ext_id, config, "worker", schema=in_schema(ext_id))
+    for ext_id, ext in project.extractors.items():
+        schema = in_schema(ext_id)
+        tables = [
+            ExtractedTable(
+                name=t.name,
+                load=t.load,
+                primary_key=list(t.primary_key),
+                state_key=state_key(schema, t.name) if t.load == "incremental" else None,
+                storage_prefix=storage_prefix(ext_id, t.name),
+            )
+            for t in ext.table_configs()
+        ]
+        file = project.files.get(f"extractor:{ext_id}", f"extractors/{ext_id}.yaml")
+        tasks[f"extractor:{ext_id}"] = ExtractorTask(
+            **common("extractor", ext_id, ext, file, project.config.worker.type, schema),
+            type=ext.type,
+            tables=tables,
+            config=_dump(ext),
+        )
     for tr_id, tr in project.transformations.items():
-        sql = [{"file": f.name, "text": f.sql} for f in tr.sql_files]
-        tasks[f"transformation:{tr_id}"] = task(
-            "transformation", tr_id, tr.config, "warehouse", schema=out_schema(tr_id), sql=sql
+        file = project.files.get(f"transformation:{tr_id}", f"transformations/{tr_id}/transformation.yaml")
+        tasks[f"transformation:{tr_id}"] = TransformationTask(
+            **common("transformation", tr_id, tr.config, file, IN_WAREHOUSE_WORKER, out_schema(tr_id)),
+            type=tr.config.type,
+            work_schema_prefix=work_schema_prefix(tr_id),
+            inputs=[TransformationInputRef(table=i.table, alias=i.local_name) for i in tr.config.inputs],
+            outputs=list(tr.config.outputs),
+            sql=[SqlFile(file=f.name, text=f.sql) for f in tr.sql_files],
+            config=_dump(tr.config),
         )
     for dm_id, dm in project.datamarts.items():
-        tasks[f"datamart:{dm_id}"] = task("datamart", dm_id, dm, "warehouse", schema=f"dm_{dm_id}")
+        tasks[f"datamart:{dm_id}"] = DatamartTask(
+            **common(
+                "datamart",
+                dm_id,
+                dm,
+                project.files.get("datamarts", "datamarts.yaml"),
+                IN_WAREHOUSE_WORKER,
+                dm_schema(dm_id),
+            ),
+            type="datamart",
+            tables=[DatamartTable(source=source, name=name) for source, name in dm.entries()],
+            materialization=dm.materialization,
+            readers=list(dm.readers),
+        )
     orchestrations = {
-        orch_id: {
-            "id": orch_id,
-            "description": orch.description,
-            "schedule": orch.schedule,
-            "continue_on_error": orch.continue_on_error,
-            "steps": [list(step) for step in orch.tasks],
-        }
+        orch_id: Orchestration(
+            id=orch_id,
+            description=orch.description,
+            schedule=orch.schedule,
+            continue_on_error=orch.continue_on_error,
+            steps=[list(step) for step in orch.tasks],
+        )
         for orch_id, orch in project.orchestrations.items()
     }
     cfg = project.config
-    return {
-        "manifest_version": MANIFEST_VERSION,
-        "headrace_version": __version__,
-        "project": {
-            "name": cfg.name,
-            "description": cfg.description,
-            "commit": commit,
-            "warehouse": _dump(cfg.warehouse),
-            "storage": _dump(cfg.storage),
-            "worker": _dump(cfg.worker),
-            "defaults": _dump(cfg.defaults),
-        },
-        "tasks": dict(sorted(tasks.items())),
-        "orchestrations": dict(sorted(orchestrations.items())),
-    }
+    return Manifest(
+        headrace_version=__version__,
+        project=ProjectSettings(
+            name=cfg.name,
+            description=cfg.description,
+            commit=commit,
+            warehouse=_dump(cfg.warehouse),
+            storage=_dump(cfg.storage),
+            worker=_dump(cfg.worker),
+            defaults=TaskDefaults(**_dump(defaults)),
+        ),
+        tasks=dict(sorted(tasks.items())),
+        orchestrations=dict(sorted(orchestrations.items())),
+    )
 
 
-def write_manifest(manifest: dict[str, Any], path: Path) -> None:
-    """Write atomically: readers (the DAG file) see the old or the new file, never half.
+def compile_project(project_dir: Path, output: Path | None = None, commit: str | None = None) -> Path:
+    """Validate the project in ``project_dir`` and write its manifest; the manifest's path.
 
-    Keys are not sorted: the order is already deterministic, and mappings such as a
-    table's columns carry the user's order, which the warehouse tables keep.
+    Raises ``ProjectInvalid`` with every error of the project.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from headrace.paths import manifest_path
+    from headrace.project.loader import load_project
 
-
-def read_manifest(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("manifest_version") != MANIFEST_VERSION:
-        raise ValueError(
-            f"{path}: manifest version {data.get('manifest_version')} is not {MANIFEST_VERSION}; run headrace compile"
-        )
-    return data
+    loaded = load_project(project_dir)
+    target = output or manifest_path(project_dir)
+    write_manifest(build_manifest(loaded, commit or git_commit(loaded.root)), target)
+    return target

@@ -1,63 +1,57 @@
-"""``project.yaml``: name, warehouse, storage, worker and task defaults."""
+"""``project.yaml``: name, warehouse, storage, worker and task defaults.
+
+The ``warehouse:``, ``storage:`` and ``worker:`` blocks are unions of the installed
+plugins' config models (discriminated by ``type``), so the model is built from the
+registry: ``project_config_model()``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import functools
+from typing import Annotated, Any, Union
 
-from headrace.project.base import Duration, Identifier, Strict, Text
-from pydantic import Field
-
-
-class DuckDBWarehouse(Strict):
-    """A DuckDB file; relative paths are under the state directory (``.headrace/``)."""
-
-    type: Literal["duckdb"] = "duckdb"
-    path: str = "warehouse.duckdb"
-    memory_limit: str = Field("2GB", description="DuckDB's memory_limit; keeps big loads flat in memory")
-    threads: int | None = Field(None, ge=1)
-
-
-class PostgresWarehouse(Strict):
-    type: Literal["postgres"]
-    host: Text
-    port: int = Field(5432, ge=1, le=65535)
-    database: Text
-    user: Text
-    password: Text = ""
-    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
-
-
-Warehouse = Annotated[DuckDBWarehouse | PostgresWarehouse, Field(discriminator="type")]
-
-
-class LocalStorage(Strict):
-    """A folder; relative paths are under the state directory (``.headrace/``)."""
-
-    type: Literal["local"] = "local"
-    path: str = "storage"
-
-
-Storage = Annotated[LocalStorage, Field(discriminator="type")]
-
-
-class LocalWorker(Strict):
-    """Tasks run as subprocesses on the machine that runs Headrace or Airflow."""
-
-    type: Literal["local"] = "local"
-
-
-Worker = Annotated[LocalWorker, Field(discriminator="type")]
+from headrace.project.base import Duration, Identifier, Strict
+from pydantic import BaseModel, Field, create_model
 
 
 class TaskDefaults(Strict):
     timeout: Duration = Field(3600, description="seconds (or '30m', '2h') before a task is stopped")
-    retries: int = Field(0, ge=0, le=10, description="Airflow retries of a failed task")
+    retries: int = Field(
+        0, ge=0, le=10, description="Airflow retries of a failed task (never for configuration errors)"
+    )
+    retry_delay: Duration = Field(60, description="seconds before the first retry; doubles with each retry")
 
 
 class ProjectConfig(Strict):
+    """The fixed part of ``project.yaml``; ``project_config_model()`` adds the plugin blocks."""
+
     name: Identifier
     description: str = ""
-    warehouse: Warehouse = Field(default_factory=DuckDBWarehouse)
-    storage: Storage = Field(default_factory=LocalStorage)
-    worker: Worker = Field(default_factory=LocalWorker)
+    warehouse: Any = None
+    storage: Any = None
+    worker: Any = None
     defaults: TaskDefaults = Field(default_factory=TaskDefaults)
+
+
+def _union(kind: str, default: str) -> tuple[Any, Any]:
+    from headrace import plugins
+
+    models = plugins.config_models(kind)  # type: ignore[arg-type]
+    member: Any = models[0] if len(models) == 1 else Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
+    known = plugins.plugins(kind)  # type: ignore[arg-type]
+    factory = known[default].config if default in known else None
+    return member, Field(default_factory=factory) if factory else ...
+
+
+@functools.cache
+def project_config_model() -> type[ProjectConfig]:
+    """``ProjectConfig`` with ``warehouse``, ``storage`` and ``worker`` typed by the installed plugins."""
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        "ProjectConfig",
+        __base__=ProjectConfig,
+        __doc__=ProjectConfig.__doc__,
+        warehouse=_union("warehouse", "duckdb"),
+        storage=_union("storage", "local"),
+        worker=_union("worker", "local"),
+    )
+    return model  # type: ignore[return-value]

@@ -19,8 +19,19 @@ def dm_schema(datamart_id: str) -> str:
     return f"dm_{datamart_id}"
 
 
-def work_schema(transformation_id: str, run_token: str) -> str:
-    return f"tr_{transformation_id}_{run_token[:8]}"
+def work_schema_prefix(transformation_id: str) -> str:
+    """``tr_<id>``: a run's working schema is ``<prefix>_<8 characters of the run>``."""
+    return f"tr_{transformation_id}"
+
+
+def state_key(schema: str, table: str) -> str:
+    """Key of an incremental table's cursor in ``headrace_meta.state``."""
+    return f"cursor:{schema}.{table}"
+
+
+def storage_prefix(extractor_id: str, table: str) -> str:
+    """Where an extracted table's runs are stored: ``<prefix>/<run_id>/part-NNNNN.csv.gz``."""
+    return f"raw/{extractor_id}/{table}"
 
 
 def producers(project: Project) -> dict[str, str]:

@@ -6,21 +6,27 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Union
 
-from headrace.extractors import registry
-from headrace.project.config import ProjectConfig
+from headrace import plugins
+from headrace.project.config import project_config_model
 from headrace.project.datamarts import DatamartsFile
 from headrace.project.orchestrations import OrchestrationsFile
-from headrace.transformations.config import SqlTransformationConfig
 from pydantic import Field, TypeAdapter
 
 
+def _union_schema(kind: plugins.Kind) -> dict[str, Any]:
+    models = plugins.config_models(kind)
+    if len(models) == 1:
+        return models[0].model_json_schema(by_alias=True)
+    union = TypeAdapter(Annotated[Union[models], Field(discriminator="type")])  # noqa: UP007
+    return union.json_schema(by_alias=True)
+
+
 def schemas() -> dict[str, dict[str, Any]]:
-    extractor_models = tuple(registry.load(name).Config for name in sorted(registry.TYPES))
-    extractor = TypeAdapter(Annotated[Union[extractor_models], Field(discriminator="type")])  # noqa: UP007
+    """One schema per project file, built from the installed plugins' config models."""
     out = {
-        "project": ProjectConfig.model_json_schema(by_alias=True),
-        "extractor": extractor.json_schema(by_alias=True),
-        "transformation": SqlTransformationConfig.model_json_schema(by_alias=True),
+        "project": project_config_model().model_json_schema(by_alias=True),
+        "extractor": _union_schema("extractor"),
+        "transformation": _union_schema("transformation"),
         "datamarts": DatamartsFile.model_json_schema(by_alias=True),
         "orchestrations": OrchestrationsFile.model_json_schema(by_alias=True),
     }

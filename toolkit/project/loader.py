@@ -5,16 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from headrace import plugins
 from headrace.errors import ProjectError, ProjectInvalid
-from headrace.extractors import registry
 from headrace.project.base import ID_HINT, ID_PATTERN
-from headrace.project.config import ProjectConfig
+from headrace.project.config import ProjectConfig, project_config_model
 from headrace.project.datamarts import Datamart
 from headrace.project.model import Project, SqlFile, Transformation
 from headrace.project.orchestrations import Orchestration
 from headrace.project.pydantic_errors import project_errors
 from headrace.project.yamlfile import Document, load_document
-from headrace.transformations.config import SqlTransformationConfig
 from pydantic import BaseModel, ValidationError
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -91,15 +90,31 @@ def _load_extractors(root: Path, project: Project, errors: list[ProjectError], d
             continue
         data = doc.data if isinstance(doc.data, dict) else {}
         kind = data.get("type")
-        if kind not in registry.TYPES:
-            known = ", ".join(sorted(registry.TYPES))
+        installed = plugins.plugins("extractor")
+        if kind not in installed:
+            known = ", ".join(installed)
             message = "required" if kind is None else f"unknown extractor type {kind!r}"
-            errors.append(ProjectError(rel, doc.line_of(("type",)), "type", message, f"use one of: {known}"))
+            hint = f"use one of: {known}"
+            errors.append(ProjectError(rel, doc.line_of(("type",)), "type", message, hint))
             continue
-        config = _parse(doc, registry.load(kind).Config, errors)
+        config = _parse(doc, installed[kind].config, errors)
         if config is not None and not any(e.message.startswith(f"duplicate extractor id {ext_id!r}") for e in errors):
             project.extractors[ext_id] = config
             project.broken.discard(f"extractor:{ext_id}")
+            project.files[f"extractor:{ext_id}"] = rel
+
+
+def _parse_transformation(doc: Document, errors: list[ProjectError]) -> Any:
+    """``transformation.yaml`` through the plugin its ``type`` names (default ``sql``)."""
+    installed = plugins.plugins("transformation")
+    kind = doc.data.get("type", "sql") if isinstance(doc.data, dict) else "sql"
+    if kind not in installed:
+        hint = f"use one of: {', '.join(installed)}"
+        errors.append(
+            ProjectError(doc.file, doc.line_of(("type",)), "type", f"unknown transformation type {kind!r}", hint)
+        )
+        return None
+    return _parse(doc, installed[kind].config, errors)
 
 
 def _load_transformations(root: Path, project: Project, errors: list[ProjectError], docs: dict[str, Document]) -> None:
@@ -122,7 +137,7 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
             continue
         doc, parse_errors = _load(found[0], root, docs)
         errors.extend(parse_errors)
-        config = _parse(doc, SqlTransformationConfig, errors) if doc else None
+        config = _parse_transformation(doc, errors) if doc else None
         sql_files = [SqlFile(p.name, p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.sql"))]
         if config is not None and not sql_files:
             errors.append(
@@ -130,6 +145,7 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
             )
         if config is not None:
             project.transformations[path.name] = Transformation(path.name, config, sql_files)
+            project.files[f"transformation:{path.name}"] = found[0].relative_to(root).as_posix()
             project.broken.discard(f"transformation:{path.name}")
 
 
@@ -164,6 +180,7 @@ def _load_list(
             error = ProjectError(doc.file, 1, "", f"expected a mapping with a {key}: list", "see `headrace schema`")
         errors.append(error)
         return
+    project.files[key] = doc.file
     for index, item in enumerate(data.get(key, [])):
         try:
             parsed = model.model_validate(item)
@@ -198,7 +215,7 @@ def load_project(root: Path) -> Project:
         raise ProjectInvalid([ProjectError(str(root), None, "", "not a folder", "give the project's folder")])
     docs: dict[str, Document] = {}  # every file parsed once; the cross-file checks reuse them
     doc = _single(root, "project", errors, required=True, docs=docs)
-    config = _parse(doc, ProjectConfig, errors) if doc else None
+    config = _parse(doc, project_config_model(), errors) if doc else None
     project = Project(root, config or ProjectConfig(name="invalid"))
     _load_extractors(root, project, errors, docs)
     _load_transformations(root, project, errors, docs)

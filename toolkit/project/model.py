@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from headrace.extractors.base import ExtractorConfig
+from headrace.components.extractor import ExtractorConfig
+from headrace.components.transformation import TransformationConfig
 from headrace.project.config import ProjectConfig
 from headrace.project.datamarts import Datamart
 from headrace.project.orchestrations import Orchestration
-from headrace.transformations.config import SqlTransformationConfig
 
 
 @dataclass
@@ -21,7 +21,7 @@ class SqlFile:
 @dataclass
 class Transformation:
     id: str
-    config: SqlTransformationConfig
+    config: TransformationConfig
     sql_files: list[SqlFile] = field(default_factory=list)
 
 
@@ -36,3 +36,4 @@ class Project:
     # task ids ("extractor:crm", "datamart:*") whose own file failed: references to them are not errors again
     broken: set[str] = field(default_factory=set)
     positions: dict[str, int] = field(default_factory=dict)  # "datamart:id" -> index in its file
+    files: dict[str, str] = field(default_factory=dict)  # "extractor:id" / "datamarts" -> file relative to root

@@ -1,19 +1,18 @@
-"""Object storage for table files: one module per storage, chosen by ``open_storage``."""
+"""Object storage for table files: one plugin per storage, opened through the registry."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from headrace.storage.base import Storage
 
 
-def open_storage(config: dict[str, Any], state_dir: Path) -> Storage:
-    """The storage for the manifest's ``storage`` mapping."""
-    kind = config.get("type")
-    if kind == "local":
-        from headrace.storage.local import LocalStorage
+def open_storage(config: BaseModel, state_dir: Path) -> Storage:
+    """The storage for ``config``, a plugin's config model validated after secrets were resolved."""
+    from headrace import plugins
 
-        return LocalStorage(config, state_dir)
-    raise ValueError(f"storage type {kind!r} is not available")
+    return plugins.get("storage", config.type).load()(config, state_dir)  # type: ignore[attr-defined]

@@ -1,21 +1,50 @@
-"""The storage interface: folders of table files under keys such as ``raw/crm/orders/RUN``."""
+"""The storage interface: objects under keys such as ``raw/crm/orders/RUN/part-00000.csv.gz``.
+
+A table extracted in one run is stored as a prefix holding its parts and ``schema.json``
+(DESIGN §4). Extract publishes a finished local folder under a prefix; warehouses read
+the parts either natively from ``uri(key)`` (when their capabilities list the storage's
+scheme) or as streams from ``open(key)``. Nothing copies a whole table to local disk to
+load it.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+
+@dataclass(frozen=True)
+class StorageCapabilities:
+    scheme: str  # URI scheme of ``uri()``: file, s3, gs, az; warehouses pick their load path by it
 
 
 class Storage(ABC):
-    url: str  # e.g. file:///srv/headrace/storage, s3://bucket/prefix
+    capabilities: StorageCapabilities
+    url: str  # e.g. file:///srv/headrace/storage, s3://bucket/prefix (for messages)
 
     @abstractmethod
     def upload_folder(self, local: Path, key: str) -> None:
-        """Publish a finished local folder under ``key``; readers never see it half-written."""
+        """Publish the files of a finished local folder under ``key/``; readers never see it half-written."""
 
     @abstractmethod
-    @contextmanager
-    def local_folder(self, key: str) -> Iterator[Path]:
-        """A local folder holding the files under ``key`` (downloaded if remote)."""
+    def list(self, prefix: str) -> list[str]:
+        """Keys of the objects under ``prefix/``, sorted."""
+
+    @abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """A binary stream of the object's bytes; ``FileNotFoundError`` naming the key when absent."""
+
+    @abstractmethod
+    def uri(self, key: str) -> str:
+        """The object's native URI (``file:///...``, ``s3://bucket/...``), as a warehouse loads it."""
+
+    @abstractmethod
+    def delete(self, prefix: str) -> None:
+        """Remove every object under ``prefix/`` (nothing if there is none)."""
+
+    def read_bytes(self, key: str) -> bytes:
+        """A small object (``schema.json``) in one piece."""
+        with self.open(key) as stream:
+            return stream.read()

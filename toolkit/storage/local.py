@@ -1,19 +1,31 @@
-"""A local folder as storage (laptops, tests, a single VM)."""
+"""A local folder as storage (laptops, tests, a single VM): plugin record, config and implementation."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO, Literal
+from urllib.parse import unquote, urlparse
 
-from headrace.storage.base import Storage
+from headrace.plugins import Plugin
+from headrace.project.base import Deferred, Strict
+from headrace.storage.base import Storage, StorageCapabilities
+
+CAPABILITIES = StorageCapabilities(scheme="file")
+
+
+class LocalStorageConfig(Strict):
+    """A folder; relative paths are under the state directory (``.headrace/``)."""
+
+    type: Literal["local"] = "local"
+    path: Deferred[str] = "storage"
 
 
 class LocalStorage(Storage):
-    def __init__(self, config: dict[str, Any], state_dir: Path):
-        root = Path(config.get("path") or "storage")
+    capabilities = CAPABILITIES
+
+    def __init__(self, config: LocalStorageConfig, state_dir: Path):
+        root = Path(config.path)
         self.root = (root if root.is_absolute() else state_dir / root).resolve()
         self.url = self.root.as_uri()
 
@@ -28,15 +40,45 @@ class LocalStorage(Storage):
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_name(target.name + ".incoming")
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(local, staging) if local.stat().st_dev != target.parent.stat().st_dev else shutil.move(
-            str(local), staging
-        )
+        if local.stat().st_dev != target.parent.stat().st_dev:
+            shutil.copytree(local, staging)
+        else:
+            shutil.move(str(local), staging)
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)  # atomic within one filesystem
 
-    @contextmanager
-    def local_folder(self, key: str) -> Iterator[Path]:
+    def list(self, prefix: str) -> list[str]:
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        return sorted(p.relative_to(self.root).as_posix() for p in folder.rglob("*") if p.is_file())
+
+    def open(self, key: str) -> BinaryIO:
         path = self._path(key)
-        if not path.is_dir():
+        if not path.is_file():
             raise FileNotFoundError(f"nothing stored under {key} in {self.url}")
-        yield path
+        return path.open("rb")
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+    def delete(self, prefix: str) -> None:
+        shutil.rmtree(self._path(prefix), ignore_errors=True)
+
+
+def local_path(uri: str) -> Path:
+    """The path of a ``file://`` URI (what a warehouse that reads files natively opens)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        raise ValueError(f"{uri} is not a file:// URI")
+    return Path(unquote(parsed.path))
+
+
+plugin = Plugin(
+    "storage",
+    "local",
+    LocalStorageConfig,
+    "headrace.storage.local:LocalStorage",
+    CAPABILITIES,
+    description="a folder on this machine (laptops, tests, a single VM)",
+)

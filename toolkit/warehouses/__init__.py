@@ -1,21 +1,18 @@
-"""Warehouses: one module per warehouse, opened by ``open_warehouse`` (drivers load lazily)."""
+"""Warehouses: one plugin (module or folder) per warehouse, opened through the registry."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from headrace.warehouses.base import Warehouse
 
-MODULES = {"duckdb": "headrace.warehouses.duckdb", "postgres": "headrace.warehouses.postgres"}
 
+def open_warehouse(config: BaseModel, state_dir: Path) -> Warehouse:
+    """A warehouse for ``config``, a plugin's config model validated after secrets were resolved."""
+    from headrace import plugins
 
-def open_warehouse(config: dict[str, Any], state_dir: Path) -> Warehouse:
-    """A warehouse for the resolved ``config`` (secrets already substituted)."""
-    import importlib
-
-    kind = config.get("type")
-    if kind not in MODULES:
-        raise ValueError(f"warehouse type {kind!r} is not available; known: {', '.join(MODULES)}")
-    return importlib.import_module(MODULES[kind]).open(config, state_dir)
+    return plugins.get("warehouse", config.type).load()(config, state_dir)  # type: ignore[attr-defined]

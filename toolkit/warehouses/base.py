@@ -9,10 +9,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from headrace.errors import TaskFailed
+from headrace.storage.base import Storage
 from headrace.tablefiles import TableSchema
 from headrace.warehouses.capabilities import Capabilities
 
@@ -21,12 +21,20 @@ LOADED_AT = "_headrace_loaded_at"
 RUN_ID = "_headrace_run_id"
 
 
+@dataclass(frozen=True)
+class StoredPart:
+    key: str  # storage key, e.g. raw/crm/orders/RUN/part-00000.csv.gz
+    uri: str  # native URI: file:///..., gs://..., s3://...
+
+
 @dataclass
 class LoadRequest:
+    """One table to load: where its parts are in storage and what ``schema.json`` says of them."""
+
     schema: str
     table: str
-    folder: Path  # local folder with parts + schema.json
-    files: TableSchema
+    parts: list[StoredPart]
+    files: TableSchema  # columns, codec, rows and bytes, read from the stored schema.json
     mode: str  # full | append | incremental | upsert
     primary_key: Sequence[str]
     run_id: str
@@ -94,8 +102,12 @@ class Warehouse(ABC):
         return f"{self.quote(schema)}.{self.quote(table)}"
 
     @abstractmethod
-    def load(self, request: LoadRequest) -> int:
-        """Load table files; return rows loaded. Atomic: all of it or nothing."""
+    def load(self, request: LoadRequest, storage: Storage) -> int:
+        """Load the stored parts; return rows loaded. Atomic: all of it or nothing.
+
+        Reads natively from ``part.uri`` when ``storage.capabilities.scheme`` is one of
+        ``capabilities.native_load_schemes``; otherwise streams ``storage.open(part.key)``.
+        """
 
     @abstractmethod
     def get_state(self, key: str) -> Any: ...

@@ -1,89 +1,107 @@
-"""Run ``headrace run-task`` as a subprocess in its own process group.
+"""The ``local`` worker: the task as a subprocess on this machine, in its own process group.
 
-Used by ``headrace run`` and by the Airflow task: the task's output streams line by
-line to ``on_line``; a timeout stops the whole process group (TERM, then KILL).
+Used by ``headrace run`` and by the Airflow task on a single machine. The task's output
+streams line by line to ``on_line``; a timeout or ``cancel`` stops its whole process tree
+(TERM, then KILL after a grace period), children that left the group included.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
-RESULT_PREFIX = "HEADRACE_RESULT "
+from headrace.plugins import Plugin
+from headrace.project.base import Strict
+from headrace.results import TaskResult
+from headrace.workers.base import Worker, WorkerCapabilities, WorkerOutcome, WorkSpec
+
 KILL_GRACE_S = 10.0
+CAPABILITIES = WorkerCapabilities(runs_images=False)
 
 
-@dataclass
-class WorkerOutcome:
-    returncode: int
-    timed_out: bool
-    result: dict[str, Any] | None
-    last_lines: list[str]
+class LocalWorkerConfig(Strict):
+    """Tasks run as subprocesses on the machine that runs Headrace or Airflow."""
+
+    type: Literal["local"] = "local"
 
 
 def run_task_command(task_id: str, project_dir: Path, run_id: str, full_refresh: bool = False) -> list[str]:
+    """``headrace run-task`` with this interpreter: what every worker runs for a task."""
     cmd = [sys.executable, "-m", "headrace", "run-task", task_id, "--project", str(project_dir), "--run-id", run_id]
     return [*cmd, "--full-refresh"] if full_refresh else cmd
 
 
-class LocalWorker:
-    def __init__(self) -> None:
-        self._proc: subprocess.Popen | None = None
+def stop_tree(pid: int, grace_s: float = KILL_GRACE_S) -> None:
+    """TERM the process and every descendant, then KILL those still alive after ``grace_s``."""
+    import psutil
 
-    def run(
-        self,
-        command: list[str],
-        on_line: Callable[[str], None],
-        timeout_s: float | None,
-        env: dict[str, str] | None = None,
-    ) -> WorkerOutcome:
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=grace_s)
+    for proc in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=grace_s)
+
+
+class LocalWorker(Worker):
+    capabilities = CAPABILITIES
+
+    def __init__(self, config: LocalWorkerConfig | None = None) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        self._stopping = threading.Lock()
+
+    def run(self, spec: WorkSpec, on_line: Callable[[str], None]) -> WorkerOutcome:
+        self.check(spec)
         proc = subprocess.Popen(
-            command,
+            spec.command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
             start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            cwd=spec.cwd,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **spec.env},
         )
         self._proc = proc
         timed_out = threading.Event()
 
-        def stop() -> None:
+        def on_timeout() -> None:
             timed_out.set()
-            _signal_group(proc, signal.SIGTERM)
-            try:
-                proc.wait(KILL_GRACE_S)
-            except subprocess.TimeoutExpired:
-                _signal_group(proc, signal.SIGKILL)
+            self._stop(proc)
 
-        timer = threading.Timer(timeout_s, stop) if timeout_s else None
+        timer = threading.Timer(spec.timeout_s, on_timeout) if spec.timeout_s else None
         if timer:
             timer.daemon = True
             timer.start()
-        result: dict[str, Any] | None = None
+        result: TaskResult | None = None
         tail: list[str] = []
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
                 line = raw.rstrip("\n")
-                if line.startswith(RESULT_PREFIX):
-                    result = json.loads(line[len(RESULT_PREFIX) :])
+                parsed = TaskResult.from_line(line)
+                if parsed is not None:
+                    result = parsed
                     continue
                 tail = [*tail[-19:], line]
                 on_line(line)
             proc.wait()
         except BaseException:
-            _signal_group(proc, signal.SIGKILL)
+            self._stop(proc, grace_s=0)
             raise
         finally:
             self._proc = None
@@ -91,21 +109,27 @@ class LocalWorker:
                 timer.cancel()
         return WorkerOutcome(proc.returncode, timed_out.is_set(), result, tail)
 
-    def cancel(self) -> None:
-        """Stop the running command's process group (TERM, then KILL after a grace period).
+    def _stop(self, proc: subprocess.Popen[str], grace_s: float = KILL_GRACE_S) -> None:
+        if proc.poll() is None:
+            with self._stopping:
+                stop_tree(proc.pid, grace_s)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # descendants whose parent died left the tree, not the group
 
-        Called from another thread or a signal handler (Airflow's ``on_kill``): ``run``
-        then returns with the command's exit status.
-        """
+    def cancel(self) -> None:
+        """Stop the running task's process tree; called from another thread or a signal handler."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
-        _signal_group(proc, signal.SIGTERM)
-        killer = threading.Timer(KILL_GRACE_S, lambda: proc.poll() is None and _signal_group(proc, signal.SIGKILL))
-        killer.daemon = True
-        killer.start()
+        thread = threading.Thread(target=self._stop, args=(proc,), name="cancel", daemon=True)
+        thread.start()
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
+plugin = Plugin(
+    "worker",
+    "local",
+    LocalWorkerConfig,
+    "headrace.workers.local:LocalWorker",
+    CAPABILITIES,
+    description="a subprocess on the machine that runs Headrace or Airflow",
+)

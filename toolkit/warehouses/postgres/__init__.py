@@ -3,14 +3,41 @@ datamarts with read-only logins. psycopg is imported only when a connection open
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Literal
 
-if TYPE_CHECKING:
-    from headrace.warehouses.postgres.warehouse import PostgresWarehouse
+from headrace.plugins import Plugin
+from headrace.project.base import Deferred, Strict, Text
+from headrace.warehouses.capabilities import Capabilities
+from pydantic import Field
 
 
-def open(config: dict[str, Any], state_dir: Path) -> PostgresWarehouse:
-    from headrace.warehouses.postgres.warehouse import PostgresWarehouse
+class PostgresConfig(Strict):
+    type: Literal["postgres"]
+    host: Text
+    port: Deferred[int] = Field(5432, ge=1, le=65535)
+    database: Text
+    user: Text
+    password: Text = ""
+    sslmode: Deferred[Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]] = "prefer"
+    connect_timeout: Deferred[int] = Field(15, ge=1, le=600, description="seconds to wait for the server")
 
-    return PostgresWarehouse(config)
+
+CAPABILITIES = Capabilities(
+    name="postgres",
+    dialect="postgres",
+    max_identifier_length=63,
+    transactional_ddl=True,
+    merge=True,
+    clone=False,
+    roles=True,
+    single_writer=False,
+)
+
+plugin = Plugin(
+    "warehouse",
+    "postgres",
+    PostgresConfig,
+    "headrace.warehouses.postgres.warehouse:open",
+    CAPABILITIES,
+    description="PostgreSQL 15+ (self-hosted, RDS, Flexible Server)",
+)

@@ -17,8 +17,11 @@ import gzip
 from typing import Any
 
 from headrace.errors import TaskFailed
+from headrace.storage.base import Storage
+from headrace.typemaps import pg_format_name as format_name
+from headrace.typemaps import pg_type
 from headrace.warehouses.base import LOADED_AT, RUN_ID, LoadRequest
-from headrace.warehouses.postgres.sql import format_name, ident, literal, pg_type, qualified, short_name
+from headrace.warehouses.postgres.sql import ident, literal, qualified, short_name
 from headrace.warehouses.postgres.swap import columns_of, swap
 
 CHUNK = 1024 * 1024
@@ -30,12 +33,12 @@ def _data_columns(request: LoadRequest) -> str:
     return ", ".join(ident(c.name) for c in request.files.columns)
 
 
-def copy_parts(cur: Any, table: str, request: LoadRequest) -> int:
+def copy_parts(cur: Any, table: str, request: LoadRequest, storage: Storage) -> int:
     """Stream every part into ``table`` (its data columns); rows copied."""
     rows = 0
     sql = f"COPY {table} ({_data_columns(request)}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)"
-    for name in request.files.parts:
-        with gzip.open(request.folder / name, "rb") as part, cur.copy(sql) as copy:
+    for part_ref in request.parts:
+        with storage.open(part_ref.key) as raw, gzip.open(raw, "rb") as part, cur.copy(sql) as copy:
             while chunk := part.read(CHUNK):
                 copy.write(chunk)
         rows += max(cur.rowcount, 0)
@@ -50,11 +53,11 @@ def _create_stage(cur: Any, request: LoadRequest, stage: str) -> None:
     cur.execute(f"CREATE TABLE {stage} ({', '.join(cols)})")
 
 
-def load_full(cur: Any, request: LoadRequest) -> int:
+def load_full(cur: Any, request: LoadRequest, storage: Storage) -> int:
     stage_name = short_name("_hr_stage_", request.table)
     stage = qualified(request.schema, stage_name)
     _create_stage(cur, request, stage)
-    rows = copy_parts(cur, stage, request)
+    rows = copy_parts(cur, stage, request, storage)
     cur.execute(f"ALTER TABLE {stage} ALTER COLUMN {RUN_ID} DROP DEFAULT")
     if request.merges:
         _check_keys(cur, stage, request)
@@ -83,16 +86,16 @@ def check_columns(cur: Any, request: LoadRequest) -> None:
         )
 
 
-def _batch(cur: Any, request: LoadRequest) -> int:
+def _batch(cur: Any, request: LoadRequest, storage: Storage) -> int:
     cols = [f"{ident(c.name)} {pg_type(c.type)}" for c in request.files.columns]
     cols.append(f"{SEQ} bigint GENERATED ALWAYS AS IDENTITY")
     cur.execute(f"DROP TABLE IF EXISTS pg_temp.{BATCH}")
     cur.execute(f"CREATE TEMP TABLE {BATCH} ({', '.join(cols)}) ON COMMIT DROP")
-    return copy_parts(cur, f"pg_temp.{BATCH}", request)
+    return copy_parts(cur, f"pg_temp.{BATCH}", request, storage)
 
 
-def load_append(cur: Any, request: LoadRequest) -> int:
-    _batch(cur, request)
+def load_append(cur: Any, request: LoadRequest, storage: Storage) -> int:
+    _batch(cur, request, storage)
     cols = _data_columns(request)
     cur.execute(
         f"INSERT INTO {qualified(request.schema, request.table)} ({cols}, {LOADED_AT}, {RUN_ID}) "
@@ -112,9 +115,9 @@ def _check_keys(cur: Any, table: str, request: LoadRequest) -> None:
         )
 
 
-def load_merge(cur: Any, request: LoadRequest) -> int:
+def load_merge(cur: Any, request: LoadRequest, storage: Storage) -> int:
     """Merge the batch on the primary key; rows inserted or changed."""
-    _batch(cur, request)
+    _batch(cur, request, storage)
     _check_keys(cur, f"pg_temp.{BATCH}", request)
     names = [c.name for c in request.files.columns]
     keys = [ident(k) for k in request.primary_key]

@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from headrace.types import parse_type
-
 MAX_NAME = 63
-TYPES = {
-    "string": "text",
-    "integer": "bigint",
-    "float": "double precision",
-    "boolean": "boolean",
-    "date": "date",
-    "timestamp": "timestamp",
-    "timestamp_tz": "timestamptz",
-    "json": "jsonb",
-    "bytes": "bytea",
-}
 
 
 def ident(name: str) -> str:
@@ -32,17 +19,6 @@ def literal(value: str) -> str:
     if "\x00" in value:
         raise ValueError("a NUL character cannot be sent to PostgreSQL")
     return "'" + value.replace("'", "''") + "'"
-
-
-def pg_type(portable: str) -> str:
-    t = parse_type(portable)
-    return f"numeric({t.precision},{t.scale})" if t.name == "decimal" else TYPES[t.name]
-
-
-def format_name(portable: str) -> str:
-    """The type as ``format_type()`` prints it, e.g. ``timestamp with time zone``."""
-    spelled = {"timestamp": "timestamp without time zone", "timestamp_tz": "timestamp with time zone"}
-    return spelled.get(portable, pg_type(portable))
 
 
 def short_name(prefix: str, name: str) -> str:

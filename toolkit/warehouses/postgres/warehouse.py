@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from headrace import faults
 from headrace.errors import TaskFailed
+from headrace.storage.base import Storage
 from headrace.warehouses.base import META, LoadRequest, TaskRecord, Warehouse
-from headrace.warehouses.capabilities import CAPABILITIES
-from headrace.warehouses.postgres import loading, roles
+from headrace.warehouses.postgres import CAPABILITIES, PostgresConfig, loading, roles
 from headrace.warehouses.postgres.connection import connect, describe_target
 from headrace.warehouses.postgres.sql import ident, qualified, short_name
 from headrace.warehouses.postgres.swap import swap
@@ -44,8 +45,12 @@ _ROLE_ESCAPE = re.compile(
 )
 
 
+def open(config: PostgresConfig, state_dir: Path) -> PostgresWarehouse:
+    return PostgresWarehouse(config.model_dump())
+
+
 class PostgresWarehouse(Warehouse):
-    capabilities = CAPABILITIES["postgres"]
+    capabilities = CAPABILITIES
 
     def __init__(self, config: dict[str, Any]):
         self.settings = config
@@ -91,17 +96,21 @@ class PostgresWarehouse(Warehouse):
 
     # -- loads ---------------------------------------------------------------------------
 
-    def load(self, request: LoadRequest) -> int:
+    def load(self, request: LoadRequest, storage: Storage) -> int:
         with self.con.cursor() as cur, self.con.transaction():
             name = f"{request.schema}.{request.table}"
             cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOAD_LOCK_CLASS, name))
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(request.schema)}")
             exists = self.table_exists(request.schema, request.table)
             if request.mode == "full" or not exists:
-                rows = loading.load_full(cur, request)
+                rows = loading.load_full(cur, request, storage)
             else:
                 loading.check_columns(cur, request)
-                rows = loading.load_merge(cur, request) if request.merges else loading.load_append(cur, request)
+                rows = (
+                    loading.load_merge(cur, request, storage)
+                    if request.merges
+                    else loading.load_append(cur, request, storage)
+                )
             if request.state_key is not None and request.state_value is not None:
                 self._set_state(cur, request.state_key, request.state_value)
             cur.execute(

@@ -1,18 +1,20 @@
 """What every extractor shares: table load settings and the extraction contract.
 
-An extractor turns one configured table into CSV parts plus ``schema.json`` through a
-``TableWriter`` (DESIGN §4). It never talks to the warehouse: loading is the runner's job,
-so every extractor gets full/append/incremental/upsert loads for free.
+An extractor turns one configured table into CSV parts plus ``schema.json`` in a local
+folder through a ``TableWriter`` (DESIGN §4); the runner publishes the folder to storage
+and loads it. An extractor never talks to the warehouse, so every extractor gets
+full/append/incremental/upsert loads for free.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from headrace.project.base import Duration, Identifier, Strict
-from headrace.tablefiles import TableWriter
+from headrace.tablefiles import TableSchema
 from pydantic import Field, model_validator
 
 LoadMode = Literal["full", "append", "incremental", "upsert"]
@@ -52,15 +54,16 @@ class ExtractContext:
     extractor_id: str
     run_id: str
     project_dir: Path
-    resolve: Any  # callable(str) -> str: resolves ${secret:..}/${env:..} at run time
     state: dict[str, Any] = field(default_factory=dict)  # incremental cursor of this table, if any
     full_refresh: bool = False
-    log: Any = print
+    log: Callable[[str], None] = print
 
 
 class Extractor(Protocol):
-    def __init__(self, config: ExtractorConfig, context: ExtractContext): ...
+    """Built from the extractor's config with every ``${secret:..}``/``${env:..}`` already resolved."""
 
-    def extract(self, table: TableConfig, writer: TableWriter) -> dict[str, Any]:
-        """Write the table through ``writer``; return new incremental state (or {})."""
+    def __init__(self, config: Any, context: ExtractContext) -> None: ...
+
+    def extract(self, table: Any, folder: Path) -> tuple[TableSchema, dict[str, Any]]:
+        """Write ``table`` as parts + ``schema.json`` into ``folder``; return its schema and new state."""
         ...

@@ -15,34 +15,20 @@ from typing import Any
 
 from headrace import faults
 from headrace.errors import TaskFailed
+from headrace.storage.base import Storage
+from headrace.storage.local import local_path
 from headrace.tablefiles import TableSchema
-from headrace.types import parse_type
+from headrace.typemaps import duckdb_type
 from headrace.warehouses.base import LOADED_AT, META, RUN_ID, LoadRequest, TaskRecord, Warehouse
-from headrace.warehouses.capabilities import CAPABILITIES
+from headrace.warehouses.duckdb import CAPABILITIES, DuckDBConfig
 
 LOCK_WAIT_S = 600.0
-TYPES = {
-    "string": "VARCHAR",
-    "integer": "BIGINT",
-    "float": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "timestamp_tz": "TIMESTAMPTZ",
-    "json": "JSON",
-    "bytes": "BLOB",
-}
 
 
-def duckdb_type(portable: str) -> str:
-    t = parse_type(portable)
-    return f"DECIMAL({t.precision},{t.scale})" if t.name == "decimal" else TYPES[t.name]
-
-
-def open(config: dict[str, Any], state_dir: Path) -> DuckDBWarehouse:
-    path = Path(config.get("path") or "warehouse.duckdb")
+def open(config: DuckDBConfig, state_dir: Path) -> DuckDBWarehouse:
+    path = Path(config.path)
     path = path if path.is_absolute() else state_dir / path
-    return DuckDBWarehouse(path, config.get("memory_limit") or "2GB", config.get("threads"))
+    return DuckDBWarehouse(path, config.memory_limit, config.threads)
 
 
 def connect_with_lock_wait(path: Path, read_only: bool = False, wait_s: float = LOCK_WAIT_S) -> Any:
@@ -62,7 +48,7 @@ def connect_with_lock_wait(path: Path, read_only: bool = False, wait_s: float = 
 
 
 class DuckDBWarehouse(Warehouse):
-    capabilities = CAPABILITIES["duckdb"]
+    capabilities = CAPABILITIES
 
     def __init__(self, path: Path, memory_limit: str = "2GB", threads: int | None = None, read_only: bool = False):
         self.path = path
@@ -105,7 +91,7 @@ class DuckDBWarehouse(Warehouse):
     # -- loads -------------------------------------------------------------------------
 
     def _read_csv(self, request: LoadRequest) -> str:
-        files = [str(request.folder / p) for p in request.files.parts]
+        files = [str(local_path(p.uri)) for p in request.parts]
         columns = {
             c.name: ("VARCHAR" if c.type in ("bytes", "json") else duckdb_type(c.type)) for c in request.files.columns
         }
@@ -148,7 +134,9 @@ class DuckDBWarehouse(Warehouse):
         ).fetchall()
         return [r[0] for r in rows]
 
-    def load(self, request: LoadRequest) -> int:
+    def load(self, request: LoadRequest, storage: Storage) -> int:
+        if storage.capabilities.scheme not in self.capabilities.native_load_schemes:
+            raise TaskFailed(f"DuckDB cannot load from {storage.url} yet")  # streaming: next commit
         target = self.qualified(request.schema, request.table)
         stage = self.qualified(request.schema, f"_hr_stage_{request.table}")
         con = self.con

@@ -1,0 +1,108 @@
+"""The plugin registry: every warehouse, storage, worker, extractor and transformation type.
+
+A plugin is a module (or folder) that owns its config model, its capabilities record and
+its implementation, and announces itself with a Python entry point in one of the groups
+below, pointing at a ``Plugin`` record::
+
+    [project.entry-points."headrace.storages"]
+    local = "headrace.storage.local:plugin"
+
+The record names its implementation by import path (``factory``), so listing plugins,
+validating a project or building JSON Schemas never imports a driver or an SDK. Headrace's
+own backends register exactly as a third-party package does.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from headrace.errors import ConfigError
+from pydantic import BaseModel
+
+Kind = Literal["warehouse", "storage", "worker", "extractor", "transformation"]
+GROUPS: dict[Kind, str] = {
+    "warehouse": "headrace.warehouses",
+    "storage": "headrace.storages",
+    "worker": "headrace.workers",
+    "extractor": "headrace.extractors",
+    "transformation": "headrace.transformations",
+}
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """What a plugin declares: its config model, its capabilities and where its code is."""
+
+    kind: Kind
+    name: str  # the ``type:`` users write
+    config: type[BaseModel]  # validates the user's mapping (its ``type`` field is ``Literal[name]``)
+    factory: str  # "package.module:callable": imported only when the plugin is used
+    capabilities: Any = None  # a frozen dataclass of what the backend can do, read by the runtime
+    description: str = ""
+    # filled in by the registry from the distribution that provides the entry point
+    distribution: str = field(default="", compare=False)
+    version: str = field(default="", compare=False)
+
+    def load(self) -> Callable[..., Any]:
+        """Import and return the implementation (a class or function)."""
+        module, _, attr = self.factory.partition(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except ImportError as exc:
+            if (exc.name or "").startswith("headrace"):
+                raise  # a defect in a plugin, not a missing package
+            raise ConfigError(
+                f"{self.kind} type {self.name!r} needs a package that is not installed ({exc.name}): "
+                f"install headrace with its extra, e.g. pip install 'headrace[{self.name}]'"
+            ) from None
+
+
+@functools.cache
+def plugins(kind: Kind) -> dict[str, Plugin]:
+    """Installed plugins of ``kind`` by name, sorted."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, Plugin] = {}
+    for entry in entry_points(group=GROUPS[kind]):
+        try:
+            record = entry.load()
+        except Exception as exc:  # a broken third-party plugin must not break the others
+            raise ConfigError(
+                f"plugin {entry.name!r} ({GROUPS[kind]} = {entry.value}) cannot be loaded: {type(exc).__name__}: {exc}"
+            ) from None
+        if not isinstance(record, Plugin) or record.kind != kind or record.name != entry.name:
+            raise ConfigError(
+                f"entry point {GROUPS[kind]}: {entry.name} = {entry.value} is not a headrace.plugins.Plugin "
+                f"of kind {kind!r} named {entry.name!r}"
+            )
+        dist = entry.dist
+        found[entry.name] = Plugin(
+            record.kind,
+            record.name,
+            record.config,
+            record.factory,
+            record.capabilities,
+            record.description,
+            dist.metadata["Name"] if dist is not None else "",
+            dist.version if dist is not None else "",
+        )
+    return dict(sorted(found.items()))
+
+
+def get(kind: Kind, name: str) -> Plugin:
+    """The plugin ``name`` of ``kind``; a ``ConfigError`` listing what is installed otherwise."""
+    known = plugins(kind)
+    if name not in known:
+        raise ConfigError(
+            f"{kind} type {name!r} is not installed; installed: {', '.join(known) or 'none'} (see `headrace plugins`)"
+        )
+    return known[name]
+
+
+def config_models(kind: Kind) -> tuple[type[BaseModel], ...]:
+    """Config models of every installed plugin of ``kind``: the members of the project's unions."""
+    return tuple(p.config for p in plugins(kind).values())

@@ -1,0 +1,171 @@
+"""The manifest: the typed, versioned contract between ``compile`` and everything that runs.
+
+``headrace compile`` writes it; the runner, the CLI, the executor, workers and the Airflow
+DAG builder read it through ``read_manifest`` and nothing else. Every name derived from
+the project (schemas, datamart tables, input aliases, state keys, the working-schema
+prefix) is computed once by the compiler and stored here: readers never re-derive one.
+
+Configs that hold ``${secret:...}``/``${env:...}`` references keep them: they are
+resolved and validated against the plugin's model only when a task runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from headrace.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+MANIFEST_VERSION = 2
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TaskBase(_Model):
+    id: str  # kind:component, e.g. extractor:crm
+    component: str
+    type: str  # the plugin that runs it (extractor/transformation type; "datamart")
+    description: str = ""
+    source_file: str  # the project file the task comes from, for messages
+    runs_on: str  # worker plugin that runs the task's process
+    reads: list[str] = Field(default_factory=list)  # schema.table
+    writes: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    timeout: int
+    retries: int
+    target_schema: str  # in_<id>, out_<id> or dm_<id>
+
+
+class ExtractedTable(_Model):
+    name: str  # the table in target_schema
+    load: Literal["full", "append", "incremental", "upsert"]
+    primary_key: list[str] = Field(default_factory=list)
+    state_key: str | None = None  # headrace_meta.state key of an incremental cursor
+    storage_prefix: str  # raw/<extractor>/<table>: a run's parts go under <prefix>/<run_id>
+
+
+class ExtractorTask(TaskBase):
+    kind: Literal["extractor"] = "extractor"
+    tables: list[ExtractedTable]
+    config: dict[str, Any]  # the extractor plugin's config, references unresolved
+
+
+class TransformationInputRef(_Model):
+    table: str  # schema.table
+    alias: str  # the name the SQL uses
+
+
+class SqlFile(_Model):
+    file: str  # e.g. 10_orders.sql
+    text: str
+
+
+class TransformationTask(TaskBase):
+    kind: Literal["transformation"] = "transformation"
+    work_schema_prefix: str  # tr_<id>: a run works in <prefix>_<8 characters of the run>
+    inputs: list[TransformationInputRef] = Field(default_factory=list)
+    outputs: list[str]
+    sql: list[SqlFile] = Field(default_factory=list)
+    config: dict[str, Any]  # the transformation plugin's config
+
+
+class DatamartTable(_Model):
+    source: str  # schema.table published
+    name: str  # its name in the datamart
+
+
+class DatamartTask(TaskBase):
+    kind: Literal["datamart"] = "datamart"
+    tables: list[DatamartTable]
+    materialization: Literal["view", "table"]
+    readers: list[str] = Field(default_factory=list)
+
+
+Task = Annotated[Union[ExtractorTask, TransformationTask, DatamartTask], Field(discriminator="kind")]  # noqa: UP007
+
+
+class Orchestration(_Model):
+    id: str
+    description: str = ""
+    schedule: str | None = None
+    continue_on_error: bool = False
+    steps: list[list[str]]
+
+
+class TaskDefaults(_Model):
+    timeout: int
+    retries: int
+    retry_delay: int
+
+
+class ProjectSettings(_Model):
+    name: str
+    description: str = ""
+    commit: str | None = None
+    warehouse: dict[str, Any]  # the warehouse plugin's config, references unresolved
+    storage: dict[str, Any]
+    worker: dict[str, Any]
+    defaults: TaskDefaults
+
+
+class Manifest(_Model):
+    manifest_version: Literal[2] = MANIFEST_VERSION
+    headrace_version: str
+    project: ProjectSettings
+    tasks: dict[str, Task]
+    orchestrations: dict[str, Orchestration] = Field(default_factory=dict)
+
+    def task(self, task_id: str) -> ExtractorTask | TransformationTask | DatamartTask:
+        if task_id not in self.tasks:
+            raise ConfigError(f"no task {task_id!r} in the manifest; known: {', '.join(sorted(self.tasks))}")
+        return self.tasks[task_id]
+
+
+def write_manifest(manifest: Manifest, path: Path) -> None:
+    """Write atomically: readers (the DAG file) see the old or the new file, never half.
+
+    Keys keep the model's order (deterministic); mappings such as a table's columns keep
+    the user's order, which the warehouse tables follow.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(manifest_json(manifest), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def manifest_json(manifest: Manifest) -> str:
+    return json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The manifest at ``path``; a ``ConfigError`` that says what to do when it is missing,
+    of another version, or not a manifest."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist: run `headrace compile` first") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{path} is not JSON ({exc}): run `headrace compile` again") from None
+    version = data.get("manifest_version") if isinstance(data, dict) else None
+    if version != MANIFEST_VERSION:
+        raise ConfigError(
+            f"{path}: manifest version {version!r} is not the version {MANIFEST_VERSION} this Headrace "
+            "reads: recompile the project with this Headrace (`headrace compile`), or install the Headrace "
+            "version that compiled it"
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"{path}: not a valid manifest ({exc.error_count()} problem(s), first at {where}: {first['msg']}): "
+            "recompile the project (`headrace compile`)"
+        ) from None
