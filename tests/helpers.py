@@ -42,3 +42,13 @@ def run_ok(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     result = headrace(*args, **kwargs)  # type: ignore[arg-type]
     assert result.returncode == 0, f"headrace {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
+
+
+def open_test_warehouse(config: dict, state_dir: Path, environ: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """Headrace's own warehouse for a ``warehouse:`` block of project.yaml (references resolved)."""
+    from headrace.resolve import resolved_config
+    from headrace.secrets import SecretResolver
+    from headrace.warehouses import open_warehouse
+
+    secrets = SecretResolver(state_dir, {**os.environ, **(environ or {})})
+    return open_warehouse(resolved_config("warehouse", config, secrets, "project.yaml", "warehouse"), state_dir)

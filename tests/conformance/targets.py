@@ -19,13 +19,9 @@ class Target:
     env: dict[str, str] = field(default_factory=dict)  # e.g. HEADRACE_SECRET_* for a password
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        import os
+        from tests.helpers import open_test_warehouse
 
-        from headrace.secrets import SecretResolver
-        from headrace.warehouses import open_warehouse
-
-        resolved = SecretResolver(self.state_dir, {**os.environ, **self.env}).resolve(self.config)
-        with open_warehouse(resolved, self.state_dir) as wh:
+        with open_test_warehouse(self.config, self.state_dir, self.env) as wh:
             return wh.query(sql)[1]
 
     def project_yaml(self, name: str = "conformance") -> str:

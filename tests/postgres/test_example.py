@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import REPO, run_ok
+from tests.helpers import REPO, open_test_warehouse, run_ok
 from tests.pgserver import PgServer, fresh_database, warehouse_block
 from tests.postgres.source import execute
 
@@ -25,9 +25,6 @@ def test_crm_example_loads_changes_incrementally(
     monkeypatch: pytest.MonkeyPatch,
     warehouse: str,
 ) -> None:
-    from headrace.secrets import SecretResolver
-    from headrace.warehouses import open_warehouse
-
     project = tmp_path / "crm"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".headrace"))
     crm = fresh_database(pg_server, request)
@@ -51,8 +48,7 @@ def test_crm_example_loads_changes_incrementally(
         (project / "project.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
     def query(sql: str) -> list[tuple]:
-        resolved = SecretResolver(project).resolve(config["warehouse"])
-        with open_warehouse(resolved, tmp_path / "state") as wh:
+        with open_test_warehouse(config["warehouse"], tmp_path / "state") as wh:
             return wh.query(sql)[1]
 
     run_ok("run", "--project", str(project))
