@@ -18,6 +18,8 @@ def describe(dag: Any) -> dict[str, Any]:
             "upstream": sorted(task.upstream_task_ids),
             "trigger_rule": str(task.trigger_rule.value if hasattr(task.trigger_rule, "value") else task.trigger_rule),
             "retries": task.retries,
+            "retry_delay_s": task.retry_delay.total_seconds() if task.retry_delay else None,
+            "retry_exponential_backoff": bool(task.retry_exponential_backoff),
             "execution_timeout_s": task.execution_timeout.total_seconds() if task.execution_timeout else None,
         }
         for attr in ("headrace_task", "project_dir", "worker_type", "worker_timeout_s"):
