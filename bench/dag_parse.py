@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import yaml
+from headrace.project.manifest import Manifest, read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 DAG_FILE = ROOT / "orchestrator" / "dags" / "headrace_dags.py"
@@ -83,7 +84,7 @@ def generate_project(
     (root / "orchestrations.yaml").write_text(yaml.safe_dump({"orchestrations": orchestrations}, sort_keys=False))
 
 
-def dagfactory_config(manifest: dict, project_dir: Path) -> dict:
+def dagfactory_config(manifest: Manifest, project_dir: Path) -> dict:
     """The DAGs our DAG file builds, described for dag-factory (same ids, tasks, edges, settings)."""
     from headrace.orchestrator.naming import PROJECT_UPDATE, dag_name, orchestration_dag_name, task_name
     from headrace.plan import orchestration_plan
@@ -92,16 +93,16 @@ def dagfactory_config(manifest: dict, project_dir: Path) -> dict:
     params = {"full_refresh": {"__type__": "airflow.sdk.Param", "__args__": [False], "type": "boolean"}}
 
     def task(tid: str, upstream: list[str], rule: str = "all_success") -> dict:
-        spec = manifest["tasks"][tid]
+        spec = manifest.tasks[tid]
         return {
             "task_id": task_name(tid),
             "operator": operator,
             "headrace_task": tid,
             "project_dir": str(project_dir),
-            "worker_type": "local",
-            "worker_timeout_s": spec["timeout"],
-            "retries": spec["retries"],
-            "execution_timeout": {"__type__": "datetime.timedelta", "seconds": spec["timeout"] + 40},
+            "worker_type": spec.runs_on,
+            "worker_timeout_s": spec.timeout,
+            "retries": spec.retries,
+            "execution_timeout": {"__type__": "datetime.timedelta", "seconds": spec.timeout + 40},
             "trigger_rule": rule,
             "dependencies": [task_name(u) for u in upstream],
         }
@@ -122,23 +123,23 @@ def dagfactory_config(manifest: dict, project_dir: Path) -> dict:
             "tasks": [update_task],
         }
     }
-    for tid, spec in manifest["tasks"].items():
+    for tid, spec in manifest.tasks.items():
         config[dag_name(tid)] = {
             **common,
             "schedule": None,
-            "description": spec["description"] or tid,
-            "tags": ["headrace", spec["kind"]],
+            "description": spec.description or tid,
+            "tags": ["headrace", spec.kind],
             "tasks": [task(tid, [])],
         }
-    for orch_id, orch in manifest["orchestrations"].items():
+    for orch_id, orch in manifest.orchestrations.items():
         plan = orchestration_plan(manifest, orch_id)
         upstream: dict[str, list[str]] = {t: [] for t in plan.tasks()}
         for a, b in plan.edges():
             upstream[b].append(a)
         config[orchestration_dag_name(orch_id)] = {
             **common,
-            "schedule": orch["schedule"],
-            "description": orch["description"] or orch_id,
+            "schedule": orch.schedule,
+            "description": orch.description or orch_id,
             "tags": ["headrace", "orchestration"],
             "tasks": [task(t, upstream[t]) for t in plan.tasks()],
         }
@@ -254,7 +255,7 @@ def main() -> None:
     print(f"compile:  {validate['compile']:.3f} s in-process ({compile_cli:.2f} s for `headrace compile`)")
 
     manifest_path = project / ".headrace" / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(manifest_path)
     ours = work / "dags-headrace"
     ours.mkdir()
     shutil.copy(DAG_FILE, ours / DAG_FILE.name)
