@@ -50,3 +50,15 @@ def test_init_creates_a_valid_project(tmp_path: Path) -> None:
     assert run_ok("validate", str(target)).stdout.startswith("ok coffee_shop")
     again = headrace("init", str(target))
     assert again.returncode != 0 and "not empty" in again.stderr
+
+
+def test_schema_lets_editors_accept_references_for_deployment_values() -> None:
+    import jsonschema
+
+    project = schemas()["project"]
+    good = {"name": "p", "warehouse": {"type": "postgres", "host": "h", "database": "d", "user": "u"}}
+    jsonschema.validate({**good, "warehouse": {**good["warehouse"], "port": "${env:PG_PORT}"}}, project)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**good, "warehouse": {**good["warehouse"], "port": "PG_PORT"}}, project)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**good, "warehouse": {**good["warehouse"], "hots": "h"}}, project)

@@ -13,11 +13,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    GetJsonSchemaHandler,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -55,11 +57,20 @@ def _deferred_reference(value: Any, handler: ValidatorFunctionWrapHandler, info:
     return handler(value)
 
 
+class _ReferenceInSchema:
+    """In JSON Schemas (editors), a deferred field also accepts a whole reference string."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        inner = handler(core_schema)
+        reference = {"type": "string", "pattern": "^" + SECRET_REF.pattern + "$"}
+        return {"anyOf": [inner, reference]}
+
+
 T = TypeVar("T")
 # ``Deferred[int]``: a deployment-specific value (port, host, size, mode) that may also be a whole
 # ``${secret:NAME}`` or ``${env:NAME}``. The project validates without the value; the value is
 # checked against the type when a task resolves it (``model_validate(resolved, context={"resolved": True})``).
-Deferred = Annotated[T, WrapValidator(_deferred_reference)]
+Deferred = Annotated[T, WrapValidator(_deferred_reference), _ReferenceInSchema()]
 
 
 def _identifier(value: str) -> str:
