@@ -38,23 +38,31 @@ def run_task_command(task_id: str, project_dir: Path, run_id: str, full_refresh:
     return [*cmd, "--full-refresh"] if full_refresh else cmd
 
 
-def stop_tree(pid: int, grace_s: float = KILL_GRACE_S) -> None:
-    """TERM the process and every descendant, then KILL those still alive after ``grace_s``."""
+def stop_tree(proc: subprocess.Popen[str], grace_s: float = KILL_GRACE_S) -> None:
+    """TERM the process and every descendant, then KILL those still alive after ``grace_s``.
+
+    The root is waited for through ``Popen`` (psutil would reap it and lose its exit status);
+    descendants are not our children, so psutil only watches them.
+    """
     import psutil
 
     try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        descendants = psutil.Process(proc.pid).children(recursive=True)
     except psutil.NoSuchProcess:
-        return
-    for proc in procs:
+        descendants = []
+    for target in descendants:
         with contextlib.suppress(psutil.NoSuchProcess):
-            proc.terminate()
-    _, alive = psutil.wait_procs(procs, timeout=grace_s)
-    for proc in alive:
+            target.terminate()
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    _, alive = psutil.wait_procs(descendants, timeout=grace_s if proc.returncode is None else 1.0)
+    for target in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    psutil.wait_procs(alive, timeout=grace_s)
+            target.kill()
 
 
 class LocalWorker(Worker):
@@ -112,7 +120,7 @@ class LocalWorker(Worker):
     def _stop(self, proc: subprocess.Popen[str], grace_s: float = KILL_GRACE_S) -> None:
         if proc.poll() is None:
             with self._stopping:
-                stop_tree(proc.pid, grace_s)
+                stop_tree(proc, grace_s)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # descendants whose parent died left the tree, not the group
 
