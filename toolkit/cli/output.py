@@ -40,8 +40,10 @@ def run_cli(group: click.Group) -> int:
     """
     debug = "--debug" in sys.argv[1:]
     try:
-        group.main(standalone_mode=False)
-        return 0
+        code = group.main(standalone_mode=False)
+        # without standalone mode click returns the code of an ``Exit`` a command raised (run-task's 2
+        # or 75) instead of exiting with it; commands themselves return None
+        return code if isinstance(code, int) else 0
     except ProjectInvalid as exc:
         if debug:
             raise
