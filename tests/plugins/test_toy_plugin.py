@@ -135,9 +135,9 @@ def test_plugins_lists_the_toy_backends_with_their_distribution(toy_site: Path) 
     listed = headrace("plugins", "--format", "json", site=toy_site)
     assert listed.returncode == 0, listed.stderr
     rows = {(r["kind"], r["type"]): r for r in json.loads(listed.stdout)}
-    for kind in ("extractor", "storage"):
-        assert rows[(kind, "toy")]["distribution"] == "headrace-toy"
-        assert rows[(kind, "toy")]["version"] == "0.3.1"
+    for kind, name in (("extractor", "toy"), ("extractor", "toy_remote"), ("storage", "toy")):
+        assert rows[(kind, name)]["distribution"] == "headrace-toy"
+        assert rows[(kind, name)]["version"] == "0.3.1"
     assert rows[("storage", "local")]["distribution"] == "headrace", "built-ins are listed next to the plugin"
 
     table = headrace("plugins", site=toy_site).stdout
@@ -195,8 +195,9 @@ def test_a_mistyped_plugin_type_names_the_installed_ones(toy_site: Path, tmp_pat
     )
     done = headrace("validate", str(project), site=toy_site)
     assert done.returncode == 2
-    assert "extractors/numbers.yaml:1: type: unknown extractor type 'toi' (use one of: file, postgres, toy)" in (
-        done.stderr
+    assert (
+        "extractors/numbers.yaml:1: type: unknown extractor type 'toi' (use one of: file, postgres, toy, toy_remote)"
+        in (done.stderr)
     )
     assert "project.yaml:3: storage.type: unknown type 'tyo' (use one of: local, toy)" in done.stderr
 
@@ -207,3 +208,35 @@ def test_without_the_package_a_toy_project_says_what_is_installed(toy_site: Path
     assert done.returncode == 2
     assert "extractors/numbers.yaml:1: type: unknown extractor type 'toy' (use one of: file, postgres)" in done.stderr
     assert "project.yaml:3: storage.type: 'toy' is not allowed (use one of: local)" in done.stderr
+
+
+def test_a_plugin_missing_its_dependency_validates_and_its_task_says_what_to_install(
+    toy_site: Path, tmp_path: Path
+) -> None:
+    project = write_files(
+        tmp_path / "project",
+        {
+            "project.yaml": "name: remote_demo\nwarehouse: {type: duckdb}\ndefaults: {retries: 3}\n",
+            "extractors/remote.yaml": """
+                type: toy_remote
+                endpoint: https://numbers.invalid
+                tables:
+                  - name: seq
+                    rows: 10
+                """,
+        },
+    )
+    state = tmp_path / "state"
+    validated = headrace("validate", str(project), site=toy_site, state=state)
+    assert validated.returncode == 0, "validating reads the config model only, never the implementation"
+    assert headrace("compile", str(project), site=toy_site, state=state).returncode == 0
+    done = headrace(
+        "run-task", "extractor:remote", "--project", str(project), "--run-id", "r1", site=toy_site, state=state
+    )
+    assert done.returncode == 2, "a missing package is fixed by installing it, not by retrying"
+    result = json.loads(done.stdout.splitlines()[-1].removeprefix("HEADRACE_RESULT "))
+    assert result["error_class"] == "config"
+    assert result["error"] == (
+        "extractor type 'toy_remote' needs a package that is not installed (toy_vendor_sdk): "
+        "install the dependencies of headrace-toy (pip install 'headrace-toy')"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from headrace.plugins import Plugin
 
-from headrace_toy.config import CAPABILITIES, ToyExtractorConfig, ToyStorageConfig
+from headrace_toy.config import CAPABILITIES, ToyExtractorConfig, ToyRemoteConfig, ToyStorageConfig
 
 extractor_plugin = Plugin(
     "extractor",
@@ -12,6 +12,15 @@ extractor_plugin = Plugin(
     ToyExtractorConfig,
     "headrace_toy.extractor:ToyExtractor",
     description="a deterministic number sequence (toy)",
+)
+
+# its implementation needs a vendor SDK this package does not install (a missing optional dependency)
+remote_plugin = Plugin(
+    "extractor",
+    "toy_remote",
+    ToyRemoteConfig,
+    "headrace_toy.remote:RemoteExtractor",
+    description="numbers from a remote service through its vendor SDK (toy)",
 )
 
 storage_plugin = Plugin(

@@ -22,6 +22,12 @@ class ToyExtractorConfig(ExtractorConfig):
     tables: list[ToyTable] = Field(min_length=1)
 
 
+class ToyRemoteConfig(ExtractorConfig):
+    type: Literal["toy_remote"]
+    endpoint: str = Field(description="the service the vendor SDK talks to")
+    tables: list[ToyTable] = Field(min_length=1)
+
+
 class ToyStorageConfig(Strict):
     """A folder holding every object as one file named by the SHA-256 of its key."""
 
