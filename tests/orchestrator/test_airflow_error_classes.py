@@ -73,7 +73,10 @@ def test_a_missing_secret_fails_the_task_once_without_retries(failing_extractors
     assert ti["max_tries"] == 2, "the task has retries configured..."
     assert (ti["state"], ti["try_number"]) == ("failed", 1), "...and a configuration error uses none of them"
     log = failing_extractors.api().task_log("extractor_nosecret", run_id, "extractor.nosecret")
-    assert "AirflowFailException: secret 'NOPE' is not set: export HEADRACE_SECRET_NOPE=..." in log
+    assert (
+        "AirflowFailException: extractors/nosecret.yaml: connection.password: secret 'NOPE' is not set: "
+        "export HEADRACE_SECRET_NOPE=..."
+    ) in log
     assert "(configuration error: fix the project or the deployment)" in log
 
 

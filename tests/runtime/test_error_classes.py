@@ -51,7 +51,10 @@ def test_a_missing_secret_exits_2_with_a_config_result(tmp_path: Path, state_env
     assert result["task_id"] == "extractor:crm"
     assert result["status"] == "failed"
     assert result["error_class"] == "config"
-    assert "secret 'NOPE' is not set: export HEADRACE_SECRET_NOPE=..." in result["error"]
+    assert (
+        "extractors/crm.yaml: connection.password: secret 'NOPE' is not set: export HEADRACE_SECRET_NOPE=..."
+        in (result["error"])
+    ), "the message names the file and key that reference the secret, and how to set it"
     assert "secret 'NOPE' is not set" in stderr, "the message is also shown to whoever runs the command"
     history = json.loads(
         run_ok(
