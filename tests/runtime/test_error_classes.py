@@ -51,6 +51,7 @@ def test_a_missing_secret_exits_2_with_a_config_result(tmp_path: Path, state_env
     assert result["task_id"] == "extractor:crm"
     assert result["status"] == "failed"
     assert result["error_class"] == "config"
+    assert result["duration_s"] > 0, "a failed task still reports how long it ran (the run summary shows it)"
     assert (
         "extractors/crm.yaml: connection.password: secret 'NOPE' is not set: export HEADRACE_SECRET_NOPE=..."
         in (result["error"])
