@@ -110,7 +110,11 @@ class AirflowApi:
         return {ti["task_id"]: ti["state"] for ti in self.call("GET", path)["task_instances"]}
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
-        """The task's log as text (Airflow 3 returns structured events; their messages are joined)."""
+        """The task's log as text, as the UI shows it.
+
+        Airflow 3 returns structured events: their messages are joined, and the exception that
+        ended a try (kept apart, in ``error_detail``) is added as ``Type: message``.
+        """
         path = (
             f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns/{urllib.parse.quote(run_id)}"
             f"/taskInstances/{urllib.parse.quote(task_id)}/logs/{try_number}?full_content=true"
@@ -118,5 +122,15 @@ class AirflowApi:
         answer = self.call("GET", path)
         content = answer.get("content") if isinstance(answer, dict) else answer
         if isinstance(content, list):
-            return "\n".join(str(item.get("event", "")) if isinstance(item, dict) else str(item) for item in content)
+            return "\n".join(_log_line(item) for item in content)
         return str(content)
+
+
+def _log_line(item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    lines = [str(item.get("event", ""))]
+    for error in item.get("error_detail") or []:
+        if isinstance(error, dict):
+            lines.append(f"{error.get('exc_type')}: {error.get('exc_value')}")
+    return "\n".join(lines)

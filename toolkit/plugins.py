@@ -53,11 +53,15 @@ class Plugin:
         try:
             return getattr(importlib.import_module(module), attr)
         except ImportError as exc:
-            if (exc.name or "").startswith("headrace"):
-                raise  # a defect in a plugin, not a missing package
+            own = module.split(".")[0]
+            if exc.name and (exc.name == own or exc.name.startswith(own + ".")):
+                raise  # a defect in the plugin's own package, not a missing dependency
+            if self.distribution in ("", "headrace"):
+                hint = f"install headrace with its extra, e.g. pip install 'headrace[{self.name}]'"
+            else:
+                hint = f"install the dependencies of {self.distribution} (pip install '{self.distribution}')"
             raise ConfigError(
-                f"{self.kind} type {self.name!r} needs a package that is not installed ({exc.name}): "
-                f"install headrace with its extra, e.g. pip install 'headrace[{self.name}]'"
+                f"{self.kind} type {self.name!r} needs a package that is not installed ({exc.name or exc}): {hint}"
             ) from None
 
 

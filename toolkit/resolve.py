@@ -30,6 +30,18 @@ def _at(data: Any, loc: tuple[Any, ...]) -> Any:
     return data
 
 
+def _resolve(value: Any, secrets: SecretResolver, loc: tuple[Any, ...], file: str) -> Any:
+    """``secrets.resolve`` that names the file and key of a reference it cannot resolve."""
+    if isinstance(value, dict):
+        return {k: _resolve(v, secrets, (*loc, k), file) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, secrets, (*loc, i), file) for i, v in enumerate(value)]
+    try:
+        return secrets.resolve(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {format_loc(loc)}: {exc}" if loc else f"{file}: {exc}") from None
+
+
 def resolved_config(kind: plugins.Kind, raw: dict[str, Any], secrets: SecretResolver, file: str, key: str) -> BaseModel:
     """``raw`` (a config from the manifest) with references resolved, as the plugin's model.
 
@@ -37,7 +49,7 @@ def resolved_config(kind: plugins.Kind, raw: dict[str, Any], secrets: SecretReso
     for the messages of a ``ConfigError``.
     """
     plugin = plugins.get(kind, str(raw.get("type")))
-    values = secrets.resolve(raw)
+    values = _resolve(raw, secrets, ((key,) if key else ()), file)
     try:
         return plugin.config.model_validate(values, context={RESOLVED: True})
     except ValidationError as exc:

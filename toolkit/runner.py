@@ -77,7 +77,7 @@ def open_project_warehouse(manifest: Manifest, project_dir: Path) -> Warehouse:
 def _error_class(exc: BaseException) -> ErrorClass:
     if isinstance(exc, ConfigError):
         return "config"
-    if isinstance(exc, TransientError):
+    if isinstance(exc, TransientError) or _is_transient_driver_error(exc):
         return "transient"
     if isinstance(exc, TaskError):
         return exc.error_class
@@ -215,8 +215,6 @@ def run_task(
             result = _run_datamart(ctx, task)
     except Exception as exc:
         error_class = _error_class(exc)
-        if error_class == "task" and _is_transient_driver_error(exc):
-            error_class = "transient"
         message = redact(_message(exc))
         _record(ctx, TaskRecord(run_id, task_id, "failed", started, time.time(), None, None, message))
         raise TaskError(message, error_class) from None

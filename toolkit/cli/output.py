@@ -40,7 +40,9 @@ def run_cli(group: click.Group) -> int:
     """
     debug = "--debug" in sys.argv[1:]
     try:
-        code = group.main(standalone_mode=False)  # a command's click Exit(code) comes back here
+        code = group.main(standalone_mode=False)
+        # without standalone mode click returns the code of an ``Exit`` a command raised (run-task's 2
+        # or 75) instead of exiting with it; commands themselves return None
         return code if isinstance(code, int) else 0
     except ProjectInvalid as exc:
         if debug:

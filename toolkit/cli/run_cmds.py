@@ -139,15 +139,21 @@ def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, m
     def log(line: str) -> None:
         print(redact(line), flush=True)
 
+    started = time.monotonic()
     try:
         data = read_manifest(manifest or manifest_path(project))
         result = run_task(data, task_id, project, run_id, full_refresh, log)
     except (TaskError, ConfigError) as exc:
         error_class = exc.error_class if isinstance(exc, TaskError) else "config"
         message = redact(str(exc))
-        print(
-            TaskResult(task_id=task_id, status="failed", error=message, error_class=error_class).to_line(), flush=True
+        failed = TaskResult(
+            task_id=task_id,
+            status="failed",
+            error=message,
+            error_class=error_class,
+            duration_s=round(time.monotonic() - started, 3),
         )
+        print(failed.to_line(), flush=True)
         raise click.exceptions.Exit(_report(message, EXIT_CODES[error_class])) from None
     print(result.to_line(), flush=True)
 
