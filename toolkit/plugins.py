@@ -66,23 +66,24 @@ class Plugin:
 
 
 @functools.cache
-def plugins(kind: Kind) -> dict[str, Plugin]:
-    """Installed plugins of ``kind`` by name, sorted."""
+def _registry(kind: Kind) -> tuple[dict[str, Plugin], dict[str, str]]:
+    """(plugins that loaded, name -> why a plugin could not be loaded)."""
     from importlib.metadata import entry_points
 
     found: dict[str, Plugin] = {}
+    broken: dict[str, str] = {}
     for entry in entry_points(group=GROUPS[kind]):
+        where = f"{GROUPS[kind]}: {entry.name} = {entry.value}"
         try:
             record = entry.load()
         except Exception as exc:  # a broken third-party plugin must not break the others
-            raise ConfigError(
-                f"plugin {entry.name!r} ({GROUPS[kind]} = {entry.value}) cannot be loaded: {type(exc).__name__}: {exc}"
-            ) from None
+            broken[entry.name] = f"plugin {where} cannot be loaded: {type(exc).__name__}: {exc}"
+            continue
         if not isinstance(record, Plugin) or record.kind != kind or record.name != entry.name:
-            raise ConfigError(
-                f"entry point {GROUPS[kind]}: {entry.name} = {entry.value} is not a headrace.plugins.Plugin "
-                f"of kind {kind!r} named {entry.name!r}"
+            broken[entry.name] = (
+                f"plugin {where} is not a headrace.plugins.Plugin of kind {kind!r} named {entry.name!r}"
             )
+            continue
         dist = entry.dist
         found[entry.name] = Plugin(
             record.kind,
@@ -94,12 +95,24 @@ def plugins(kind: Kind) -> dict[str, Plugin]:
             dist.metadata["Name"] if dist is not None else "",
             dist.version if dist is not None else "",
         )
-    return dict(sorted(found.items()))
+    return dict(sorted(found.items())), dict(sorted(broken.items()))
+
+
+def plugins(kind: Kind) -> dict[str, Plugin]:
+    """Installed plugins of ``kind`` that load, by name, sorted."""
+    return _registry(kind)[0]
+
+
+def broken(kind: Kind) -> dict[str, str]:
+    """Installed plugins of ``kind`` that cannot be loaded: name -> what is wrong (``headrace plugins`` shows it)."""
+    return _registry(kind)[1]
 
 
 def get(kind: Kind, name: str) -> Plugin:
     """The plugin ``name`` of ``kind``; a ``ConfigError`` listing what is installed otherwise."""
-    known = plugins(kind)
+    known, failed = _registry(kind)
+    if name in failed:
+        raise ConfigError(failed[name])
     if name not in known:
         raise ConfigError(
             f"{kind} type {name!r} is not installed; installed: {', '.join(known) or 'none'} (see `headrace plugins`)"

@@ -140,7 +140,11 @@ def test_plugins_lists_the_toy_backends_with_their_distribution(toy_site: Path) 
         assert rows[(kind, name)]["version"] == "0.3.1"
     assert rows[("storage", "local")]["distribution"] == "headrace", "built-ins are listed next to the plugin"
 
-    table = headrace("plugins", site=toy_site).stdout
+    assert rows[("worker", "broken")]["error"].startswith("plugin headrace.workers: broken = headrace_toy:no_such_record")
+
+    shown = headrace("plugins", site=toy_site)
+    assert "broken worker plugin 'broken': plugin headrace.workers: broken" in shown.stderr, "a broken plugin is named"
+    table = shown.stdout
     lines = [" ".join(line.replace("│", " ").split()) for line in table.splitlines()]
     assert "extractor toy headrace-toy 0.3.1 a deterministic number sequence (toy)" in lines
     assert "storage toy headrace-toy 0.3.1 objects in one folder under hashed names (toy)" in lines
@@ -207,7 +211,7 @@ def test_without_the_package_a_toy_project_says_what_is_installed(toy_site: Path
     done = headrace("validate", str(project), site=None)
     assert done.returncode == 2
     assert "extractors/numbers.yaml:1: type: unknown extractor type 'toy' (use one of: file, postgres)" in done.stderr
-    assert "project.yaml:3: storage.type: 'toy' is not allowed (use one of: local)" in done.stderr
+    assert "project.yaml:3: storage.type: unknown type 'toy' (use one of: local)" in done.stderr
 
 
 def test_a_plugin_missing_its_dependency_validates_and_its_task_says_what_to_install(

@@ -103,8 +103,13 @@ def plugins_cmd(fmt: str) -> None:
         for kind in plugins.GROUPS
         for p in plugins.plugins(kind).values()
     ]
+    problems = [
+        {"kind": kind, "type": name, "error": error}
+        for kind in plugins.GROUPS
+        for name, error in plugins.broken(kind).items()
+    ]
     if fmt == "json":
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows + problems, indent=2))
         return
     from rich.table import Table
 
@@ -114,6 +119,10 @@ def plugins_cmd(fmt: str) -> None:
     for row in rows:
         table.add_row(row["kind"], row["type"], row["distribution"], row["version"], row["description"])
     console().print(table)
+    for problem in problems:
+        console(stderr=True).print(
+            f"broken {problem['kind']} plugin {problem['type']!r}: {problem['error']}", markup=False
+        )
 
 
 COMMANDS = [init, validate, compile_cmd, schema, plugins_cmd]

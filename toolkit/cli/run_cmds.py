@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 from headrace.cli.output import console
-from headrace.errors import TaskFailed
+from headrace.errors import ConfigError, TaskFailed
 
 if TYPE_CHECKING:
     from headrace.project.manifest import Manifest
@@ -67,7 +67,10 @@ def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str
     failed = [r for r in results if r.status not in ("success",)]
     if failed:
         skipped = sum(r.status == "skipped" for r in failed)
-        raise TaskFailed(f"{len(failed) - skipped} task(s) failed, {skipped} skipped")
+        message = f"{len(failed) - skipped} task(s) failed, {skipped} skipped"
+        if all(r.error_class == "config" for r in failed if r.status != "skipped"):
+            raise ConfigError(message + ": configuration errors, fix them before running again")
+        raise TaskFailed(message)
 
 
 def _summary(out: object, results: list, elapsed: float) -> None:

@@ -39,6 +39,8 @@ def _message(err: dict[str, Any]) -> tuple[str, str]:
         return f"unknown type {ctx.get('tag')!r}", f"use one of: {ctx.get('expected_tags', '')}".replace("'", "")
     if kind == "union_tag_not_found":
         return "required", "add type: ..."
+    if kind == "literal_error" and err["loc"] and err["loc"][-1] == "type":  # a block with one installed plugin
+        return f"unknown type {err['input']!r}", f"use one of: {ctx.get('expected', '')}".replace("'", "")
     if kind == "literal_error":
         return f"{err['input']!r} is not allowed", f"use one of: {ctx.get('expected', '')}".replace("'", "")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
