@@ -140,7 +140,8 @@ def test_plugins_lists_the_toy_backends_with_their_distribution(toy_site: Path) 
         assert rows[(kind, name)]["version"] == "0.3.1"
     assert rows[("storage", "local")]["distribution"] == "headrace", "built-ins are listed next to the plugin"
 
-    assert rows[("worker", "broken")]["error"].startswith("plugin headrace.workers: broken = headrace_toy:no_such_record")
+    broken = rows[("worker", "broken")]["error"]
+    assert broken.startswith("plugin headrace.workers: broken = headrace_toy:no_such_record")
 
     shown = headrace("plugins", site=toy_site)
     assert "broken worker plugin 'broken': plugin headrace.workers: broken" in shown.stderr, "a broken plugin is named"
