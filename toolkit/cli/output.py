@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 from headrace.errors import (
@@ -17,8 +17,11 @@ from headrace.errors import (
 )
 from headrace.secrets import redact
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def console(stderr: bool = False) -> Any:
+
+def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
