@@ -21,10 +21,12 @@ class Target:
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         import os
 
+        from headrace.resolve import resolved_config
         from headrace.secrets import SecretResolver
         from headrace.warehouses import open_warehouse
 
-        resolved = SecretResolver(self.state_dir, {**os.environ, **self.env}).resolve(self.config)
+        secrets = SecretResolver(self.state_dir, {**os.environ, **self.env})
+        resolved = resolved_config("warehouse", self.config, secrets, "project.yaml", "warehouse")
         with open_warehouse(resolved, self.state_dir) as wh:
             return wh.query(sql)[1]
 

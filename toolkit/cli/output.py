@@ -43,8 +43,9 @@ def run_cli(group: click.Group) -> int:
     """
     debug = "--debug" in sys.argv[1:]
     try:
-        group.main(standalone_mode=False)
-        return 0
+        # not standalone, click returns the code of a command's ``click.exceptions.Exit``
+        code = group.main(standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except ProjectInvalid as exc:
         if debug:
             raise
