@@ -53,3 +53,9 @@ def to_repo_paths(text: str, parent: Path) -> str:
         linked = str(parent.joinpath(*package.split("."))) + os.sep
         text = text.replace(linked, roots[package] + os.sep)
     return text
+
+
+if __name__ == "__main__":  # python -m tests.package_tree DIR: then e.g. PYTHONPATH=DIR lint-imports
+    import sys
+
+    print(build(Path(sys.argv[1]).resolve()))
