@@ -35,9 +35,9 @@ class SqlSplitError(ValueError):
 
 def split_statements(text: str, dialect: str = "postgres") -> list[Statement]:
     """The statements of ``text`` as the warehouse's ``dialect`` (a sqlglot name) reads them."""
+    from sqlglot import TokenType
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import TokenError
-    from sqlglot.tokens import TokenType
 
     read = Dialect.get_or_raise(dialect)
     tokenizer = read.tokenizer_class(dialect=read)
