@@ -46,23 +46,24 @@ def split_statements(text: str, dialect: str = "postgres") -> list[Statement]:
     except TokenError:
         done = tokenizer.tokens  # what was read before the token that never ends
         raise _unterminated(text, done[-1].end + 1 if done else 0) from None
-    out: list[Statement] = []
-    start: int | None = None  # offset of the current statement's first token
+    spans: list[tuple[int, int]] = []  # each statement: first token's offset, end (its ';' or the text's end)
+    start: int | None = None
     for token in tokens:
         if token.token_type == TokenType.SEMICOLON:
             if start is not None:
-                out.append(_statement(text, start, token.start))
+                spans.append((start, token.start))
             start = None
         elif start is None:
             start = token.start
     if start is not None:
-        out.append(_statement(text, start, len(text)))
+        spans.append((start, len(text)))
+    out: list[Statement] = []
+    line, counted = 1, 0  # the line of offset ``counted``: each newline is counted once
+    for first, end in spans:
+        line, counted = line + text.count("\n", counted, first), first
+        # the original text from the first token up to the ';': comments inside and after the code stay
+        out.append(Statement(text[first:end].strip(), line))
     return out
-
-
-def _statement(text: str, start: int, end: int) -> Statement:
-    """The original text from the first token up to the ``;`` (comments inside and after stay)."""
-    return Statement(text[start:end].strip(), text.count("\n", 0, start) + 1)
 
 
 def _unterminated(text: str, after: int) -> SqlSplitError:
