@@ -61,10 +61,11 @@ class AirflowApi:
         return all((health.get(p) or {}).get("status") == "healthy" for p in parts if p in health)
 
     def token(self) -> str:
-        if self._token is None:
+        token = self._token
+        if token is None:
             answer = self._send("POST", "/auth/token", {"username": self.username, "password": self.password})
-            self._token = answer["access_token"]
-        return self._token
+            token = self._token = str(answer["access_token"])
+        return token
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         try:

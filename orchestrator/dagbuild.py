@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Param
+from airflow.sdk.definitions.param import ParamsDict  # airflow.sdk exports it, its stub file does not
 from headrace.errors import ConfigError
 from headrace.orchestrator import settings
 from headrace.orchestrator.naming import PROJECT_UPDATE, dag_name, orchestration_dag_name, task_name
@@ -37,15 +38,17 @@ TIMEOUT_MARGIN_S = int(KILL_GRACE_S) + 30
 FULL_REFRESH = "full_refresh"
 
 
-def _params() -> dict[str, Param]:
-    return {
-        FULL_REFRESH: Param(
-            False,
-            type="boolean",
-            title="Full refresh",
-            description="Reload incremental and append tables from scratch.",
-        )
-    }
+def _params() -> ParamsDict:
+    return ParamsDict(
+        {
+            FULL_REFRESH: Param(
+                False,
+                type="boolean",
+                title="Full refresh",
+                description="Reload incremental and append tables from scratch.",
+            )
+        }
+    )
 
 
 def _common(manifest: Manifest) -> dict[str, Any]:
@@ -125,10 +128,10 @@ def orchestration_dag(orch_id: str, manifest: Manifest, project_dir: Path) -> DA
         rule = "all_done" if plan.continue_on_error else "all_success"
         ops = {tid: _operator(manifest.tasks[tid], project_dir, trigger_rule=rule) for tid in plan.tasks()}
         for upstream, downstream in plan.edges():
-            ops[upstream] >> ops[downstream]
+            ops[upstream].set_downstream(ops[downstream])
         if plan.continue_on_error and ops:
             check = FailWhenUpstreamFailedOperator(task_id="fail_if_any_failed", trigger_rule="one_failed", retries=0)
-            list(ops.values()) >> check
+            check.set_upstream(list(ops.values()))
     return dag
 
 

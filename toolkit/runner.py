@@ -40,7 +40,7 @@ class TaskError(HeadraceError):
 
     def __init__(self, message: str, error_class: ErrorClass):
         super().__init__(message)
-        self.error_class = error_class
+        self.error_class: ErrorClass = error_class
 
 
 class TaskContext:
@@ -88,11 +88,11 @@ def _extract_tables(
     ctx: TaskContext, task: ExtractorTask
 ) -> tuple[dict[str, tuple[str, dict]], dict[str, BaseException]]:
     """Extract every table to storage; (table -> (storage key, new incremental state)), failures."""
-    from headrace.components.extractor import ExtractContext
+    from headrace.components.extractor import ExtractContext, ExtractorFactory
 
     plugin = plugins.get("extractor", task.type)
     config: Any = ctx.config("extractor", task.config, task.source_file, "")
-    extractor_class = plugin.load()
+    extractor_class: ExtractorFactory = plugin.load()
     table_configs = {t.name: t for t in config.table_configs()}
     tmp = ctx.state_dir / "tmp" / f"{task.component}-{ctx.run_id}"
     states: dict[str, Any] = {}

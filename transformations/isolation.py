@@ -12,10 +12,11 @@ SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
 def foreign_tables(sql: str, dialect: str, allowed_schemas: set[str]) -> list[str]:
     import sqlglot
     from sqlglot import exp
+    from sqlglot.errors import ParseError
 
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
-    except sqlglot.errors.ParseError:
+    except ParseError:
         return []  # the warehouse reports syntax errors better than we could
     found = []
     for table in tree.find_all(exp.Table):

@@ -11,15 +11,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from headrace.errors import TaskFailed
+from headrace.errors import ConfigError, TaskFailed
 from headrace.project.manifest import TransformationTask
 from headrace.transformations.isolation import foreign_tables
-from headrace.transformations.sqlsplit import split_statements
+from headrace.transformations.sqlsplit import SqlSplitError, Statement, split_statements
 from headrace.warehouses.base import Warehouse
 
 
 def run_token(run_id: str, task_id: str) -> str:
     return hashlib.sha1(f"{run_id}/{task_id}".encode()).hexdigest()[:8]
+
+
+def _statements(where: str, text: str, dialect: str) -> list[Statement]:
+    """The file's statements as the warehouse's dialect reads them; a file that cannot be split
+    is the project's to fix (exit 2, no retry), found before the working schema exists."""
+    try:
+        return split_statements(text, dialect)
+    except SqlSplitError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callable[[str], None]) -> dict[str, int]:
@@ -28,13 +37,16 @@ def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callab
     work = f"{task.work_schema_prefix}_{run_token(run_id, task.id)}"
     inputs = {i.alias: i.table for i in task.inputs}
     dialect = warehouse.capabilities.dialect
+    scripts: list[tuple[str, str, list[Statement]]] = []  # (file, where, statements): all split before running
+    for sql_file in task.sql:
+        where = f"transformations/{tr_id}/{sql_file.file}"
+        scripts.append((sql_file.file, where, _statements(where, sql_file.text, dialect)))
     log(f"working schema {work} with inputs: {', '.join(f'{k} <- {v}' for k, v in inputs.items()) or 'none'}")
     warehouse.create_working_schema(work, inputs)
     try:
         warehouse.use_schema(work)
-        for sql_file in task.sql:
-            where = f"transformations/{tr_id}/{sql_file.file}"
-            for statement in split_statements(sql_file.text):
+        for file, where, statements in scripts:
+            for statement in statements:
                 outside = foreign_tables(statement.sql, dialect, allowed_schemas={work})
                 if outside:
                     raise TaskFailed(
@@ -49,7 +61,7 @@ def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callab
                     raise TaskFailed(
                         f"{where}: statement at line {statement.line} failed: {statement.first_line}\n  {message}"
                     ) from exc
-            log(f"{sql_file.file} done")
+            log(f"{file} done")
         missing = [o for o in task.outputs if not warehouse.table_exists(work, o)]
         if missing:
             raise TaskFailed(

@@ -1,7 +1,10 @@
-"""Split a SQL file into statements, keeping the line each starts on.
+"""Split a SQL file into statements, keeping each one's text and the line it starts on.
 
-Handles quotes, quoted identifiers, line and block comments and dollar-quoted bodies,
-so a ``;`` inside any of them does not end a statement.
+sqlglot's tokenizer for the warehouse's dialect reads the file, so a ``;`` inside a
+string (``'...'``, PostgreSQL's ``E'it\\'s'``), a quoted identifier, a line or block
+comment or a dollar-quoted body (``$$...$$``, ``$tag$...$tag$``) does not end a
+statement. Each statement is cut from the original text, never regenerated: what runs is
+exactly what the analyst wrote.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+_DOLLAR_TAG = re.compile(r"\$[A-Za-z_]\w*\$|\$\$")
 
 
 @dataclass(frozen=True)
@@ -22,66 +25,74 @@ class Statement:
         return self.sql.strip().splitlines()[0][:120]
 
 
-def _end_of_quoted(text: str, i: int, quote: str) -> int:
-    j = i + 1
-    while j < len(text):
-        if text[j] == quote:
-            if j + 1 < len(text) and text[j + 1] == quote:
-                j += 2
-                continue
-            return j + 1
-        j += 1
-    return len(text)
+class SqlSplitError(ValueError):
+    """The text cannot be read as SQL statements: a string, identifier or comment is never closed."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(f"line {line}: {message}")
+        self.line = line
 
 
-def split_statements(text: str) -> list[Statement]:
+def split_statements(text: str, dialect: str = "postgres") -> list[Statement]:
+    """The statements of ``text`` as the warehouse's ``dialect`` (a sqlglot name) reads them."""
+    from sqlglot import TokenType
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import TokenError
+
+    read = Dialect.get_or_raise(dialect)
+    tokenizer = read.tokenizer_class(dialect=read)
+    try:
+        tokens = tokenizer.tokenize(text)
+    except TokenError:
+        done = tokenizer.tokens  # what was read before the token that never ends
+        raise _unterminated(text, done[-1].end + 1 if done else 0) from None
+    spans: list[tuple[int, int]] = []  # each statement: first token's offset, end (its ';' or the text's end)
+    start: int | None = None
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            if start is not None:
+                spans.append((start, token.start))
+            start = None
+        elif start is None:
+            start = token.start
+    if start is not None:
+        spans.append((start, len(text)))
     out: list[Statement] = []
-    start = 0
-    i = 0
-    meaningful = False  # anything but whitespace and comments since start
-    while i < len(text):
-        ch = text[i]
-        if ch in "'\"`":
-            i, meaningful = _end_of_quoted(text, i, ch), True
-        elif text.startswith("--", i):
-            nl = text.find("\n", i)
-            i = len(text) if nl < 0 else nl
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = len(text) if end < 0 else end + 2
-        elif ch == "$" and (m := _DOLLAR.match(text, i)):
-            end = text.find(m.group(0), m.end())
-            i, meaningful = (len(text) if end < 0 else end + len(m.group(0))), True
-        elif ch == ";":
-            if meaningful:
-                out.append(_statement(text, start, i))
-            start, i, meaningful = i + 1, i + 1, False
-        else:
-            meaningful = meaningful or not ch.isspace()
-            i += 1
-    if meaningful:
-        out.append(_statement(text, start, len(text)))
+    line, counted = 1, 0  # the line of offset ``counted``: each newline is counted once
+    for first, end in spans:
+        line, counted = line + text.count("\n", counted, first), first
+        # the original text from the first token up to the ';': comments inside and after the code stay
+        out.append(Statement(text[first:end].strip(), line))
     return out
 
 
-def _code_start(text: str, start: int, end: int) -> int:
-    """Index of the first character that is neither blank nor inside a leading comment."""
-    i = start
-    while i < end:
-        if text[i].isspace():
+def _unterminated(text: str, after: int) -> SqlSplitError:
+    """Name the token that starts after offset ``after`` (the last one read) and never ends."""
+    at = _next_code(text, after)
+    rest = text[at:]
+    if rest.startswith("/*"):
+        what = "block comment"
+    elif tag := _DOLLAR_TAG.match(rest):
+        what = f"dollar-quoted string (no closing {tag.group(0)})"
+    elif rest[:1] in ('"', "`"):
+        what = "quoted identifier"
+    else:  # '...', E'...', B'...', U&'...'
+        what = "string"
+    line = text.count("\n", 0, at) + 1
+    return SqlSplitError(line, f"unterminated {what} starting {rest.split(chr(10), 1)[0][:40]!r}")
+
+
+def _next_code(text: str, i: int) -> int:
+    """Offset of the first character at or after ``i`` outside blanks and complete comments."""
+    while True:
+        while i < len(text) and text[i].isspace():
             i += 1
-        elif text.startswith("--", i):
-            nl = text.find("\n", i)
-            i = end if nl < 0 else nl + 1
-        elif text.startswith("/*", i):
-            close = text.find("*/", i + 2)
-            i = end if close < 0 else close + 2
+        if text.startswith("--", i):
+            newline = text.find("\n", i)
+            if newline < 0:
+                return len(text)
+            i = newline + 1
+        elif text.startswith("/*", i) and (close := text.find("*/", i + 2)) >= 0:
+            i = close + 2
         else:
             return i
-    return start
-
-
-def _statement(text: str, start: int, end: int) -> Statement:
-    """The statement from its first line of code: errors point there, not at a comment above it."""
-    code = _code_start(text, start, end)
-    return Statement(text[code:end].strip(), text.count("\n", 0, code) + 1)

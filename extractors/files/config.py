@@ -10,11 +10,12 @@ from pydantic import Field, field_validator, model_validator
 
 
 class CsvOptions(Strict):
-    delimiter: str = Field(",", min_length=1, max_length=1)
-    quote: str = Field('"', min_length=1, max_length=1)
-    escape: str = Field('"', min_length=1, max_length=1)
+    # defaults by keyword: type checkers read a positional one as "required" (CsvOptions() below)
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    quote: str = Field(default='"', min_length=1, max_length=1)
+    escape: str = Field(default='"', min_length=1, max_length=1)
     header: bool = True
-    null: str = Field("", description="text that means NULL; a quoted empty field stays an empty string")
+    null: str = Field(default="", description="text that means NULL; a quoted empty field stays an empty string")
     encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
 
 

@@ -126,7 +126,8 @@ class Extractor:
                     "FILENAME_PATTERN 'part-{i}', OVERWRITE true)"
                 )
                 with progress.every(progress.INTERVAL_S, lambda s: self._report(table.name, con, s)):
-                    rows = con.execute(copy).fetchone()[0]
+                    counted = con.execute(copy).fetchone()  # COPY returns one row: the rows written
+                    rows = counted[0] if counted else 0
             except duckdb.Error as exc:
                 raise TaskFailed(f"{table.location()}: {str(exc).splitlines()[0]}") from exc
             finally:

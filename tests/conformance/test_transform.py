@@ -104,3 +104,26 @@ def test_missing_output_fails_and_keeps_previous_output(tmp_path: Path, target: 
     assert result.returncode == 1
     assert "declared output(s) team_size were not created" in result.stdout + result.stderr
     assert target.query("SELECT count(*) FROM out_teams.team_size") == [(2,)]
+
+
+def test_statements_are_split_as_the_warehouse_reads_its_strings(tmp_path: Path, target: Target) -> None:
+    sql = (
+        "-- E-strings escape with a backslash, plain strings do not; dollar quotes hide a ';'\n"
+        "CREATE TABLE team_size AS SELECT team, count(*) AS members,\n"
+        "  E'it\\'s; fine' AS note, 'C:\\' AS path, $tag$ a;b $tag$ AS body FROM staff GROUP BY team;\n"
+    )
+    project = _project(tmp_path / "p", target, sql)
+    run_ok("run", "extractor:hr", "transformation:teams", "--project", str(project))
+    rows = target.query("SELECT team, note, path, body FROM out_teams.team_size ORDER BY team")
+    assert rows == [("a", "it's; fine", "C:\\", " a;b "), ("b", "it's; fine", "C:\\", " a;b ")]
+
+
+def test_an_unterminated_string_is_a_project_error_named_by_file_and_line(tmp_path: Path, target: Target) -> None:
+    sql = "CREATE TABLE team_size AS SELECT team, count(*) AS members FROM staff GROUP BY team;\n\nSELECT 'no end;\n"
+    project = _project(tmp_path / "p", target, sql)
+    run_ok("run", "extractor:hr", "--project", str(project))
+    result = headrace("run-task", "transformation:teams", "--run-id", "r1", "--project", str(project))
+    assert result.returncode == 2  # fix the project: never retried
+    assert 'transformations/teams/10_size.sql: line 3: unterminated string starting "\'no end;"' in result.stderr
+    schemas = [r[0] for r in target.query("SELECT schema_name FROM information_schema.schemata")]
+    assert not [s for s in schemas if s.startswith(("tr_", "out_teams"))]  # nothing ran

@@ -16,6 +16,8 @@ from headrace.errors import ConfigError, TaskFailed
 
 if TYPE_CHECKING:
     from headrace.project.manifest import Manifest
+    from headrace.results import TaskResult
+    from rich.console import Console
 
 PROJECT_OPT = click.option(
     "-p",
@@ -73,7 +75,7 @@ def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str
         raise TaskFailed(message)
 
 
-def _summary(out: object, results: list, elapsed: float) -> None:
+def _summary(out: Console, results: list[TaskResult], elapsed: float) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -89,13 +91,13 @@ def _summary(out: object, results: list, elapsed: float) -> None:
             f"{r.duration_s:.1f}",
             str(len(r.tables)) if r.tables else "",
         )
-    out.print(table)  # type: ignore[attr-defined]
+    out.print(table)
     for r in results:
         if r.status in ("failed", "timeout") and r.error:
-            out.print(f"[red]{r.task_id}[/red]: {escape(r.error)}", highlight=False)  # type: ignore[attr-defined]
+            out.print(f"[red]{r.task_id}[/red]: {escape(r.error)}", highlight=False)
 
 
-def _published(out: object, manifest: Manifest, project: Path, done: list[str]) -> None:
+def _published(out: Console, manifest: Manifest, project: Path, done: list[str]) -> None:
     """Row counts of the datamart tables this run published, and how to query them."""
     from headrace.project.manifest import DatamartTask
     from headrace.runner import open_project_warehouse
@@ -115,7 +117,7 @@ def _published(out: object, manifest: Manifest, project: Path, done: list[str]) 
         f'Datamarts:\n{lines}\nQuery: headrace query --project {project} "select * from {tables[0]} limit 10"',
         highlight=False,
         markup=False,
-    )  # type: ignore[attr-defined]
+    )
 
 
 @click.command(name="run-task")

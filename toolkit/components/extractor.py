@@ -67,3 +67,9 @@ class Extractor(Protocol):
     def extract(self, table: Any, folder: Path) -> tuple[TableSchema, dict[str, Any]]:
         """Write ``table`` as parts + ``schema.json`` into ``folder``; return its schema and new state."""
         ...
+
+
+# What an extractor plugin's ``factory`` names: ``factory(config, context)`` is an ``Extractor``.
+# Assigning an implementation to this type makes the type checker prove that its constructor
+# and its ``extract`` match the protocol (extractors/conformance.py does it for the built-ins).
+ExtractorFactory = Callable[[Any, ExtractContext], Extractor]

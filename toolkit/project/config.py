@@ -8,18 +8,22 @@ registry: ``project_config_model()``.
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from headrace.project.base import Duration, Identifier, Strict
-from pydantic import BaseModel, Field, create_model
+from pydantic import Field, create_model
+
+if TYPE_CHECKING:
+    from headrace.plugins import Kind
 
 
 class TaskDefaults(Strict):
-    timeout: Duration = Field(3600, description="seconds (or '30m', '2h') before a task is stopped")
+    # defaults by keyword: type checkers read a positional one as "required" (TaskDefaults() below)
+    timeout: Duration = Field(default=3600, description="seconds (or '30m', '2h') before a task is stopped")
     retries: int = Field(
-        0, ge=0, le=10, description="Airflow retries of a failed task (never for configuration errors)"
+        default=0, ge=0, le=10, description="Airflow retries of a failed task (never for configuration errors)"
     )
-    retry_delay: Duration = Field(60, description="seconds before the first retry; doubles with each retry")
+    retry_delay: Duration = Field(default=60, description="seconds before the first retry; doubles with each retry")
 
 
 class ProjectConfig(Strict):
@@ -33,20 +37,26 @@ class ProjectConfig(Strict):
     defaults: TaskDefaults = Field(default_factory=TaskDefaults)
 
 
-def _union(kind: str, default: str) -> tuple[Any, Any]:
+def plugin_union(kind: Kind) -> Any:
+    """The installed plugins' config models of ``kind`` as one type, discriminated by ``type``."""
     from headrace import plugins
 
-    models = plugins.config_models(kind)  # type: ignore[arg-type]
-    member: Any = models[0] if len(models) == 1 else Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
-    known = plugins.plugins(kind)  # type: ignore[arg-type]
+    models = plugins.config_models(kind)
+    return models[0] if len(models) == 1 else Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
+
+
+def _union(kind: Kind, default: str) -> tuple[Any, Any]:
+    from headrace import plugins
+
+    known = plugins.plugins(kind)
     factory = known[default].config if default in known else None
-    return member, Field(default_factory=factory) if factory else ...
+    return plugin_union(kind), Field(default_factory=factory) if factory else ...
 
 
 @functools.cache
 def project_config_model() -> type[ProjectConfig]:
     """``ProjectConfig`` with ``warehouse``, ``storage`` and ``worker`` typed by the installed plugins."""
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    return create_model(
         "ProjectConfig",
         __base__=ProjectConfig,
         __doc__=ProjectConfig.__doc__,
@@ -54,4 +64,3 @@ def project_config_model() -> type[ProjectConfig]:
         storage=_union("storage", "local"),
         worker=_union("worker", "local"),
     )
-    return model  # type: ignore[return-value]

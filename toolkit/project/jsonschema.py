@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Any
 
 from headrace import plugins
-from headrace.project.config import project_config_model
+from headrace.project.config import plugin_union, project_config_model
 from headrace.project.datamarts import DatamartsFile
 from headrace.project.orchestrations import OrchestrationsFile
-from pydantic import Field, TypeAdapter
+from pydantic import TypeAdapter
 
 
 def _union_schema(kind: plugins.Kind) -> dict[str, Any]:
     models = plugins.config_models(kind)
     if len(models) == 1:
         return models[0].model_json_schema(by_alias=True)
-    union = TypeAdapter(Annotated[Union[models], Field(discriminator="type")])  # noqa: UP007
-    return union.json_schema(by_alias=True)
+    return TypeAdapter(plugin_union(kind)).json_schema(by_alias=True)
 
 
 def schemas() -> dict[str, dict[str, Any]]:

@@ -154,7 +154,7 @@ def _load_list(
     project: Project,
     errors: list[ProjectError],
     key: str,
-    model: type[BaseModel],
+    model: type[Datamart] | type[Orchestration],
     target: dict[str, Any],
     kind: str,
     docs: dict[str, Document],
@@ -164,13 +164,14 @@ def _load_list(
     if not _find(root, key):
         return
     doc = _single(root, key, errors, required=False, docs=docs)
-    data = doc.data if doc is not None else None
-    if doc is not None and data is None:
+    if doc is None:  # unreadable: _single reported why
+        project.broken.add(f"{kind}:*")
+        return
+    data = doc.data
+    if data is None:
         return
     if not isinstance(data, dict) or not isinstance(data.get(key, []), list) or set(data) - {key}:
         project.broken.add(f"{kind}:*")
-        if doc is None:
-            return
         if isinstance(data, dict) and set(data) - {key}:
             extra = sorted(set(data) - {key})[0]
             error = ProjectError(doc.file, doc.line_of((extra,)), str(extra), "unknown key", f"allowed keys: {key}")

@@ -8,6 +8,7 @@ from typing import Any
 from headrace.errors import ProjectError
 from headrace.project.yamlfile import Document, Loc, format_loc
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 _FIELD_PREFIX = re.compile(r"^([a-z_]+): (.*)$", re.S)
 
@@ -28,7 +29,7 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Loc:
     return tuple(out)
 
 
-def _message(err: dict[str, Any]) -> tuple[str, str]:
+def _message(err: ErrorDetails) -> tuple[str, str]:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "missing":
         return "required", "add this key"
