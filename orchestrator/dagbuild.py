@@ -29,7 +29,7 @@ from headrace.orchestrator.operators import (
 from headrace.orchestrator.sources import safe_url
 from headrace.plan import orchestration_plan
 from headrace.project.manifest import Manifest, Task, read_manifest
-from headrace.workers.local import KILL_GRACE_S
+from headrace.workers.base import KILL_GRACE_S
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from headrace.errors import EXIT_PROJECT_INVALID, HeadraceError
 from headrace.orchestrator import settings
-from headrace.workers.base import Worker, WorkerOutcome, WorkSpec
-from headrace.workers.local import LocalWorker, run_task_command
+from headrace.workers.base import Worker, WorkerOutcome, WorkSpec, run_task_command
 
 UPDATE_TIMEOUT_S = 900
 
@@ -105,8 +104,6 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
             raise AirflowFailException(str(exc)) from None
 
     def execute(self, context: Any) -> dict[str, Any] | None:
-        from headrace.executor import outcome_result
-
         dag_run, ti = context["dag_run"], context["ti"]
         project = self._project(dag_run.dag_id, dag_run.run_id)
         full_refresh = bool(context["params"].get("full_refresh", False))
@@ -115,7 +112,7 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
         self.log.info("headrace %s (project version %s)", " ".join(command[3:]), project.name)
         spec = WorkSpec(command, env=_task_env(), timeout_s=self.worker_timeout_s)
         outcome = self._run(self._worker_for(project), spec)
-        result = outcome_result(self.headrace_task, outcome, self.worker_timeout_s)
+        result = outcome.task_result(self.headrace_task, self.worker_timeout_s)
         if outcome.timed_out:
             raise AirflowException(
                 f"{self.headrace_task} was stopped after its timeout of {self.worker_timeout_s} s "
@@ -140,6 +137,8 @@ class ProjectUpdateOperator(_Streaming, BaseOperator):
 
     def execute(self, context: Any) -> None:
         command = [sys.executable, "-m", "headrace", "airflow", "update-project"]
+        from headrace.workers.local import LocalWorker  # the update runs beside Airflow, never on a worker VM
+
         outcome = self._run(LocalWorker(), WorkSpec(command, timeout_s=UPDATE_TIMEOUT_S))
         if outcome.returncode == EXIT_PROJECT_INVALID:
             raise AirflowFailException(

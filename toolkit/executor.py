@@ -17,32 +17,12 @@ from pathlib import Path
 
 from headrace.plan import Plan
 from headrace.project.manifest import Manifest
-from headrace.results import TaskResult, error_class_of_exit
+from headrace.results import TaskResult
 from headrace.secrets import SecretResolver
 from headrace.workers import open_worker
-from headrace.workers.base import WorkerOutcome, WorkSpec
-from headrace.workers.local import run_task_command
+from headrace.workers.base import WorkSpec, run_task_command
 
 Echo = Callable[[str, str], None]
-
-
-def outcome_result(task_id: str, outcome: WorkerOutcome, timeout_s: float | None) -> TaskResult:
-    """The task's typed result; one made from the exit status when the process printed none."""
-    if outcome.timed_out:
-        return TaskResult(
-            task_id=task_id,
-            status="timeout",
-            error=f"stopped after the task timeout of {timeout_s} s",
-            error_class="transient",
-        )
-    if outcome.result is not None and outcome.result.task_id == task_id:
-        return outcome.result
-    if outcome.returncode == 0:
-        return TaskResult(task_id=task_id, status="success")
-    error = "\n".join(outcome.last_lines[-5:]) or f"exit code {outcome.returncode}"
-    return TaskResult(
-        task_id=task_id, status="failed", error=error, error_class=error_class_of_exit(outcome.returncode)
-    )
 
 
 def run_plan(
@@ -70,7 +50,7 @@ def run_plan(
         attempt = 0
         while True:
             worker = open_worker(task.runs_on, manifest.project.worker, secrets)
-            result = outcome_result(task_id, worker.run(spec, lambda line: say(task_id, line)), task.timeout)
+            result = worker.run(spec, lambda line: say(task_id, line)).task_result(task_id, task.timeout)
             if result.error_class != "transient" or result.status == "timeout" or attempt >= task.retries:
                 return result
             attempt += 1

@@ -9,13 +9,22 @@ same class.
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from headrace.errors import ConfigError
-from headrace.results import TaskResult
+from headrace.results import TaskResult, error_class_of_exit
+
+KILL_GRACE_S = 10.0  # between TERM and KILL when a task is stopped
+
+
+def run_task_command(task_id: str, project_dir: Path, run_id: str, full_refresh: bool = False) -> list[str]:
+    """``headrace run-task`` with this interpreter: what every worker runs for a task."""
+    cmd = [sys.executable, "-m", "headrace", "run-task", task_id, "--project", str(project_dir), "--run-id", run_id]
+    return [*cmd, "--full-refresh"] if full_refresh else cmd
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,19 @@ class WorkerOutcome:
     timed_out: bool
     result: TaskResult | None  # the task's ``HEADRACE_RESULT`` line, if it printed one
     last_lines: list[str]  # the output's tail, for messages when there is no result
+
+    def task_result(self, task_id: str, timeout_s: float | None) -> TaskResult:
+        """The task's typed result; one made from the exit status when the process printed none."""
+        if self.timed_out:
+            error = f"stopped after the task timeout of {timeout_s} s"
+            return TaskResult(task_id=task_id, status="timeout", error=error, error_class="transient")
+        if self.result is not None and self.result.task_id == task_id:
+            return self.result
+        if self.returncode == 0:
+            return TaskResult(task_id=task_id, status="success")
+        error = "\n".join(self.last_lines[-5:]) or f"exit code {self.returncode}"
+        error_class = error_class_of_exit(self.returncode)
+        return TaskResult(task_id=task_id, status="failed", error=error, error_class=error_class)
 
 
 class Worker(ABC):

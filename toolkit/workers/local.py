@@ -11,18 +11,15 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Literal
 
 from headrace.plugins import Plugin
 from headrace.project.base import Strict
 from headrace.results import TaskResult
-from headrace.workers.base import Worker, WorkerCapabilities, WorkerOutcome, WorkSpec
+from headrace.workers.base import KILL_GRACE_S, Worker, WorkerCapabilities, WorkerOutcome, WorkSpec
 
-KILL_GRACE_S = 10.0
 CAPABILITIES = WorkerCapabilities(runs_images=False)
 
 
@@ -30,12 +27,6 @@ class LocalWorkerConfig(Strict):
     """Tasks run as subprocesses on the machine that runs Headrace or Airflow."""
 
     type: Literal["local"] = "local"
-
-
-def run_task_command(task_id: str, project_dir: Path, run_id: str, full_refresh: bool = False) -> list[str]:
-    """``headrace run-task`` with this interpreter: what every worker runs for a task."""
-    cmd = [sys.executable, "-m", "headrace", "run-task", task_id, "--project", str(project_dir), "--run-id", run_id]
-    return [*cmd, "--full-refresh"] if full_refresh else cmd
 
 
 def stop_tree(proc: subprocess.Popen[str], grace_s: float = KILL_GRACE_S) -> None:
