@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from headrace.warehouses.base import Warehouse
 
 
 @dataclass
@@ -18,14 +21,20 @@ class Target:
     state_dir: Path
     env: dict[str, str] = field(default_factory=dict)  # e.g. HEADRACE_SECRET_* for a password
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
+    def open(self) -> Warehouse:
+        """Headrace's warehouse for this target, opened in this process (close it, or use ``with``)."""
         import os
 
+        from headrace.resolve import resolved_config
         from headrace.secrets import SecretResolver
         from headrace.warehouses import open_warehouse
 
-        resolved = SecretResolver(self.state_dir, {**os.environ, **self.env}).resolve(self.config)
-        with open_warehouse(resolved, self.state_dir) as wh:
+        secrets = SecretResolver(self.state_dir, {**os.environ, **self.env})
+        config = resolved_config("warehouse", self.config, secrets, "project.yaml", "warehouse")
+        return open_warehouse(config, self.state_dir)
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.open() as wh:
             return wh.query(sql)[1]
 
     def project_yaml(self, name: str = "conformance") -> str:

@@ -25,6 +25,7 @@ def test_crm_example_loads_changes_incrementally(
     monkeypatch: pytest.MonkeyPatch,
     warehouse: str,
 ) -> None:
+    from headrace.resolve import resolved_config
     from headrace.secrets import SecretResolver
     from headrace.warehouses import open_warehouse
 
@@ -51,7 +52,9 @@ def test_crm_example_loads_changes_incrementally(
         (project / "project.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
     def query(sql: str) -> list[tuple]:
-        resolved = SecretResolver(project).resolve(config["warehouse"])
+        resolved = resolved_config(
+            "warehouse", config["warehouse"], SecretResolver(project), "project.yaml", "warehouse"
+        )
         with open_warehouse(resolved, tmp_path / "state") as wh:
             return wh.query(sql)[1]
 

@@ -40,8 +40,8 @@ def run_cli(group: click.Group) -> int:
     """
     debug = "--debug" in sys.argv[1:]
     try:
-        group.main(standalone_mode=False)
-        return 0
+        code = group.main(standalone_mode=False)  # a command's click.exceptions.Exit comes back as its code
+        return code if isinstance(code, int) else 0
     except ProjectInvalid as exc:
         if debug:
             raise
