@@ -18,7 +18,7 @@ from headrace.errors import TaskFailed
 from headrace.runner import stored_table
 from headrace.storage.base import Storage, StorageCapabilities
 from headrace.storage.local import LocalStorage, LocalStorageConfig
-from headrace.tablefiles import Column, TableWriter, csv_field
+from headrace.tablefiles import Column, TableSchema, TableWriter, csv_field
 from headrace.warehouses.base import LoadRequest
 
 from tests.conformance.targets import Target
@@ -162,3 +162,52 @@ def test_a_part_that_cannot_be_read_fails_the_load_and_keeps_the_table(tmp_path:
             wh.load(_request(storage, "raw/b/r2", "kept", "append", "r2"), storage)
     assert target.query("SELECT count(*), max(_headrace_run_id) FROM in_paths.kept") == [(ROWS, "r1")]
     assert target.query("SELECT count(*) FROM headrace_meta.table_loads") == [(1,)]
+
+
+def _store_raw(storage: Storage, tmp_path: Path, key: str, rows: list[bytes]) -> None:
+    """One part written by hand (to hold what no extractor writes), with its schema.json."""
+    folder = tmp_path / "raw" / key.replace("/", "_")
+    folder.mkdir(parents=True)
+    header = ",".join(c.name for c in COLUMNS).encode() + b"\n"
+    (folder / "part-00000.csv.gz").write_bytes(gzip.compress(header + b"".join(rows)))
+    schema = TableSchema(COLUMNS, parts=["part-00000.csv.gz"], rows=len(rows))
+    (folder / "schema.json").write_text(json.dumps(schema.to_json()))
+    storage.upload_folder(folder, key)
+
+
+@pytest.mark.parametrize("kind", ["native", "stream"])
+def test_a_bad_value_or_row_names_table_column_and_physical_line(tmp_path: Path, target: Target, kind: str) -> None:
+    storage = LocalStorage(LocalStorageConfig(path=str(tmp_path / "bucket")), tmp_path)
+    if kind == "stream":
+        storage = StreamOnlyStorage(tmp_path / "bucket")
+    good = [_csv(_row(1)), _csv(_row(5))]  # row 5 holds a newline: it spans lines 3 and 4
+    bad_value = b'3,x,abc,2024-01-01 00:00:00+00,true,\\x00,"{}"\n'
+    extra_field = b'3,x,1.5,2024-01-01 00:00:00+00,true,\\x00,"{}",surplus\n'
+    _store_raw(storage, tmp_path, "raw/v/r1", [*good, bad_value])
+    _store_raw(storage, tmp_path, "raw/v/r2", [*good, extra_field])
+    with target.open() as wh:
+        with pytest.raises(TaskFailed) as info:
+            wh.load(_request(storage, "raw/v/r1", "bad", "full", "r1"), storage)
+        assert str(info.value).startswith(
+            "in_paths.bad: column amount, line 5 of part-00000.csv.gz: 'abc' is not a valid decimal(12,2) ("
+        )
+        with pytest.raises(TaskFailed) as info:
+            wh.load(_request(storage, "raw/v/r2", "bad", "full", "r2"), storage)
+        message = str(info.value)
+        assert message.startswith("in_paths.bad: line 5 of part-00000.csv.gz: not a row of the table file contract (")
+        assert "\n" not in message and "Possible" not in message
+
+
+def test_a_null_key_matches_null_or_fails_as_the_capability_says(tmp_path: Path, target: Target) -> None:
+    storage = StreamOnlyStorage(tmp_path / "bucket")
+    null_key = b',x,1.5,2024-01-01 00:00:00+00,true,\\x00,"{}"\n'  # id is an unquoted empty field: NULL
+    _store_raw(storage, tmp_path, "raw/n/r1", [_csv(_row(1)), null_key])
+    _store_raw(storage, tmp_path, "raw/n/r2", [null_key.replace(b",x,", b",y,"), null_key.replace(b",x,", b",z,")])
+    with target.open() as wh:
+        if wh.capabilities.null_safe_keys:  # DuckDB: NULL is a key like any other, the last row wins
+            wh.load(_request(storage, "raw/n/r1", "nulls", "upsert", "r1"), storage)
+            assert wh.load(_request(storage, "raw/n/r2", "nulls", "upsert", "r2"), storage) == 1
+            assert wh.query("SELECT id, name FROM in_paths.nulls ORDER BY id")[1] == [(1, _row(1)[1]), (None, "z")]
+        else:  # PostgreSQL: keys compare with = (an index serves the merge), so a NULL key is refused
+            with pytest.raises(TaskFailed, match=r"in_paths.nulls: 1 row\(s\) have a NULL primary key \(id\)"):
+                wh.load(_request(storage, "raw/n/r1", "nulls", "upsert", "r1"), storage)

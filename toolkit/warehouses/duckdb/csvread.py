@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from headrace.storage.base import Storage
 from headrace.tablefiles import Column
+from headrace.typemaps import duckdb_type as wh_type
 from headrace.types import parse_type
 from headrace.warehouses.base import LoadRequest, StoredPart
 from headrace.warehouses.common import parts
@@ -98,11 +99,12 @@ def explain(exc: Exception, request: LoadRequest, part: StoredPart, storage: Sto
         index, value = int(marked.group(1)), marked.group(2)
         column = request.files.columns[index]
         line = parts.find_line(storage, part, index, value)
-        why = f"DuckDB cannot read it as {column.type}: malformed or out of range"
+        why = f"DuckDB {wh_type(column.type)}: malformed or out of range"
         return parts.bad_value(request, part, line, column.name, value, why)
-    csv_line = _CSV_LINE.search(message)
-    if csv_line:  # DuckDB counts records (the header is 1); the message names the physical line
-        line = parts.find_line(storage, part, 0, None, record=int(csv_line.group(1)))
-        lines = [x.strip() for x in message.split("Possible", 1)[0].splitlines() if x.strip()]
-        return parts.bad_value(request, part, line, None, None, lines[-1] if lines else "malformed CSV")
-    return exc
+    if "CSV" not in message:
+        return exc
+    # the CSV reader's own error: keep its reason, drop its advice and option dump (options are fixed here)
+    lines = [x.strip() for x in message.split("Possible", 1)[0].splitlines() if x.strip()]
+    csv_line = _CSV_LINE.search(message)  # DuckDB counts records (the header is 1); name the physical line
+    line = parts.find_line(storage, part, 0, None, record=int(csv_line.group(1))) if csv_line else None
+    return parts.bad_value(request, part, line, None, None, f"DuckDB: {lines[-1] if lines else message}")

@@ -35,7 +35,8 @@ def explain(exc: Any, request: LoadRequest, part: StoredPart) -> Exception:
     """One line from COPY's context: ``COPY t, line 2, column ts: "0044-..."`` (lines are physical)."""
     context = exc.diag.context or ""
     primary = exc.diag.message_primary or str(exc).strip().splitlines()[0]
-    why = f"PostgreSQL: {primary}" + (f" {exc.diag.message_detail}" if exc.diag.message_detail else "")
+    detail = (exc.diag.message_detail or "").rstrip(".")
+    why = f"PostgreSQL: {primary}" + (f": {detail}" if detail else "")
     line_match = _LINE.search(context)
     line = int(line_match.group(1)) if line_match else None
     column, value = None, None
