@@ -83,8 +83,9 @@ def insert_part(wh: DuckDBWarehouse, table: str, request: LoadRequest, part: Sto
             rows = wh.changed(f"INSERT INTO {table} ({columns}) {select(wh, request, path, 'none')}")
         except duckdb.Error as exc:
             feeder.finish()
-            if feeder.read_error() is not None:  # the part could not be read: that is the cause
-                raise feeder.read_error() from None
+            cause = feeder.read_error()
+            if cause is not None:  # the part could not be read: that is why DuckDB failed
+                raise cause from None
             raise explain(exc, request, part, storage) from None
         feeder.finish()
         feeder.check()

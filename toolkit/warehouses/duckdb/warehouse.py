@@ -73,7 +73,7 @@ class DuckDBWarehouse(SqlWarehouse):
     # -- hooks of SqlWarehouse -----------------------------------------------------------------
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
-        return self.con.execute(sql, params)  # type: ignore[no-any-return]
+        return self.con.execute(sql, params)
 
     def changed(self, sql: str, params: Sequence[Any] | None = None) -> int:
         row = self.con.execute(sql, params).fetchone()  # DuckDB answers a change with its row count

@@ -62,13 +62,13 @@ class PostgresWarehouse(SqlWarehouse):
     # -- hooks of SqlWarehouse -------------------------------------------------------------------
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
-        return self.con.execute(sql, params)  # type: ignore[no-any-return]
+        return self.con.execute(sql, params)
 
     def changed(self, sql: str, params: Sequence[Any] | None = None) -> int:
         return max(self.con.execute(sql, params).rowcount, 0)
 
     def transaction(self) -> AbstractContextManager[Any]:
-        return self.con.transaction()  # type: ignore[no-any-return]
+        return self.con.transaction()
 
     def lock(self, key: str) -> None:
         self.run("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_CLASS, key))
