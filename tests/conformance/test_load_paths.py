@@ -177,7 +177,7 @@ def _store_raw(storage: Storage, tmp_path: Path, key: str, rows: list[bytes]) ->
 
 @pytest.mark.parametrize("kind", ["native", "stream"])
 def test_a_bad_value_or_row_names_table_column_and_physical_line(tmp_path: Path, target: Target, kind: str) -> None:
-    storage = LocalStorage(LocalStorageConfig(path=str(tmp_path / "bucket")), tmp_path)
+    storage = LocalStorage(LocalStorageConfig(path=str(tmp_path / "my bucket")), tmp_path)  # file:///.../my%20bucket
     if kind == "stream":
         storage = StreamOnlyStorage(tmp_path / "bucket")
     good = [_csv(_row(1)), _csv(_row(5))]  # row 5 holds a newline: it spans lines 3 and 4

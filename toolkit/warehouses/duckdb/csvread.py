@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from headrace.storage.base import Storage
+from headrace.storage.local import local_path
 from headrace.tablefiles import Column
 from headrace.typemaps import duckdb_type as wh_type
 from headrace.types import parse_type
@@ -74,8 +75,9 @@ def insert_part(wh: DuckDBWarehouse, table: str, request: LoadRequest, part: Sto
 
     columns = ", ".join(wh.quote(c.name) for c in request.files.columns)
     if storage.capabilities.scheme in wh.capabilities.native_load_schemes:
+        source = str(local_path(part.uri)) if part.uri.startswith("file:") else part.uri  # %20 -> space
         try:
-            return wh.changed(f"INSERT INTO {table} ({columns}) {select(wh, request, part.uri, parts.codec(part))}")
+            return wh.changed(f"INSERT INTO {table} ({columns}) {select(wh, request, source, parts.codec(part))}")
         except duckdb.Error as exc:
             raise explain(exc, request, part, storage) from None
     with fifo.streamed(storage, part) as (path, feeder):
