@@ -1,7 +1,7 @@
 """Portable types (``headrace.types``) in each SQL dialect's DDL: shared by warehouses and extractors.
 
-The file extractor casts with DuckDB's types, the PostgreSQL warehouse creates tables with
-PostgreSQL's; both read the maps here, so a type means the same everywhere.
+The file extractor casts with DuckDB's types, the warehouses create tables with their
+dialect's; all read the maps here, so a type means the same everywhere.
 """
 
 from __future__ import annotations
@@ -30,19 +30,20 @@ POSTGRES = {
     "json": "jsonb",
     "bytes": "bytea",
 }
+# sqlglot dialect -> (simple types, decimal(p,s) template)
+MAPS = {"duckdb": (DUCKDB, "DECIMAL({p},{s})"), "postgres": (POSTGRES, "numeric({p},{s})")}
 
 
 def duckdb_type(portable: str) -> str:
-    t = parse_type(portable)
-    return f"DECIMAL({t.precision},{t.scale})" if t.name == "decimal" else DUCKDB[t.name]
+    return sql_type(portable, "duckdb")
 
 
 def pg_type(portable: str) -> str:
+    return sql_type(portable, "postgres")
+
+
+def sql_type(portable: str, dialect: str) -> str:
+    """The DDL type of a portable type in a warehouse's dialect, e.g. ``numeric(12,2)``."""
+    names, decimal = MAPS[dialect]
     t = parse_type(portable)
-    return f"numeric({t.precision},{t.scale})" if t.name == "decimal" else POSTGRES[t.name]
-
-
-def pg_format_name(portable: str) -> str:
-    """The type as PostgreSQL's ``format_type()`` prints it, e.g. ``timestamp with time zone``."""
-    spelled = {"timestamp": "timestamp without time zone", "timestamp_tz": "timestamp with time zone"}
-    return spelled.get(portable, pg_type(portable))
+    return decimal.format(p=t.precision, s=t.scale) if t.name == "decimal" else names[t.name]

@@ -20,6 +20,7 @@ from headrace.components.extractor import ExtractContext
 from headrace.errors import TaskFailed
 from headrace.extractors.files.config import FileExtractorConfig, FileTable
 from headrace.extractors.files.source import local_source
+from headrace.sqltext import ident, literal
 from headrace.tablefiles import Column, TableSchema, TableWriter
 from headrace.typemaps import duckdb_type
 from headrace.types import parse_type
@@ -28,11 +29,11 @@ Config = FileExtractorConfig
 
 
 def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return literal(value, "duckdb")
 
 
 def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return ident(name, "duckdb")
 
 
 def _header(path: Path, compression: str, table: FileTable) -> list[str]:

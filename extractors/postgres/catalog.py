@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from headrace.sqltext import ident, qualified
+
+DIALECT = "postgres"
+
 INTEGER = {"int2", "int4", "int8", "oid", "xid"}
 FLOAT = {"float4", "float8"}
 
@@ -28,16 +32,13 @@ class SourceColumn:
 
     @property
     def quoted(self) -> str:
-        return quote_ident(self.name)
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+        return ident(self.name, DIALECT)
 
 
 def quote_source(source: str) -> str:
+    """``schema.table`` of a ``source:`` as a quoted name."""
     schema, table = source.split(".")
-    return f"{quote_ident(schema)}.{quote_ident(table)}"
+    return qualified(schema, table, DIALECT)
 
 
 _TABLE_COLUMNS = """

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headrace.errors import TaskFailed
-from headrace.extractors.postgres.catalog import SourceColumn, quote_ident
+from headrace.extractors.postgres.catalog import DIALECT, SourceColumn
 from headrace.extractors.postgres.config import PostgresTable
+from headrace.sqltext import ident, literal
 
 TIME_TYPES = ("date", "timestamp", "timestamp_tz")
 NUMBER_TYPES = ("integer", "float")
@@ -29,12 +30,8 @@ class Window:
     description: str = ""
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _lower_bound(table: PostgresTable, column: SourceColumn, value: str) -> str:
-    typed = f"{_literal(value)}::{column.sql_type}"
+    typed = f"{literal(value, DIALECT)}::{column.sql_type}"
     if table.lookback is None:
         return typed
     portable = column.portable
@@ -73,15 +70,15 @@ def cursor_window(
             f"{column.name!r}; run with --full-refresh to reload the table"
         )
     if stored is not None:
-        window.conditions.append(f"{quote_ident(column.name)} > {_lower_bound(table, column, str(stored))}")
+        window.conditions.append(f"{ident(column.name, DIALECT)} > {_lower_bound(table, column, str(stored))}")
         back = f" minus lookback {table.lookback}" if table.lookback is not None else ""
         window.description = f"rows with {column.name} > {stored}{back}"
     else:
         window.description = f"first incremental run: all rows (cursor {column.name})"
     where = " AND ".join([*conditions, *window.conditions])
-    maximum = f"max({quote_ident(column.name)})"
+    maximum = f"max({ident(column.name, DIALECT)})"
     if stored is not None:  # rows re-read through the lookback never move the cursor backwards
-        maximum = f"greatest({maximum}, {_literal(str(stored))}::{column.sql_type})"
+        maximum = f"greatest({maximum}, {literal(str(stored), DIALECT)}::{column.sql_type})"
     cur.execute(f"SELECT {maximum}::text FROM {relation}" + (f" WHERE {where}" if where else ""))
     window.maximum = cur.fetchone()[0]
     return window

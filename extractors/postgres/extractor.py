@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from headrace.components.extractor import ExtractContext
+from headrace.connectors.postgres import connect, describe_target, reason
 from headrace.errors import TaskFailed
 from headrace.extractors.postgres.catalog import SourceColumn, describe, quote_source
 from headrace.extractors.postgres.config import PostgresExtractorConfig, PostgresTable
 from headrace.extractors.postgres.cursor import Window, cursor_window, new_state
 from headrace.extractors.postgres.stream import pump
 from headrace.tablefiles import Column, TableSchema, TableWriter
-from headrace.warehouses.postgres.connection import connect, describe_target, reason
 
 Config = PostgresExtractorConfig
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-
 import pytest
 from headrace.extractors.postgres.catalog import _map, _numeric
 from headrace.extractors.postgres.config import PostgresExtractorConfig
-from headrace.warehouses.postgres.roles import scram_verifier
-from headrace.warehouses.postgres.sql import short_name
+from headrace.sqltext import ident, literal, qualified, short_name
 from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
@@ -82,21 +77,18 @@ def test_catalog_types_map_to_portable_types() -> None:
     assert _map('"c"', "bool", "b", "B", -1)[1].startswith("CASE WHEN")
 
 
-def test_scram_verifier_matches_the_rfc_7677_construction() -> None:
-    salt = b"0123456789abcdef"
-    verifier = scram_verifier("pencil", salt=salt, iterations=4096)
-    method, rest = verifier.split("$", 1)
-    params, keys = rest.split("$")
-    assert method == "SCRAM-SHA-256" and params == f"4096:{base64.b64encode(salt).decode()}"
-    salted = hashlib.pbkdf2_hmac("sha256", b"pencil", salt, 4096)
-    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    assert keys.split(":")[1] == base64.b64encode(server_key).decode()
+def test_quoting_keeps_names_and_values_exact() -> None:
+    assert ident('order "items"', "postgres") == '"order ""items"""'
+    assert qualified("in_crm", "Orders", "duckdb") == '"in_crm"."Orders"'
+    assert literal("it's \\n", "postgres") == "'it''s \\n'"  # standard_conforming_strings: no escapes
+    with pytest.raises(ValueError, match="NUL"):
+        literal("a\x00b", "postgres")
 
 
 def test_long_names_are_cut_to_63_bytes_uniquely() -> None:
-    a, b = short_name("_hr_stage_", "x" * 70), short_name("_hr_stage_", "x" * 71)
+    a, b = short_name("_hr_stage_", "x" * 70, 63), short_name("_hr_stage_", "x" * 71, 63)
     assert len(a.encode()) <= 63 and len(b.encode()) <= 63 and a != b
-    assert short_name("_hr_stage_", "orders") == "_hr_stage_orders"
+    assert short_name("_hr_stage_", "orders", 63) == "_hr_stage_orders"
 
 
 def test_postgres_modules_import_no_driver() -> None:

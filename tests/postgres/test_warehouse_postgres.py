@@ -137,3 +137,54 @@ def test_warehouse_connection_error_names_target_not_password(
     assert "not-the-password-42" not in out
     result = headrace("datamart", "credentials", "people", "--project", str(project))
     assert "has no readers" in result.stdout + result.stderr
+
+
+def test_connection_failures_carry_their_error_class(
+    tmp_path: Path, setup: tuple[PgServer, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings only a person can fix exit 2 (never retried); a server that may come back exits 75."""
+    import yaml
+
+    from tests.pgserver import free_port
+
+    server, src, wh = setup
+    project = pgproject.make(tmp_path / "p", server, src, wh)
+    config = yaml.safe_load((project / "project.yaml").read_text())
+    cases = [
+        ({}, {"HEADRACE_SECRET_WAREHOUSE_PASSWORD": "not-the-password-42"}, 2, "password authentication failed"),
+        ({"database": "no_such_db"}, {}, 2, 'database "no_such_db" does not exist (check the database name)'),
+        ({"port": free_port()}, {}, 75, "Connection refused (is the server up and reachable from here?"),
+    ]
+    for changes, env, code, message in cases:
+        (project / "project.yaml").write_text(
+            yaml.safe_dump({**config, "warehouse": {**config["warehouse"], **changes}}, sort_keys=False)
+        )
+        run_ok("compile", str(project), env=env)
+        result = headrace("run-task", "datamart:people", "--project", str(project), "--run-id", "r1", env=env)
+        out = result.stdout + result.stderr
+        assert result.returncode == code, out
+        assert "warehouse: cannot connect to PostgreSQL at 127.0.0.1:" in out and message in out
+        assert "not-the-password-42" not in out and server.password not in out
+
+
+def test_reader_password_verifier_from_libpq_logs_in(pg_server: PgServer, pg_database: str) -> None:
+    """The SCRAM verifier made by libpq is what the server stores, and it accepts the password."""
+    import psycopg
+    from headrace.sqltext import literal
+    from headrace.warehouses.postgres.roles import password_verifier
+
+    password = "pässword-" + "x" * 20
+    with pg_server.connect(pg_database) as con, con.cursor() as cur:
+        verifier = password_verifier(cur, "hr_verifier_test", password)
+        assert verifier.startswith("SCRAM-SHA-256$4096:") and password not in verifier
+        cur.execute(f"CREATE ROLE hr_verifier_test LOGIN PASSWORD {literal(verifier, 'postgres')}")
+        cur.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'hr_verifier_test'")
+        assert cur.fetchone() == (verifier,)  # stored as sent: the server never saw the password
+    login = {"host": pg_server.host, "port": pg_server.port, "dbname": pg_database, "user": "hr_verifier_test"}
+    try:
+        with psycopg.connect(**login, password=password) as con:
+            assert con.execute("SELECT current_user").fetchone() == ("hr_verifier_test",)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(**login, password=password + "!")
+    finally:
+        execute(pg_server, pg_database, "DROP ROLE hr_verifier_test")

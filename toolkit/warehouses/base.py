@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headrace.errors import TaskFailed
+from headrace.sqltext import ident, qualified
 from headrace.storage.base import Storage
 from headrace.tablefiles import TableSchema
 from headrace.warehouses.capabilities import Capabilities
@@ -96,10 +97,11 @@ class Warehouse(ABC):
         """Column names and rows of a query (for `headrace query` and tests)."""
 
     def quote(self, name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+        """``name`` as an identifier of this warehouse's dialect."""
+        return ident(name, self.capabilities.dialect)
 
     def qualified(self, schema: str, table: str) -> str:
-        return f"{self.quote(schema)}.{self.quote(table)}"
+        return qualified(schema, table, self.capabilities.dialect)
 
     @abstractmethod
     def load(self, request: LoadRequest, storage: Storage) -> int:

@@ -1,5 +1,6 @@
 """What a warehouse can do, as data (DESIGN §2): the rest of Headrace reads these fields
-instead of branching on the warehouse's name. Every field is read somewhere."""
+instead of branching on the warehouse's name. Every field is read somewhere; the comment
+on each says where and what it decides."""
 
 from __future__ import annotations
 
@@ -8,14 +9,26 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Capabilities:
+    # how the warehouse is named in messages (project validation, "no logins" errors)
     name: str
-    dialect: str  # sqlglot dialect name: transformation SQL, quoting
-    max_identifier_length: int  # project validation: schema, table and column names
-    transactional_ddl: bool  # DDL and data changes commit or roll back together
-    merge: bool  # MERGE statement
-    clone: bool  # zero-copy clone of a table
-    roles: bool  # logins and grants (read-only datamart readers)
-    single_writer: bool  # one process may write at a time (DuckDB file lock)
+    # sqlglot dialect: quoting (headrace.sqltext), DDL types (headrace.typemaps), type comparison
+    # of an existing table with new data, transpiling and checking transformation SQL
+    dialect: str
+    # longest schema, table or column name: project validation refuses longer names, and
+    # generated names (staging tables, roles) are cut to it with a hash suffix
+    max_identifier_length: int
+    # the MERGE statement: upserts merge with one MERGE; without it, UPDATE changed rows
+    # then INSERT new keys (same result, e.g. PostgreSQL before 15)
+    merge: bool
+    # upsert keys match NULL to NULL (IS NOT DISTINCT FROM costs no more than = here);
+    # without it a NULL primary key fails the load, so keys compare with plain = (indexable)
+    null_safe_keys: bool
+    # logins and grants: datamart reader logins, a restricted role per transformation run;
+    # without, datamart readers open the warehouse directly (no credentials to hand out)
+    roles: bool
+    # one process writes at a time (DuckDB's file lock): concurrent loads of one table need no
+    # lock of their own; otherwise each load takes a per-table lock in its transaction
+    single_writer: bool
     # storage URI schemes the warehouse loads from natively (e.g. "file" for DuckDB's
     # read_csv, "gs" for BigQuery); parts of any other storage are streamed to it
     native_load_schemes: tuple[str, ...] = ()

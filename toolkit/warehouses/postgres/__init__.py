@@ -26,9 +26,8 @@ CAPABILITIES = Capabilities(
     name="postgres",
     dialect="postgres",
     max_identifier_length=63,
-    transactional_ddl=True,
     merge=True,
-    clone=False,
+    null_safe_keys=False,
     roles=True,
     single_writer=False,
 )

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from headrace.errors import TaskFailed
-from headrace.warehouses.postgres.sql import ident, qualified
+from headrace.sqltext import ident, qualified
+from headrace.warehouses.postgres import CAPABILITIES
+
+D = CAPABILITIES.dialect
 
 _DEPENDENT_VIEWS = """
 WITH RECURSIVE deps(oid, depth) AS (
@@ -64,7 +67,7 @@ class View:
 
     @property
     def qualified(self) -> str:
-        return qualified(self.schema, self.name)
+        return qualified(self.schema, self.name, D)
 
 
 def columns_of(cur: Any, table: str) -> list[tuple[str, str]]:
@@ -94,18 +97,18 @@ def dependent_views(cur: Any, table: str) -> list[View]:
 
 def swap(cur: Any, schema: str, stage: str, table: str) -> str:
     """Make ``schema.stage`` become ``schema.table``; return how (rename, truncate, recreate)."""
-    target = qualified(schema, table)
-    staged = qualified(schema, stage)
+    target = qualified(schema, table, D)
+    staged = qualified(schema, stage, D)
     cur.execute("SET LOCAL search_path TO pg_catalog")  # saved view definitions come out fully qualified
     cur.execute("SELECT to_regclass(%s)", (target,))
     if cur.fetchone()[0] is None:
-        cur.execute(f"ALTER TABLE {staged} RENAME TO {ident(table)}")
+        cur.execute(f"ALTER TABLE {staged} RENAME TO {ident(table, D)}")
         return "rename"
     views = dependent_views(cur, target)
     if not views:
         grants = grants_of(cur, target)
         cur.execute(f"DROP TABLE {target}")
-        cur.execute(f"ALTER TABLE {staged} RENAME TO {ident(table)}")
+        cur.execute(f"ALTER TABLE {staged} RENAME TO {ident(table, D)}")
         apply_grants(cur, target, grants)
         return "rename"
     if columns_of(cur, target) == columns_of(cur, staged):
@@ -115,7 +118,7 @@ def swap(cur: Any, schema: str, stage: str, table: str) -> str:
         return "truncate"
     grants = grants_of(cur, target)
     cur.execute(f"DROP TABLE {target} CASCADE")
-    cur.execute(f"ALTER TABLE {staged} RENAME TO {ident(table)}")
+    cur.execute(f"ALTER TABLE {staged} RENAME TO {ident(table, D)}")
     apply_grants(cur, target, grants)
     for view in views:
         _recreate(cur, view, f"{schema}.{table}")
@@ -131,7 +134,7 @@ def _recreate(cur: Any, view: View, table: str) -> None:
             cur.execute(f"CREATE {what} {view.qualified} AS {view.definition.rstrip().rstrip(';')}")
             cur.execute("SELECT current_user")
             if cur.fetchone()[0] != view.owner:
-                cur.execute(f"ALTER {what} {view.qualified} OWNER TO {ident(view.owner)}")
+                cur.execute(f"ALTER {what} {view.qualified} OWNER TO {ident(view.owner, D)}")
             apply_grants(cur, view.qualified, view.grants)
     except psycopg.Error as exc:
         message = str(exc).strip().splitlines()[0]
