@@ -183,11 +183,6 @@ def test_a_toy_project_validates_runs_and_loads_into_postgresql(
     run_and_check(project, toy_site, tmp_path / "state", secrets)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DuckDB loads only from file:// storage until streaming through Storage.open lands (another branch); "
-    "remove this mark after that merge",
-)
 def test_a_toy_project_validates_runs_and_loads_into_duckdb(toy_site: Path, tmp_path: Path) -> None:
     project = toy_project(tmp_path / "project", {"type": "duckdb", "path": "warehouse.duckdb"})
     run_and_check(project, toy_site, tmp_path / "state")

@@ -71,11 +71,6 @@ def test_a_missing_secret_exits_2_with_a_config_result(tmp_path: Path, state_env
     assert "secret 'NOPE' is not set" in history[0]["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a refused PostgreSQL connection is reported as TaskFailed (exit 1) until the shared connect raises "
-    "TransientError (another branch); remove this mark after that merge",
-)
 def test_a_refused_connection_exits_75_with_a_transient_result(tmp_path: Path, state_env: Path) -> None:
     project = postgres_extractor_project(tmp_path / "p", free_port(), "not-needed")
     code, result, stderr = run_task(project, "extractor:crm")
