@@ -7,6 +7,10 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from headrace.warehouses.base import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "project_template"
@@ -44,7 +48,7 @@ def run_ok(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def open_test_warehouse(config: dict, state_dir: Path, environ: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def open_test_warehouse(config: dict, state_dir: Path, environ: dict[str, str] | None = None) -> Warehouse:
     """Headrace's own warehouse for a ``warehouse:`` block of project.yaml (references resolved)."""
     from headrace.resolve import resolved_config
     from headrace.secrets import SecretResolver

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from headrace.warehouses.base import Warehouse
 
 
 @dataclass
@@ -18,10 +21,14 @@ class Target:
     state_dir: Path
     env: dict[str, str] = field(default_factory=dict)  # e.g. HEADRACE_SECRET_* for a password
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
+    def open(self) -> Warehouse:
+        """Headrace's warehouse for this target, opened in this process (close it, or use ``with``)."""
         from tests.helpers import open_test_warehouse
 
-        with open_test_warehouse(self.config, self.state_dir, self.env) as wh:
+        return open_test_warehouse(self.config, self.state_dir, self.env)
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.open() as wh:
             return wh.query(sql)[1]
 
     def project_yaml(self, name: str = "conformance") -> str:

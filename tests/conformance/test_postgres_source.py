@@ -223,7 +223,7 @@ def test_bad_source_settings_fail_with_a_clear_message(
     project = write_project(tmp_path / "p", target.project_yaml(), server, db, tables)
     result = headrace("run", "--project", str(project))
     out = result.stdout + result.stderr
-    assert result.returncode == 1
+    assert result.returncode == 2, "a wrong password is a configuration error: fix it, do not retry"
     assert f"cannot connect to PostgreSQL at 127.0.0.1:{server.port}, database '{db}', user 'postgres'" in out
     assert "password authentication failed" in out
     assert "wrong-password-123" not in out
