@@ -43,13 +43,23 @@ class Plugin:
     factory: str  # "package.module:callable": imported only when the plugin is used
     capabilities: Any = None  # a frozen dataclass of what the backend can do, read by the runtime
     description: str = ""
+    # optional "module:function" run by `headrace validate` on a component's own files (e.g. SQL
+    # that cannot be split): ``check(component, files, dialect) -> list[ProjectError]``
+    check: str = ""
     # filled in by the registry from the distribution that provides the entry point
     distribution: str = field(default="", compare=False)
     version: str = field(default="", compare=False)
 
     def load(self) -> Callable[..., Any]:
         """Import and return the implementation (a class or function)."""
-        module, _, attr = self.factory.partition(":")
+        return self._import(self.factory)
+
+    def load_check(self) -> Callable[..., Any] | None:
+        """The plugin's validation hook, if it has one."""
+        return self._import(self.check) if self.check else None
+
+    def _import(self, path: str) -> Callable[..., Any]:
+        module, _, attr = path.partition(":")
         try:
             return getattr(importlib.import_module(module), attr)
         except ImportError as exc:
@@ -92,8 +102,9 @@ def _registry(kind: Kind) -> tuple[dict[str, Plugin], dict[str, str]]:
             record.factory,
             record.capabilities,
             record.description,
-            dist.metadata["Name"] if dist is not None else "",
-            dist.version if dist is not None else "",
+            record.check,
+            distribution=dist.metadata["Name"] if dist is not None else "",
+            version=dist.version if dist is not None else "",
         )
     return dict(sorted(found.items())), dict(sorted(broken.items()))
 

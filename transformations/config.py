@@ -20,4 +20,5 @@ plugin = Plugin(
     SqlTransformationConfig,
     "headrace.transformations.sql:run",
     description="SQL files run in name order in an isolated working schema",
+    check="headrace.transformations.sql:check",
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from headrace.errors import ConfigError, TaskFailed
+from headrace.errors import ConfigError, ProjectError, TaskFailed
 from headrace.project.manifest import TransformationTask
 from headrace.transformations.isolation import foreign_tables
 from headrace.transformations.sqlsplit import SqlSplitError, Statement, split_statements
@@ -29,6 +29,19 @@ def _statements(where: str, text: str, dialect: str) -> list[Statement]:
         return split_statements(text, dialect)
     except SqlSplitError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+
+
+def check(component: str, files: list[tuple[str, str]], dialect: str) -> list[ProjectError]:
+    """``headrace validate``: every SQL file splits into statements in the warehouse's dialect."""
+    errors = []
+    for name, text in files:
+        try:
+            split_statements(text, dialect)
+        except SqlSplitError as exc:
+            hint = "close it; a quote inside a string is written twice ('it''s')"
+            message = str(exc).removeprefix(f"line {exc.line}: ")
+            errors.append(ProjectError(f"transformations/{component}/{name}", exc.line, "", message, hint))
+    return errors
 
 
 def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callable[[str], None]) -> dict[str, int]:

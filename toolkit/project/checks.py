@@ -73,7 +73,18 @@ def check_project(project: Project, docs: dict[str, Document]) -> list[ProjectEr
         )
     _check_orchestrations(project, report, deps)
     _check_identifiers(project, report)
-    return report.errors
+    return report.errors + _plugin_checks(project)
+
+
+def _plugin_checks(project: Project) -> list[ProjectError]:
+    """Each transformation plugin's own check of its files (e.g. SQL that cannot be split)."""
+    dialect = plugins.get("warehouse", project.config.warehouse.type).capabilities.dialect
+    errors: list[ProjectError] = []
+    for tr_id, tr in project.transformations.items():
+        check = plugins.get("transformation", tr.config.type).load_check()
+        if check is not None:
+            errors.extend(check(tr_id, [(f.name, f.sql) for f in tr.sql_files], dialect))
+    return errors
 
 
 def _check_extractors(project: Project, report: _Report) -> None:
