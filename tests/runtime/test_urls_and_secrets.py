@@ -74,7 +74,7 @@ def test_missing_secret_names_the_variable_and_file(tmp_path: Path, state_env: P
         },
     )
     result = headrace("run", "--project", str(project))
-    assert result.returncode == 1
+    assert result.returncode == 2, "a missing secret is a configuration error: fix it, do not retry"
     assert "secret 'api_token' is not set: export HEADRACE_SECRET_API_TOKEN=... or add 'api_token: ...' to" in (
         result.stdout + result.stderr
     )
