@@ -131,7 +131,7 @@ def test_warehouse_connection_error_names_target_not_password(
     monkeypatch.setenv("HEADRACE_SECRET_WAREHOUSE_PASSWORD", "not-the-password-42")
     result = headrace("run", "extractor:src", "--project", str(project))
     out = result.stdout + result.stderr
-    assert result.returncode == 1
+    assert result.returncode == 2, "a wrong warehouse password is a configuration error"
     target = f"127.0.0.1:{server.port}, database '{wh}', user '{WAREHOUSE_USER}'"
     assert f"warehouse: cannot connect to PostgreSQL at {target}" in out
     assert "not-the-password-42" not in out
