@@ -121,9 +121,10 @@ def test_statements_are_split_as_the_warehouse_reads_its_strings(tmp_path: Path,
 def test_an_unterminated_string_is_a_project_error_named_by_file_and_line(tmp_path: Path, target: Target) -> None:
     sql = "CREATE TABLE team_size AS SELECT team, count(*) AS members FROM staff GROUP BY team;\n\nSELECT 'no end;\n"
     project = _project(tmp_path / "p", target, sql)
-    run_ok("run", "extractor:hr", "--project", str(project))
-    result = headrace("run-task", "transformation:teams", "--run-id", "r1", "--project", str(project))
-    assert result.returncode == 2  # fix the project: never retried
-    assert 'transformations/teams/10_size.sql: line 3: unterminated string starting "\'no end;"' in result.stderr
+    result = headrace("validate", str(project))
+    assert result.returncode == 2  # fix the project: found by validate, before anything runs
+    assert 'transformations/teams/10_size.sql:3: unterminated string starting "\'no end;"' in result.stderr
+    result = headrace("run", "--project", str(project))
+    assert result.returncode == 2 and "10_size.sql:3: unterminated string" in result.stderr
     schemas = [r[0] for r in target.query("SELECT schema_name FROM information_schema.schemata")]
     assert not [s for s in schemas if s.startswith(("tr_", "out_teams"))]  # nothing ran
