@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 MANIFEST = "manifest.json"
+PROJECT_FILE = "project.yaml"  # where warehouse:, storage: and worker: come from (named in messages)
 
 
 def state_dir(project_dir: Path) -> Path:

@@ -19,7 +19,7 @@ from typing import Any
 
 from headrace import faults, plugins
 from headrace.errors import ConfigError, HeadraceError, TransientError
-from headrace.paths import state_dir
+from headrace.paths import PROJECT_FILE, state_dir
 from headrace.project.manifest import DatamartTask, ExtractorTask, Manifest, TransformationTask
 from headrace.resolve import resolved_config
 from headrace.results import ErrorClass, TaskResult
@@ -32,7 +32,6 @@ from headrace.warehouses.base import LoadRequest, StoredPart, TaskRecord, Wareho
 from pydantic import BaseModel
 
 Log = Callable[[str], None]
-PROJECT_FILE = "project.yaml"
 
 
 class TaskError(HeadraceError):
@@ -63,13 +62,12 @@ class TaskContext:
         )
 
     def warehouse(self) -> Warehouse:
-        config = self.config("warehouse", self.manifest.project.warehouse, PROJECT_FILE, "warehouse")
-        return open_warehouse(config, self.state_dir)
+        return open_project_warehouse(self.manifest, self.project_dir, self.secrets)
 
 
-def open_project_warehouse(manifest: Manifest, project_dir: Path) -> Warehouse:
-    """The project's warehouse, its config resolved and validated (``headrace query`` and friends)."""
-    secrets = SecretResolver(project_dir.resolve())
+def open_project_warehouse(manifest: Manifest, project_dir: Path, secrets: SecretResolver | None = None) -> Warehouse:
+    """The project's warehouse, its config resolved and validated (tasks, ``headrace query`` and friends)."""
+    secrets = secrets or SecretResolver(project_dir.resolve())
     config = resolved_config("warehouse", manifest.project.warehouse, secrets, PROJECT_FILE, "warehouse")
     return open_warehouse(config, state_dir(project_dir))
 

@@ -8,8 +8,6 @@ if TYPE_CHECKING:
     from headrace.secrets import SecretResolver
     from headrace.workers.base import Worker
 
-PROJECT_FILE = "project.yaml"
-
 
 def open_worker(name: str, project_worker: dict[str, Any], secrets: SecretResolver) -> Worker:
     """A new worker of plugin ``name`` (a task's ``runs_on``).
@@ -18,6 +16,7 @@ def open_worker(name: str, project_worker: dict[str, Any], secrets: SecretResolv
     workers (``local`` for tasks that run inside the warehouse) take their defaults.
     """
     from headrace import plugins
+    from headrace.paths import PROJECT_FILE
     from headrace.resolve import resolved_config
 
     raw = project_worker if project_worker.get("type") == name else {"type": name}
