@@ -26,7 +26,7 @@ from headrace.results import ErrorClass, TaskResult
 from headrace.secrets import SecretResolver, redact
 from headrace.storage import open_storage
 from headrace.storage.base import Storage
-from headrace.tablefiles import SCHEMA_FILE, TableSchema
+from headrace.tablefiles import RESERVED_PREFIX, SCHEMA_FILE, TableSchema, reserved_columns
 from headrace.warehouses import open_warehouse
 from headrace.warehouses.base import LoadRequest, StoredPart, TaskRecord, Warehouse
 from pydantic import BaseModel
@@ -108,7 +108,8 @@ def _extract_tables(
             task.component, ctx.run_id, ctx.project_dir, states.get(name, {}), ctx.full_refresh, ctx.log
         )
         folder = tmp / name
-        _, new_state = extractor_class(config, context).extract(table_configs[name], folder)
+        schema, new_state = extractor_class(config, context).extract(table_configs[name], folder)
+        _check_columns(task, name, [c.name for c in schema.columns])
         faults.point("extract.before_upload")
         key = f"{prefix}/{ctx.run_id}"
         ctx.storage.upload_folder(folder, key)
@@ -127,6 +128,23 @@ def _extract_tables(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return done, failed
+
+
+def _check_columns(task: ExtractorTask, table: str, names: list[str]) -> None:
+    """Column names every warehouse can hold next to Headrace's own (checked before anything is stored)."""
+    reserved = reserved_columns(names)
+    lowered = [n.lower() for n in names]
+    twice = sorted({n for n in names if lowered.count(n.lower()) > 1})
+    if reserved or twice:
+        problem = (
+            f"column {reserved[0]!r} collides with Headrace's own columns ({RESERVED_PREFIX}...)"
+            if reserved
+            else f"column name(s) {', '.join(twice)} appear twice (warehouses such as DuckDB ignore case)"
+        )
+        raise ConfigError(
+            f"{task.source_file}: table {table!r}: {problem}; rename or leave out the column in the source "
+            "(a query can alias it, e.g. SELECT x AS x_2)"
+        )
 
 
 def stored_table(storage: Storage, key: str) -> tuple[TableSchema, list[StoredPart]]:

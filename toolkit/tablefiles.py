@@ -17,6 +17,9 @@ from typing import Any
 from headrace.types import parse_type
 
 SCHEMA_FILE = "schema.json"
+# columns the warehouse adds to every loaded table (_headrace_loaded_at, _headrace_run_id) and uses
+# while loading (_headrace_seq, _headrace_batch) start with this: a table's own columns may not
+RESERVED_PREFIX = "_headrace_"
 PART_BYTES = 256 * 1024 * 1024  # uncompressed bytes per part before a new one starts
 _BUFFER = 1024 * 1024  # chunks from a driver are tiny; batch them before gzip
 
@@ -52,6 +55,11 @@ class TableSchema:
     def from_json(cls, data: dict[str, Any]) -> TableSchema:
         columns = [Column(c["name"], str(parse_type(c["type"])), c.get("nullable", True)) for c in data["columns"]]
         return cls(columns, list(data.get("parts", [])), data.get("rows"), int(data.get("bytes", 0)))
+
+
+def reserved_columns(names: list[str]) -> list[str]:
+    """The names among ``names`` that collide with Headrace's own columns (any case: DuckDB ignores it)."""
+    return [n for n in names if n.lower().startswith(RESERVED_PREFIX)]
 
 
 def csv_field(text: str) -> str:

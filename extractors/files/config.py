@@ -6,6 +6,7 @@ from typing import Literal
 
 from headrace.components.extractor import ExtractorConfig, TableConfig
 from headrace.project.base import Strict, Text, TypeName, join_split_types
+from headrace.tablefiles import RESERVED_PREFIX, reserved_columns
 from pydantic import Field, field_validator, model_validator
 
 
@@ -34,6 +35,17 @@ class FileTable(TableConfig):
     @classmethod
     def _split_flow_types(cls, value: object) -> object:
         return join_split_types(value)
+
+    @field_validator("columns")
+    @classmethod
+    def _own_names(cls, value: dict[str, str]) -> dict[str, str]:
+        reserved = reserved_columns(list(value))
+        if reserved:
+            raise ValueError(
+                f"{reserved[0]!r}: names starting with {RESERVED_PREFIX} are Headrace's own columns; "
+                "give the column another name here (for a csv with a header, it must match the file)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> FileTable:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from headrace.components.extractor import ExtractorConfig, TableConfig
 from headrace.project.base import Deferred, Strict, Text
+from headrace.sqltext import fragment_problem
 from pydantic import Field, model_validator
 
 _SOURCE = re.compile(r"^[^.\s]+\.[^.\s]+$")
@@ -45,8 +46,10 @@ class PostgresTable(TableConfig):
             raise ValueError("give exactly one of source (schema.table) or query (a SELECT)")
         if self.source is not None and not _SOURCE.match(self.source):
             raise ValueError(f"source: {self.source!r} must be schema.table, e.g. public.orders")
-        if self.query is not None and self.query.strip().rstrip(";").strip() == "":
-            raise ValueError("query: is empty")
+        if self.query is not None and (problem := fragment_problem(self.query, "postgres", "query")):
+            raise ValueError(f"query: {problem}")
+        if self.filter is not None and (problem := fragment_problem(self.filter, "postgres", "condition")):
+            raise ValueError(f"filter: {problem}, e.g. NOT is_test AND country = 'CZ'")
         if self.lookback is not None:
             if self.load != "incremental":
                 raise ValueError("lookback: only applies to load: incremental")

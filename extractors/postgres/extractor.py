@@ -85,7 +85,7 @@ class Extractor:
         return f"({query}\n) AS _headrace_q"  # the newline ends a trailing -- comment
 
     def _conditions(self, table: PostgresTable) -> list[str]:
-        return [f"({table.filter})"] if table.filter else []
+        return [f"({table.filter}\n)"] if table.filter else []  # validated: one condition (fragment_problem)
 
     def _copy(
         self, cur: Any, table: PostgresTable, columns: list[SourceColumn], window: Window, folder: Path

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from headrace.project.base import Duration, Identifier, Strict
-from headrace.tablefiles import TableSchema
+from headrace.tablefiles import RESERVED_PREFIX, TableSchema, reserved_columns
 from pydantic import Field, model_validator
 
 LoadMode = Literal["full", "append", "incremental", "upsert"]
@@ -28,6 +28,12 @@ class TableConfig(Strict):
 
     @model_validator(mode="after")
     def _load_needs(self) -> TableConfig:
+        reserved = reserved_columns([*self.primary_key, *([self.cursor] if self.cursor else [])])
+        if reserved:
+            raise ValueError(
+                f"column {reserved[0]!r}: names starting with {RESERVED_PREFIX} are Headrace's own columns; "
+                "rename the column in the source"
+            )
         if self.load == "incremental" and not self.cursor:
             raise ValueError("cursor: required when load is incremental (name the column that only grows)")
         if self.load == "upsert" and not self.primary_key:

@@ -5,7 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from headrace.project.base import Duration, Identifier, QualifiedName, Strict
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
+
+# role names a reader may not take: PUBLIC (everyone), the server's own roles, Headrace's working roles
+_NOT_READER_PREFIXES = ("pg_", "hr_", "headrace")
+
+
+def _reader(value: str) -> str:
+    if value == "public" or value.startswith(_NOT_READER_PREFIXES):
+        raise ValueError(
+            f"{value!r} cannot be a reader: 'public' means every login, and names starting with pg_, hr_ or "
+            "headrace belong to the server or to Headrace; name the login that reads the datamart"
+        )
+    return value
+
+
+ReaderName = Annotated[Identifier, AfterValidator(_reader)]
 
 
 class DatamartTable(Strict):
@@ -22,7 +37,7 @@ class Datamart(Strict):
     description: str = ""
     tables: list[Annotated[DatamartTable, BeforeValidator(_table_entry)]] = Field(min_length=1)
     materialization: Literal["view", "table"] = "view"
-    readers: list[Identifier] = Field(default_factory=list, description="logins allowed to read dm_<id>")
+    readers: list[ReaderName] = Field(default_factory=list, description="logins allowed to read dm_<id>")
     timeout: Duration | None = None
     retries: int | None = Field(None, ge=0, le=10)
 

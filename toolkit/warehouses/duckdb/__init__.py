@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 from headrace.plugins import Plugin
 from headrace.project.base import Deferred, Strict
 from headrace.warehouses.capabilities import Capabilities
-from pydantic import Field
+from pydantic import AfterValidator, Field
+
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*([KMGT]i?B|[kmgt]i?b|[KMGTkmgt]|%)\s*$")
+
+
+def _memory(value: str) -> str:
+    if not _MEMORY.match(value):
+        raise ValueError(f"{value!r} is not an amount of memory: write e.g. '2GB', '512MiB' or '50%'")
+    return value
+
+
+Memory = Annotated[str, AfterValidator(_memory)]
 
 
 class DuckDBConfig(Strict):
@@ -15,7 +27,7 @@ class DuckDBConfig(Strict):
 
     type: Literal["duckdb"] = "duckdb"
     path: Deferred[str] = "warehouse.duckdb"
-    memory_limit: Deferred[str] = Field("2GB", description="DuckDB's memory_limit; keeps big loads flat in memory")
+    memory_limit: Deferred[Memory] = Field("2GB", description="DuckDB's memory_limit; keeps big loads flat in memory")
     threads: Deferred[int | None] = Field(None, ge=1)
 
 
