@@ -62,9 +62,8 @@ def test_reader_password_is_never_written_into_a_warehouse_table(
     assert stat.S_IMODE(store.stat().st_mode) == 0o600
     assert yaml.safe_load(store.read_text()) == {f"postgres-reader/127.0.0.1:{server.port}/leak_reader": password}
     assert execute(server, wh, "SELECT to_regclass('headrace_meta.credentials')") == [(None,)]
-    columns = execute(
-        server, wh, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'headrace_meta'"
-    )
+    meta_columns = "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'headrace_meta'"
+    columns = execute(server, wh, meta_columns)
     assert not [c for c in columns if "password" in c[1]]
     history = run_ok("history", "--project", str(project))
     secrets = {"reader password": password}
@@ -98,7 +97,7 @@ def test_a_login_headrace_did_not_create_keeps_its_password(
 def test_passwords_of_an_older_warehouse_move_from_headrace_meta_into_the_store(
     tmp_path: Path, setup: tuple[PgServer, str, str, Path]
 ) -> None:
-    server, src, wh, state = setup
+    server, src, wh, _ = setup
     project = pgproject.make(tmp_path / "p", server, src, wh, readers=["leak_old_reader"])
     run_ok("run", "extractor:src", "--project", str(project))  # headrace_meta exists
     old = "Old-Stored-Passw0rd-9"

@@ -128,8 +128,9 @@ def test_example_run_and_failing_tasks_leak_no_secret(
                         url: "{base}/missing.csv?token=${{secret:api_token}}"
                         columns: {{id: integer}}
                     """,
-                "extractors/bad_crm.yaml": source.replace("${env:LEAK_SOURCE_PASSWORD}", "${env:LEAK_WRONG_PASSWORD}")
-                .split("tables:")[0]
+                "extractors/bad_crm.yaml": source.replace(
+                    "${env:LEAK_SOURCE_PASSWORD}", "${env:LEAK_WRONG_PASSWORD}"
+                ).split("tables:")[0]
                 + "tables:\n  - name: products\n    source: public.products\n",
             },
         )
@@ -261,7 +262,8 @@ def test_rejected_update_from_a_repository_url_with_a_token_never_shows_the_toke
         missing = update("fetch of a missing repository", HEADRACE_PROJECT_REPO=url.replace("remote.git", "nope.git"))
         assert missing.returncode == 2
         assert f"fetching branch 'main' of {base}/nope.git" in missing.stderr
-        wrong = update("fetch with a wrong token", HEADRACE_PROJECT_REPO=url.replace(REPO_TOKEN, "ghp_not-the-token-77"))
+        wrong_url = url.replace(REPO_TOKEN, "ghp_not-the-token-77")
+        wrong = update("fetch with a wrong token", HEADRACE_PROJECT_REPO=wrong_url)
         assert wrong.returncode == 2
         results["status"] = subprocess.run(
             [*HEADRACE, "airflow", "status", "--home", str(home)], env=env, capture_output=True, text=True
