@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from headrace.errors import ConfigError
+from headrace.redaction import remember
 
 LOCAL_FILE = "credentials.yaml"
 
@@ -33,7 +34,7 @@ class SecretStore(ABC):
 
     @abstractmethod
     def write(self, name: str, value: str) -> None:
-        """Store ``value`` as ``name`` (replacing what was there) before returning."""
+        """Store ``value`` as ``name`` (replacing what was there); ``value`` is redacted from now on."""
 
     @abstractmethod
     def delete(self, name: str) -> None:
@@ -81,6 +82,7 @@ class LocalSecretStore(SecretStore):
         return self._read_all().get(name)
 
     def write(self, name: str, value: str) -> None:
+        remember(value)  # a credential is a secret: redacted from this process's output from now on
         with self._locked():
             values = self._read_all()
             values[name] = value

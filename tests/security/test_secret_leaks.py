@@ -162,6 +162,14 @@ BROKEN_SECRETS = {
     "nested value": (f"api_token: {FILE_TOKEN}\nwarehouse:\n  password: {WAREHOUSE_PASSWORD}\n", 3),
     "list value": (f"api_token: [{FILE_TOKEN}, {WAREHOUSE_PASSWORD}]\n", 1),
     "NUL byte": (f"api_token: {FILE_TOKEN}\nwarehouse_password: {WAREHOUSE_PASSWORD}\0\n", 2),
+    "alias bomb": (
+        f"api_token: {FILE_TOKEN}\na: &a [{WAREHOUSE_PASSWORD}, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+        2,
+    ),
     "invalid UTF-8": (f"api_token: {FILE_TOKEN}\n".encode() + b"pw: \xff\xfe" + WAREHOUSE_PASSWORD.encode(), 2),
 }
 
