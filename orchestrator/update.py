@@ -106,6 +106,10 @@ def update_project(
 
 
 def _record_attempt(home: Home, status: str, version: str | None, errors: list[str] | None = None) -> None:
+    """``last_update.json`` (shown by ``headrace airflow status``): errors pass the redaction point on the way out."""
+    from headrace.redaction import redact
+
+    shown = [redact(sources.safe_url(e)) for e in errors or []]
     deployments.write_json(
-        home.last_update_file, {"status": status, "version": version, "errors": errors or [], "at": time.time()}
+        home.last_update_file, {"status": status, "version": version, "errors": shown, "at": time.time()}
     )
