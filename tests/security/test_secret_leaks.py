@@ -39,12 +39,14 @@ WAREHOUSE_PASSWORD = "Wh/Pa55+leak%40@xq"  # URL-special characters: its encoded
 SOURCE_PASSWORD = "SrcEnv-s3cret:7#qz"
 FILE_TOKEN = "FileT0ken-d4f8e1c2"
 WRONG_PASSWORD = "Wr0ng-Src-Passw0rd"
+ENV_TOKEN = "EnvT0ken-in-a-URL-63"
 REPO_TOKEN = "ghp_Rep0T0kenLeak9xw"
 SECRETS = {
     "warehouse password (secrets file)": WAREHOUSE_PASSWORD,
     "source password (${env:...})": SOURCE_PASSWORD,
     "API token (secrets file)": FILE_TOKEN,
     "wrong source password (${env:...})": WRONG_PASSWORD,
+    "URL token (${env:...})": ENV_TOKEN,
 }
 
 
@@ -92,6 +94,7 @@ def test_example_run_and_failing_tasks_leak_no_secret(
         "CRM_USER": "leak_src",
         "LEAK_SOURCE_PASSWORD": SOURCE_PASSWORD,
         "LEAK_WRONG_PASSWORD": WRONG_PASSWORD,
+        "LEAK_ENV_TOKEN": ENV_TOKEN,
         "HEADRACE_STATE_DIR": str(state),
         "HEADRACE_SECRETS_FILE": str(secrets_file),
     }.items():
@@ -127,6 +130,9 @@ def test_example_run_and_failing_tasks_leak_no_secret(
                       - name: cities
                         url: "{base}/missing.csv?token=${{secret:api_token}}"
                         columns: {{id: integer}}
+                      - name: towns
+                        url: "{base}/gone.csv?key=${{env:LEAK_ENV_TOKEN}}"
+                        columns: {{id: integer}}
                     """,
                 "extractors/bad_crm.yaml": source.replace(
                     "${env:LEAK_SOURCE_PASSWORD}", "${env:LEAK_WRONG_PASSWORD}"
@@ -137,6 +143,7 @@ def test_example_run_and_failing_tasks_leak_no_secret(
         results["failing URL task"] = headrace("run", "extractor:api", "--project", str(project))
     assert results["failing URL task"].returncode == 1
     assert "missing.csv?token=***: HTTP 404" in results["failing URL task"].stdout
+    assert "gone.csv?key=***: HTTP 404" in results["failing URL task"].stdout
     results["wrong source password"] = headrace("run", "extractor:bad_crm", "--project", str(project))
     assert results["wrong source password"].returncode == 2
     assert "password authentication failed" in results["wrong source password"].stdout

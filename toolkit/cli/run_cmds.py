@@ -196,13 +196,14 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         writer.writerow(columns)
         writer.writerows(rows)
     else:
+        from headrace.redaction import redact
         from rich.table import Table
 
         table = Table()
         for column in columns:
             table.add_column(column)
-        for row in rows:
-            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        for row in rows:  # redacted before the table wraps a cell across lines (stdout sees it cut)
+            table.add_row(*("NULL" if v is None else redact(str(v)) for v in row))
         console().print(table)
 
 
