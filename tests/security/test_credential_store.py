@@ -14,7 +14,7 @@ import yaml
 from headrace.secretstore import LOCAL_FILE, LocalSecretStore
 
 from tests.helpers import run_ok
-from tests.pgserver import PgServer, fresh_database
+from tests.pgserver import WAREHOUSE_USER, PgServer, fresh_database
 from tests.postgres import project as pgproject
 from tests.postgres.source import execute
 from tests.security import leakscan
@@ -110,7 +110,7 @@ def test_passwords_of_an_older_warehouse_move_from_headrace_meta_into_the_store(
     execute(  # what Headrace before the secret store wrote
         server,
         wh,
-        f"SET ROLE headrace_wh; CREATE TABLE headrace_meta.credentials (role text PRIMARY KEY, datamart text, "
+        f"SET ROLE {WAREHOUSE_USER}; CREATE TABLE headrace_meta.credentials (role text PRIMARY KEY, datamart text, "
         f"password text NOT NULL, created_at timestamptz); "
         f"INSERT INTO headrace_meta.credentials VALUES ('leak_old_reader', 'people', '{old}', now())",
     )
