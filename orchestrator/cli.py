@@ -75,8 +75,11 @@ def up(
 ) -> None:
     """Start a local Airflow 3 on 127.0.0.1 with the project's DAGs; print URL, user and password."""
     from headrace.orchestrator.localup import start_local_airflow
+    from headrace.orchestrator.sources import remember_url_credentials
     from headrace.paths import state_dir
 
+    for url in (repo, db_url):  # a token or password in them is redacted from everything printed
+        remember_url_credentials(url)
     folder = None if repo else (project or Path(".")).resolve()
     where = _home(home, folder, git_only=bool(repo))
     configured_state = os.environ.get("HEADRACE_STATE_DIR")

@@ -26,7 +26,6 @@ from headrace.orchestrator.operators import (
     HeadraceTaskOperator,
     ProjectUpdateOperator,
 )
-from headrace.orchestrator.sources import safe_url
 from headrace.plan import orchestration_plan
 from headrace.project.manifest import Manifest, Task, read_manifest
 from headrace.workers.base import KILL_GRACE_S
@@ -139,7 +138,7 @@ def project_update_dag(environ: Mapping[str, str], problem: str | None) -> DAG:
     source = settings.source(environ)
     if source.repo or source.folder:
         doc = (
-            f"Fetch {safe_url(source.describe())}; validate and compile the newest version in a scratch folder; "
+            f"Fetch {source.describe()}; validate and compile the newest version in a scratch folder; "
             "switch to it if it is new and valid. An invalid version fails this DAG with its errors in the log "
             "and the running version stays."
         )

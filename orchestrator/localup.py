@@ -12,6 +12,7 @@ from headrace.orchestrator.deployments import current_deployment, deployed, read
 from headrace.orchestrator.launcher import running_pid, start, wait_for_dags
 from headrace.orchestrator.localenv import ADMIN, LocalAirflow, airflow_env, ensure_password, read_launch, read_password
 from headrace.orchestrator.settings import MANIFEST_RELPATH
+from headrace.orchestrator.sources import safe_url
 from headrace.project.manifest import read_manifest
 
 
@@ -71,7 +72,8 @@ def print_status(config: LocalAirflow) -> None:
     out.print(f"home:        {config.home.root}")
     out.print(f"airflow:     {'running at ' + str(launch.get('url')) + f' (pid {pid})' if pid else 'stopped'}")
     info = deployed(config.home)
-    out.print(f"deployed:    {info['version'] + ' from ' + info['source'] if info else 'nothing yet'}")
+    where = f"{info['version']} from {safe_url(info['source'])}" if info else "nothing yet"
+    out.print(f"deployed:    {where}", markup=False)
     last = read_json(config.home.last_update_file)
     if last:
         out.print(f"last update: {last['status']} {last.get('version') or ''}".rstrip())

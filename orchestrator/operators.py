@@ -4,6 +4,11 @@ Operators hold only names and numbers from the manifest; everything happens in
 ``execute`` (never at parse time): pick the project version of the DAG run, build the
 ``headrace run-task`` command, run it on the worker, turn its outcome into success or an
 exception carrying the task's own error message.
+
+Secrets: the task process resolves and redacts its own; the operator also resolves, for
+redaction only, every reference of the manifest (and the repository URL's password), hands
+them to Airflow's secrets masker, and passes every line and error it logs through
+``headrace.redaction.redact``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from headrace.errors import EXIT_PROJECT_INVALID, HeadraceError
 from headrace.orchestrator import settings
+from headrace.redaction import redact
 from headrace.workers.base import Worker, WorkerOutcome, WorkSpec, run_task_command
 
 UPDATE_TIMEOUT_S = 900
@@ -49,7 +55,7 @@ class _Streaming:
     def _run(self, worker: Worker, spec: WorkSpec) -> WorkerOutcome:
         self._worker = worker
         try:
-            return worker.run(spec, lambda line: self.log.info("%s", line))
+            return worker.run(spec, lambda line: self.log.info("%s", redact(line)))
         finally:
             self._worker = None
 
@@ -58,6 +64,28 @@ class _Streaming:
         worker = self._worker
         if worker is not None:
             worker.cancel()
+
+
+def _mask_in_airflow() -> None:
+    """Hand every value this process redacts to Airflow's secrets masker (its own logs and UI)."""
+    from headrace import redaction
+
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # an Airflow without the SDK masker: our own redaction still applies
+        return
+    for value in redaction.known():
+        mask_secret(value)
+
+
+def _protect(project: Path) -> None:
+    """Remember, for redaction, every secret and variable the project's manifest references."""
+    from headrace.secrets import SecretResolver
+
+    manifest = project / settings.MANIFEST_RELPATH
+    if manifest.is_file():
+        SecretResolver(project).remember_referenced(manifest.read_text(encoding="utf-8"))
+    _mask_in_airflow()
 
 
 def _task_env() -> dict[str, str]:
@@ -101,13 +129,14 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
             manifest = read_manifest(project / settings.MANIFEST_RELPATH)
             return open_worker(self.worker_type, manifest.project.worker, SecretResolver(project))
         except HeadraceError as exc:  # an unknown worker plugin, a bad worker: block: fix, do not retry
-            raise AirflowFailException(str(exc)) from None
+            raise AirflowFailException(redact(str(exc))) from None
 
     def execute(self, context: Any) -> dict[str, Any] | None:
         dag_run, ti = context["dag_run"], context["ti"]
         project = self._project(dag_run.dag_id, dag_run.run_id)
         full_refresh = bool(context["params"].get("full_refresh", False))
         run_id = headrace_run_id(dag_run.dag_id, dag_run.run_id, dag_run.run_after, ti.try_number)
+        _protect(project)
         command = run_task_command(self.headrace_task, project, run_id, full_refresh)
         self.log.info("headrace %s (project version %s)", " ".join(command[3:]), project.name)
         spec = WorkSpec(command, env=_task_env(), timeout_s=self.worker_timeout_s)
@@ -121,7 +150,7 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
         if result.status == "success":
             self.log.info("%s: %s rows, tables %s", self.headrace_task, result.rows, result.tables)
             return result.model_dump(mode="json")
-        message = result.error or f"exit code {outcome.returncode}"
+        message = redact(result.error or f"exit code {outcome.returncode}")
         if result.error_class == "config":
             # a configuration error: retrying cannot help, so the task fails without its retries
             raise AirflowFailException(f"{message}\n(configuration error: fix the project or the deployment)")
@@ -137,6 +166,10 @@ class ProjectUpdateOperator(_Streaming, BaseOperator):
 
     def execute(self, context: Any) -> None:
         command = [sys.executable, "-m", "headrace", "airflow", "update-project"]
+        from headrace.orchestrator.sources import remember_url_credentials
+
+        remember_url_credentials(settings.source().repo)
+        _mask_in_airflow()
         from headrace.workers.local import LocalWorker  # the update runs beside Airflow, never on a worker VM
 
         outcome = self._run(LocalWorker(), WorkSpec(command, timeout_s=UPDATE_TIMEOUT_S))
@@ -145,7 +178,7 @@ class ProjectUpdateOperator(_Streaming, BaseOperator):
                 "the new project version is invalid (errors above); the running version is unchanged"
             )
         if outcome.returncode != 0 or outcome.timed_out:
-            detail = "timed out" if outcome.timed_out else "\n".join(outcome.last_lines[-5:])
+            detail = "timed out" if outcome.timed_out else redact("\n".join(outcome.last_lines[-5:]))
             raise AirflowException(f"project update failed: {detail}; the running version is unchanged")
 
 

@@ -127,8 +127,11 @@ class Source:
     folder: Path | None
 
     def describe(self) -> str:
+        """Where updates come from, for people: a repository URL without its credentials."""
         if self.repo:
-            return f"{self.repo} (branch {self.branch})"
+            from headrace.orchestrator.sources import safe_url
+
+            return f"{safe_url(self.repo)} (branch {self.branch})"
         return str(self.folder) if self.folder else "nowhere"
 
 

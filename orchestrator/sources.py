@@ -21,12 +21,35 @@ from headrace.errors import ConfigError
 
 GIT_TIMEOUT_S = 300
 SKIP_NAMES = {".git", ".headrace", ".secrets.yaml", "__pycache__", ".venv", ".pytest_cache"}
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+# scheme://userinfo@ — userinfo runs to the last "@" before the host's end (a raw "@" in a password)
+_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#'\"]*@")
 
 
-def safe_url(url: str) -> str:
-    """The URL without credentials (``https://token@host/...`` -> ``https://***@host/...``)."""
-    return _USERINFO.sub("***@", url)
+def safe_url(text: str) -> str:
+    """``text`` with the userinfo of every URL in it removed: ``https://user:token@host/x`` -> ``https://host/x``.
+
+    The one helper for showing a repository URL: applied to the URL itself wherever it is
+    shown, and to git's own messages, which quote the URL they failed on.
+    """
+    return _USERINFO.sub(r"\1", text)
+
+
+def remember_url_credentials(url: str | None) -> None:
+    """Redact the user and password of ``url`` from this process's output (they are secrets)."""
+    from urllib.parse import unquote, urlsplit
+
+    from headrace.redaction import remember
+
+    if not url or "://" not in url:
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return
+    for value in (parts.password, parts.username if parts.password is None else None):
+        if value:  # a token alone in the user part (https://TOKEN@host) is the secret
+            remember(unquote(value))
+            remember(value)
 
 
 def _git_env() -> dict[str, str]:

@@ -64,9 +64,10 @@ def update_project(
     """
     from headrace.project.compile import compile_project
 
+    sources.remember_url_credentials(source.repo)  # git's messages may quote the URL in other forms
     with _update_lock(home):
         home.deployments.mkdir(parents=True, exist_ok=True)
-        log(f"fetching {sources.safe_url(source.describe())}")
+        log(f"fetching {source.describe()}")
         try:
             version, export = _fetch(home, source)
         except ConfigError as exc:
@@ -75,7 +76,7 @@ def update_project(
         running = deployments.current_deployment(home)
         target = home.deployments / version
         commit = version if source.repo else None  # a folder snapshot has a content hash, not a commit
-        record = {"version": version, "commit": commit, "source": sources.safe_url(source.describe())}
+        record = {"version": version, "commit": commit, "source": source.describe()}
         if running == target and not force:
             if dags_folder is not None:
                 deployments.link_project_dags(target, dags_folder)
@@ -105,6 +106,10 @@ def update_project(
 
 
 def _record_attempt(home: Home, status: str, version: str | None, errors: list[str] | None = None) -> None:
+    """``last_update.json`` (shown by ``headrace airflow status``): errors pass the redaction point on the way out."""
+    from headrace.redaction import redact
+
+    shown = [redact(sources.safe_url(e)) for e in errors or []]
     deployments.write_json(
-        home.last_update_file, {"status": status, "version": version, "errors": errors or [], "at": time.time()}
+        home.last_update_file, {"status": status, "version": version, "errors": shown, "at": time.time()}
     )

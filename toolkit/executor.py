@@ -38,6 +38,9 @@ def run_plan(
     lock = threading.Lock()
     stop = False
     secrets = SecretResolver(project_dir.resolve())
+    # the task processes resolve and redact their own secrets; this process blanks the same values
+    # out of whatever it shows of them (their output, their errors)
+    secrets.remember_referenced(manifest.model_dump_json())
 
     def say(task_id: str, line: str) -> None:
         with lock:

@@ -3,7 +3,8 @@
 The task process prints one line ``HEADRACE_RESULT {json}`` at its end; every worker
 hands that line to ``TaskResult.from_line`` (one parser for the executor, the Airflow
 operator and any remote worker). The exit status carries the error class, so a worker
-that lost the line still knows whether to retry.
+that lost the line still knows whether to retry. The line leaves through the task process's
+redacting stdout (``headrace.redaction``): it never carries a secret value.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ a failure is raised as the error class that decides retries (``headrace.errors``
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import shutil
@@ -248,6 +249,9 @@ def _is_transient_driver_error(exc: BaseException) -> bool:
 
 
 def _record(ctx: TaskContext, record: TaskRecord) -> None:
+    """Write the run history row; its error text is redacted here, where it leaves the process."""
+    if record.error:
+        record = dataclasses.replace(record, error=redact(record.error))
     try:
         with ctx.warehouse() as wh:
             wh.record_task(record)

@@ -2,40 +2,75 @@
 
 Secrets come from environment variables ``HEADRACE_SECRET_<NAME>`` (upper case) or from a
 git-ignored YAML file of ``name: value`` pairs (``.secrets.yaml`` in the project, or the
-file named by ``HEADRACE_SECRETS_FILE``). Every value resolved is remembered so that
-``redact`` can blank it out of anything printed or stored.
+file named by ``HEADRACE_SECRETS_FILE``). Every value resolved, and every value of the
+secrets file as soon as it is read, is remembered by ``headrace.redaction`` so that it is
+blanked out of anything printed or stored. A secrets file that cannot be read is reported
+with its file and line only: its text is never shown.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
-import yaml
 from headrace.errors import ConfigError
+from headrace.redaction import MIN_REDACT, redact, remember
+
+__all__ = ["MIN_REDACT", "SECRET_REF", "SecretResolver", "read_secrets_file", "redact"]
 
 SECRET_REF = re.compile(r"\$\{(secret|env):([A-Za-z_][A-Za-z0-9_]*)\}")
-_lock = threading.Lock()
-_known_values: set[str] = set()
-MIN_REDACT = 3
+ENV_PREFIX = "HEADRACE_SECRET_"
+_HINT = "(the file holds secrets, so its text is not shown)"
 
 
-def _remember(value: str) -> None:
-    if len(value) >= MIN_REDACT:
-        with _lock:
-            _known_values.add(value)
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
-def redact(text: str) -> str:
-    """Replace every resolved secret value in ``text`` with ``***``."""
-    with _lock:
-        values = sorted(_known_values, key=len, reverse=True)
-    for value in values:
-        text = text.replace(value, "***")
-    return text
+def read_secrets_file(path: Path) -> dict[str, str]:
+    """The ``name: value`` pairs of a secrets file, each value remembered for redaction.
+
+    Values are taken as written (``0123`` stays ``0123``); a value that is a mapping or a
+    list, bytes that are not UTF-8, NUL bytes or broken YAML raise a ``ConfigError`` naming
+    the file and line, never the text.
+    """
+    import yaml
+
+    data = path.read_bytes()
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise ConfigError(f"{path}: line {_line_of(data, nul)}: contains a NUL byte {_HINT}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start)
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text: save the file as UTF-8 {_HINT}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise ConfigError(f"{path}: {where}: not valid YAML: fix the syntax there {_HINT}") from None
+    except yaml.YAMLError:
+        raise ConfigError(f"{path}: not valid YAML: fix its syntax {_HINT}") from None
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError(f"{path}: line {root.start_mark.line + 1}: expected name: value pairs, one a line {_HINT}")
+    values: dict[str, str] = {}
+    for key, value in root.value:
+        line = value.start_mark.line + 1
+        if not isinstance(key, yaml.ScalarNode):
+            raise ConfigError(f"{path}: line {key.start_mark.line + 1}: a secret's name must be a plain word {_HINT}")
+        if not isinstance(value, yaml.ScalarNode):
+            what = f"the value of {key.value!r} must be one string, not a list or a mapping"
+            raise ConfigError(f"{path}: line {line}: {what} {_HINT}")
+        values[str(key.value)] = str(value.value)
+    for value in values.values():
+        remember(value)
+    return values
 
 
 class SecretResolver:
@@ -44,34 +79,32 @@ class SecretResolver:
         path = self.environ.get("HEADRACE_SECRETS_FILE") or str(project_dir / ".secrets.yaml")
         self.file = Path(path)
         self._file_values: dict[str, str] | None = None
+        for name, value in self.environ.items():  # every secret this process could resolve
+            if name.startswith(ENV_PREFIX):
+                remember(value)
 
     def _from_file(self) -> dict[str, str]:
         if self._file_values is None:
-            self._file_values = {}
-            if self.file.is_file():
-                data = yaml.safe_load(self.file.read_text(encoding="utf-8")) or {}
-                if not isinstance(data, dict):
-                    raise ConfigError(f"{self.file}: expected name: value pairs")
-                self._file_values = {str(k): str(v) for k, v in data.items()}
-                for value in self._file_values.values():
-                    _remember(value)
+            self._file_values = read_secrets_file(self.file) if self.file.is_file() else {}
         return self._file_values
 
     def secret(self, name: str) -> str:
-        env_name = f"HEADRACE_SECRET_{name.upper()}"
+        env_name = f"{ENV_PREFIX}{name.upper()}"
         if env_name in self.environ:
             value = self.environ[env_name]
         elif name in self._from_file():
             value = self._from_file()[name]
         else:
             raise ConfigError(f"secret {name!r} is not set: export {env_name}=... or add '{name}: ...' to {self.file}")
-        _remember(value)
+        remember(value)
         return value
 
     def env(self, name: str) -> str:
         if name not in self.environ:
             raise ConfigError(f"environment variable {name} is not set (referenced as ${{env:{name}}})")
-        return self.environ[name]
+        value = self.environ[name]
+        remember(value)
+        return value
 
     def resolve(self, value: Any) -> Any:
         """Resolve references inside strings, recursively through dicts and lists."""
@@ -84,3 +117,16 @@ class SecretResolver:
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         return value
+
+    def remember_referenced(self, text: str) -> None:
+        """Remember the value of every reference in ``text`` that resolves here (for redaction only).
+
+        What a parent process (``headrace run``, the Airflow operator) calls with its
+        manifest, so that it blanks out what its task process resolves, even where the task
+        failed to.
+        """
+        for kind, name in set(SECRET_REF.findall(text)):
+            try:
+                self.secret(name) if kind == "secret" else self.env(name)
+            except ConfigError:
+                continue

@@ -31,6 +31,12 @@ GIT_ENV = {
 }
 
 
+# known values the Airflow of the tests can resolve; tests/orchestrator/test_airflow_e2e.py uses them in a
+# project and scans everything Airflow wrote for them
+AIRFLOW_SECRET = "AfSecr3t-Token-5b7c"
+AIRFLOW_ENV_VALUE = "AfEnv-Header-9d2e"
+
+
 def copy_template(target: Path) -> Path:
     shutil.copytree(
         TEMPLATE, target, ignore=shutil.ignore_patterns(".headrace", "__pycache__", "__init__.py", ".secrets.yaml")
@@ -125,6 +131,8 @@ def airflow_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "AIRFLOW__API__WORKERS": "1",
+        "HEADRACE_SECRET_LEAK_TOKEN": AIRFLOW_SECRET,
+        "LEAK_ENV_HEADER": AIRFLOW_ENV_VALUE,
     }
     for key in ("HEADRACE_MANIFEST", "HEADRACE_STATE_DIR", "HEADRACE_PROJECT_REPO", "HEADRACE_PROJECT_SOURCE"):
         env.pop(key, None)

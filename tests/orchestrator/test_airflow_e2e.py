@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.orchestrator.support import RunningAirflow
+from tests.httpserver import serve
+from tests.orchestrator.support import AIRFLOW_ENV_VALUE, AIRFLOW_SECRET, RunningAirflow
+from tests.security import leakscan
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -170,3 +172,38 @@ def test_a_failing_task_fails_its_dag_with_the_task_error(airflow_instance: Runn
     run_id, state = run_dag(airflow_instance, "orchestration_best_effort_ok")
     assert state == "success"
     assert api.task_instances("orchestration_best_effort_ok", run_id)["fail_if_any_failed"] == "skipped"
+
+
+def test_no_secret_leaks_into_airflow_logs_state_or_warehouse(airflow_instance: RunningAirflow) -> None:
+    """A task resolves ``${secret:...}`` and ``${env:...}`` and fails with them in its URL: the Airflow
+    task log, Airflow's files and database, the state folder, storage and warehouse hold neither."""
+    csv = b"id,city\n1,Praha\n2,Brno\n"
+
+    def cities(handler) -> tuple[int, bytes]:
+        ok = AIRFLOW_SECRET in handler.path and handler.headers.get("X-Api-Key") == AIRFLOW_ENV_VALUE
+        return (200, csv) if ok else (403, b"forbidden")
+
+    with serve({"/cities.csv": cities}) as base:
+
+        def add_leaky(work: Path) -> None:
+            (work / "extractors" / "leaky.yaml").write_text(
+                "type: file\nretries: 0\ntables:\n"
+                f'  - name: cities\n    url: "{base}/cities.csv?token=${{secret:leak_token}}"\n'
+                '    headers: {X-Api-Key: "${env:LEAK_ENV_HEADER}"}\n    columns: {id: integer, city: string}\n'
+                f'  - name: gone\n    url: "{base}/gone.csv?token=${{secret:leak_token}}"\n'
+                "    columns: {id: integer}\n"
+            )
+
+        airflow_instance.remote.push("an extractor with secrets", add_leaky)
+        assert run_dag(airflow_instance, "project_update")[1] == "success"
+        wait_for_dag(airflow_instance, "extractor_leaky")
+        run_id, state = run_dag(airflow_instance, "extractor_leaky")
+    assert state == "failed"
+    log = airflow_instance.api().task_log("extractor_leaky", run_id, "extractor.leaky")
+    assert "in_leaky.cities: 2 rows loaded" in log, "the secrets were resolved and used"
+    assert "gone.csv?token=***: HTTP 404" in log
+    secrets = {"${secret:leak_token}": AIRFLOW_SECRET, "${env:LEAK_ENV_HEADER}": AIRFLOW_ENV_VALUE}
+    history = query(airflow_instance, "select * from headrace_meta.task_runs")
+    hits = leakscan.in_outputs({"Airflow task log": log, "headrace history": json.dumps(history)}, secrets)
+    hits += leakscan.in_files([airflow_instance.home], secrets)
+    assert hits == []

@@ -108,7 +108,7 @@ def test_datamart_reader_login_reads_only_its_datamart(tmp_path: Path, setup: tu
         for forbidden in (
             "SELECT * FROM in_src.salaries",
             "SELECT * FROM out_teams.team_size",
-            "SELECT * FROM headrace_meta.credentials",
+            "SELECT * FROM headrace_meta.task_runs",
             "CREATE TABLE dm_people.x (i int)",
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

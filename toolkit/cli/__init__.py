@@ -31,5 +31,8 @@ def _register() -> None:
 
 
 def main() -> None:
+    from headrace import redaction
+
+    redaction.install()  # everything this process prints passes one redaction point
     _register()
     sys.exit(run_cli(cli))

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import click
-from headrace.cli.output import console
 from headrace.cli.run_cmds import PROJECT_OPT
 from headrace.errors import ConfigError
 
@@ -24,10 +23,12 @@ def credentials(datamart_id: str, project: Path, fmt: str) -> None:
     """Show host, database, user and password of each reader of DATAMART_ID.
 
     Reader logins are created when the datamart is published (`headrace run datamart:ID`);
-    their generated passwords are kept in the warehouse (headrace_meta.credentials).
+    their generated passwords are kept in the secret store (by default STATE_DIR/credentials.yaml,
+    mode 0600), never in the warehouse, and shown only here (they are redacted everywhere else).
     """
     from headrace.project.compile import compile_project
     from headrace.project.manifest import DatamartTask, read_manifest
+    from headrace.redaction import reveal
     from headrace.runner import open_project_warehouse
 
     manifest = read_manifest(compile_project(project))
@@ -43,19 +44,19 @@ def credentials(datamart_id: str, project: Path, fmt: str) -> None:
     with open_project_warehouse(manifest, project) as wh:
         found = wh.reader_credentials(readers)
     if fmt == "json":
-        print(json.dumps(found, indent=2))
+        reveal(json.dumps(found, indent=2) + "\n")
         return
-    out = console()
+    blocks = []
     for reader, info in found.items():
         if not info.get("exists"):
-            out.print(f"{reader}: not created yet: run `headrace run datamart:{datamart_id}` first")
+            blocks.append(f"{reader}: not created yet: run `headrace run datamart:{datamart_id}` first")
             continue
         password = info.get("password") or "(not created by Headrace: ask its owner)"
-        out.print(
+        blocks.append(
             f"{reader}\n  host:     {info['host']}\n  port:     {info['port']}\n  database: {info['database']}\n"
-            f"  user:     {info['user']}\n  password: {password}\n  schema:   {task.target_schema}",
-            markup=False,
+            f"  user:     {info['user']}\n  password: {password}\n  schema:   {task.target_schema}"
         )
+    reveal("\n".join(blocks) + "\n")
 
 
 COMMANDS = [datamart]

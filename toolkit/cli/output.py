@@ -1,4 +1,7 @@
-"""Printing and error handling shared by the commands."""
+"""Printing and error handling shared by the commands.
+
+Everything printed passes ``headrace.redaction`` (installed on stdout and stderr by ``main``).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ from headrace.errors import (
     ProjectInvalid,
     TransientError,
 )
-from headrace.secrets import redact
 
 
 def console(stderr: bool = False) -> Any:
@@ -27,7 +29,7 @@ def console(stderr: bool = False) -> Any:
 def print_project_errors(exc: ProjectInvalid) -> None:
     err = console(stderr=True)
     for error in exc.errors:
-        err.print(redact(str(error)), markup=False)
+        err.print(str(error), markup=False)
     count = len(exc.errors)
     err.print(f"\n{count} error{'s' if count != 1 else ''} in the project: fix them and run again.", style="bold red")
 
@@ -52,7 +54,7 @@ def run_cli(group: click.Group) -> int:
     except HeadraceError as exc:
         if debug:
             raise
-        console(stderr=True).print(f"error: {redact(str(exc))}", style="red", markup=False)
+        console(stderr=True).print(f"error: {exc}", style="red", markup=False)
         if isinstance(exc, ConfigError):
             return EXIT_PROJECT_INVALID
         return EXIT_TRANSIENT if isinstance(exc, TransientError) else EXIT_TASK_FAILED

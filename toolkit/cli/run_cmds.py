@@ -139,10 +139,9 @@ def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, m
     from headrace.project.manifest import read_manifest
     from headrace.results import EXIT_CODES, TaskResult
     from headrace.runner import TaskError, run_task
-    from headrace.secrets import redact
 
     def log(line: str) -> None:
-        print(redact(line), flush=True)
+        print(line, flush=True)  # stdout redacts (headrace.redaction.install)
 
     started = time.monotonic()
     try:
@@ -150,7 +149,7 @@ def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, m
         result = run_task(data, task_id, project, run_id, full_refresh, log)
     except (TaskError, ConfigError) as exc:
         error_class = exc.error_class if isinstance(exc, TaskError) else "config"
-        message = redact(str(exc))
+        message = str(exc)  # TaskError's is redacted; the stream redacts the rest
         failed = TaskResult(
             task_id=task_id,
             status="failed",
@@ -197,13 +196,14 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         writer.writerow(columns)
         writer.writerows(rows)
     else:
+        from headrace.redaction import redact
         from rich.table import Table
 
         table = Table()
         for column in columns:
             table.add_column(column)
-        for row in rows:
-            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        for row in rows:  # redacted before the table wraps a cell across lines (stdout sees it cut)
+            table.add_row(*("NULL" if v is None else redact(str(v)) for v in row))
         console().print(table)
 
 

@@ -238,7 +238,8 @@ def _documents(root: Path, parsed: dict[str, Document]) -> dict[str, Document]:
     docs: dict[str, Document] = {}
     for pattern in ("*.yaml", "*.yml", "*.json", "extractors/*", "transformations/*/transformation.*"):
         for path in root.glob(pattern):
-            if path.suffix in SUFFIXES and path.is_file():
+            # hidden files are no project files (.secrets.yaml holds secrets: never parsed here)
+            if path.suffix in SUFFIXES and path.is_file() and not path.name.startswith("."):
                 doc = parsed.get(path.relative_to(root).as_posix()) or load_document(path, root)[0]
                 if doc:
                     docs[doc.file] = doc

@@ -3,8 +3,10 @@
 - ``task_runs``: one row per task run (status, rows, bytes, duration, error);
 - ``table_loads``: one row per loaded table, written in the load's own transaction;
 - ``state``: incremental cursors by key, committed with the load that read up to them;
-- ``credentials`` (warehouses with logins only): generated datamart reader passwords,
-  readable by the warehouse's own user only.
+
+Generated credentials (datamart reader passwords) are never kept here: they live in the
+secret store (``headrace.secretstore``). Warehouses with logins revoke the schema from
+``PUBLIC``, so reader logins see none of it.
 """
 
 from __future__ import annotations
@@ -36,17 +38,11 @@ TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "state": (("key", "string", "PRIMARY KEY"), ("value", "json", ""), ("updated_at", "timestamp_tz", "")),
 }
-CREDENTIALS: tuple[tuple[str, str, str], ...] = (
-    ("role", "string", "PRIMARY KEY"),
-    ("datamart", "string", ""),
-    ("password", "string", "NOT NULL"),
-    ("created_at", "timestamp_tz", ""),
-)
 
 
 def tables(roles: bool) -> dict[str, tuple[tuple[str, str, str], ...]]:
-    """The tables of ``headrace_meta``; ``credentials`` only where the warehouse has logins."""
-    return {**TABLES, "credentials": CREDENTIALS} if roles else TABLES
+    """The tables of ``headrace_meta`` (the same with or without logins)."""
+    return TABLES
 
 
 def ddl(dialect: str, roles: bool) -> list[str]:
@@ -57,7 +53,7 @@ def ddl(dialect: str, roles: bool) -> list[str]:
             f"{ident(name, dialect)} {sql_type(kind, dialect)} {extra}".strip() for name, kind, extra in columns
         )
         statements.append(f"CREATE TABLE IF NOT EXISTS {META}.{table} ({cols})")
-    if roles:  # other logins (datamart readers, transformation roles) never see reader passwords
+    if roles:  # other logins (datamart readers, transformation roles) never see the run history
         statements.append(f"REVOKE ALL ON SCHEMA {META} FROM PUBLIC")
     return statements
 

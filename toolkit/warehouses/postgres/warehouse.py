@@ -17,6 +17,7 @@ from typing import Any
 
 from headrace.connectors.postgres import connect, describe_target
 from headrace.errors import TaskFailed
+from headrace.secretstore import SecretStore, open_secret_store
 from headrace.storage.base import Storage
 from headrace.warehouses.base import LoadRequest, StoredPart
 from headrace.warehouses.common.sqlwarehouse import Cursor, SqlWarehouse
@@ -34,7 +35,7 @@ _ROLE_ESCAPE = re.compile(
 
 
 def open(config: PostgresConfig, state_dir: Path) -> PostgresWarehouse:
-    return PostgresWarehouse(config.model_dump())
+    return PostgresWarehouse(config.model_dump(), open_secret_store(state_dir))
 
 
 class PostgresWarehouse(SqlWarehouse):
@@ -44,14 +45,21 @@ class PostgresWarehouse(SqlWarehouse):
     seq_column = "_headrace_seq bigint GENERATED ALWAYS AS IDENTITY"  # COPY fills it in file order
     seq = "_headrace_seq"
 
-    def __init__(self, config: dict[str, Any]):
+    def __init__(self, config: dict[str, Any], store: SecretStore):
         self.settings = config
+        self.store = store  # where reader passwords are kept (never in a warehouse table)
         self.con = connect(config, "warehouse")
         # MERGE came with PostgreSQL 15; older servers merge with UPDATE + INSERT
         self.capabilities = dataclasses.replace(CAPABILITIES, merge=self.con.info.server_version >= MERGE_SINCE)
         self._roles: dict[str, str] = {}  # working schema -> its role
         self._active_role: str | None = None
         self.ensure_meta()
+        with self.transaction(), self.con.cursor() as cur:
+            roles.move_meta_passwords(cur, self.store, self._reader_key)
+
+    def _reader_key(self, reader: str) -> str:
+        """The secret store's name for a reader's password: logins belong to a server, not a database."""
+        return f"postgres-reader/{self.settings.get('host')}:{int(self.settings.get('port') or 5432)}/{reader}"
 
     def close(self) -> None:
         self.con.close()
@@ -102,7 +110,7 @@ class PostgresWarehouse(SqlWarehouse):
 
     def grant_readers(self, schema: str, readers: Sequence[str]) -> None:
         with self.con.cursor() as cur:
-            roles.ensure_readers(cur, schema, schema.removeprefix("dm_"), readers)
+            roles.ensure_readers(cur, schema, readers, self.store, self._reader_key)
 
     # -- what only PostgreSQL does -----------------------------------------------------------------
 
@@ -133,7 +141,7 @@ class PostgresWarehouse(SqlWarehouse):
 
     def reader_credentials(self, readers: Sequence[str]) -> dict[str, dict[str, Any]]:
         with self.con.cursor() as cur:
-            passwords = roles.stored_passwords(cur, readers)
+            passwords = roles.stored_passwords(readers, self.store, self._reader_key)
             out: dict[str, dict[str, Any]] = {}
             for reader in readers:
                 out[reader] = {
