@@ -32,7 +32,7 @@ MISSING = {"42P01", "3F000"}  # undefined_table, invalid_schema_name
 # outputs the warehouse user can copy without running code of the transformation
 _OUTPUTS = """
 SELECT c.relname, c.relkind = 'r' AND NOT c.relrowsecurity,
-       coalesce(array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+       coalesce(array_agg(a.attname || ' (' || t.typname || ')' ORDER BY a.attnum)
                 FILTER (WHERE t.typnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)), '{}')
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
