@@ -218,7 +218,9 @@ def source_user(server: PgServer, database: str) -> str:
         con.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {SOURCE_USER}')
         con.execute(f"GRANT USAGE ON SCHEMA public TO {SOURCE_USER}")
         con.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {SOURCE_USER}")
-        con.execute(f"ALTER DEFAULT PRIVILEGES FOR ROLE {SUPERUSER} IN SCHEMA public GRANT SELECT ON TABLES TO {SOURCE_USER}")
+        con.execute(
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {SUPERUSER} IN SCHEMA public GRANT SELECT ON TABLES TO {SOURCE_USER}"
+        )
     return SOURCE_USER
 
 

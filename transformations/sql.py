@@ -19,7 +19,9 @@ from headrace.transformations.sqlsplit import SqlSplitError, Statement, split_st
 from headrace.warehouses.base import StatementFailed, Warehouse
 
 HINTS = {
-    "denied": "a transformation reads only the inputs declared in transformation.yaml and writes only its working schema",
+    "denied": (
+        "a transformation reads only the inputs declared in transformation.yaml and writes only its working schema"
+    ),
     "missing": "a transformation sees only the inputs declared in transformation.yaml, under their names (as:)",
 }
 
@@ -68,9 +70,8 @@ def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callab
                     session.execute(statement.sql)
                 except StatementFailed as exc:  # the warehouse's own refusal, reported with file and line
                     hint = f"\n  ({HINTS[exc.kind]})" if exc.kind else ""
-                    raise TaskFailed(
-                        f"{where}: statement at line {statement.line} failed: {statement.first_line}\n  {exc.message}{hint}"
-                    ) from exc
+                    failed = f"{where}: statement at line {statement.line} failed: {statement.first_line}"
+                    raise TaskFailed(f"{failed}\n  {exc.message}{hint}") from exc
             log(f"{file} done")
         missing = [o for o in task.outputs if not session.table_exists(o)]
         if missing:

@@ -115,17 +115,17 @@ CREATE VIEW team_names AS SELECT team, upper(team) AS label FROM teams;
 """
 
 
-def test_legitimate_transformation_joins_inputs_with_ctes_temp_tables_and_views(
-    tmp_path: Path, target: Target
-) -> None:
+def test_legitimate_transformation_joins_inputs_with_ctes_temp_tables_and_views(tmp_path: Path, target: Target) -> None:
     project = _project(tmp_path / "p", target, LEGITIMATE, outputs="[team_pay, team_names]")
     yaml = project / "transformations/teams/transformation.yaml"
     yaml.write_text(yaml.read_text().replace("as: staff}]", "as: staff}, in_hr.salaries]"))
     run_ok("run", "--project", str(project))
     assert target.query("SELECT team, total FROM out_teams.team_pay ORDER BY team") == [("a", 400), ("b", 200)]
     assert target.query("SELECT team, label FROM out_teams.team_names ORDER BY team") == [("a", "A"), ("b", "B")]
-    kinds = "SELECT table_type FROM information_schema.tables WHERE table_schema = 'out_teams' AND table_name = 'team_names'"
-    assert target.query(kinds) == [("BASE TABLE",)]  # a view output is published as its rows
+    kinds = "SELECT table_type FROM information_schema.tables WHERE table_schema = 'out_teams'"
+    assert target.query(kinds + " AND table_name = 'team_names'") == [
+        ("BASE TABLE",)
+    ]  # a view output is published as its rows
     assert [x for x in _leftovers(target) if x != "out_teams"] == []
 
 
@@ -161,12 +161,16 @@ PG_ATTACKS = {
         "GRANT pg_execute_server_program TO CURRENT_USER;\n", 1, "pg_execute_server_program"
     ),
     "alter_own_role": Attack("ALTER ROLE CURRENT_USER CREATEROLE;\n", 1, "permission denied"),
-    "read_server_file": Attack("SELECT pg_read_file('/etc/passwd');\n", 1, "permission denied for function pg_read_file"),
+    "read_server_file": Attack(
+        "SELECT pg_read_file('/etc/passwd');\n", 1, "permission denied for function pg_read_file"
+    ),
     "read_stored_credentials": Attack(
         "SELECT * FROM headrace_meta.credentials;\n", 1, "permission denied for schema headrace_meta"
     ),
     "create_schema": Attack("CREATE SCHEMA out_planted;\n", 1, "permission denied for database"),
-    "create_in_public_schema": Attack("CREATE TABLE public.planted (x int);\n", 1, "permission denied for schema public"),
+    "create_in_public_schema": Attack(
+        "CREATE TABLE public.planted (x int);\n", 1, "permission denied for schema public"
+    ),
 }
 
 
@@ -198,7 +202,8 @@ BEGIN
 END $$;
 """
 TROJANS = {
-    "view_output": LURE + "CREATE VIEW team_size AS SELECT team, count(*) AS members FROM staff WHERE lure() GROUP BY team;\n",
+    "view_output": LURE
+    + "CREATE VIEW team_size AS SELECT team, count(*) AS members FROM staff WHERE lure() GROUP BY team;\n",
     "row_security_output": LURE
     + GOOD
     + "ALTER TABLE team_size ENABLE ROW LEVEL SECURITY;\nALTER TABLE team_size FORCE ROW LEVEL SECURITY;\n"
@@ -223,14 +228,17 @@ def test_output_with_a_type_made_by_the_transformation_is_not_published(tmp_path
         "CREATE TABLE team_size AS SELECT team, count(*)::bait AS members FROM staff GROUP BY team;\n"
     )
     out = _attempt(tmp_path, postgres, sql)
-    assert "transformations/teams: output team_size: column(s) members (bait) have a type made by the transformation" in out
+    assert (
+        "transformations/teams: output team_size: column(s) members (bait) have a type made by the transformation"
+        in out
+    )
     assert postgres.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'pwned'") == [(0,)]
     assert _leftovers(postgres) == []
 
 
 # -- DuckDB: a separate database with external access off and the configuration locked -----------------
 
-LOCKED = 'the configuration has been locked'
+LOCKED = "the configuration has been locked"
 DISABLED = "disabled"
 DUCKDB_ATTACKS = {
     "read_csv_of_system_file": Attack(

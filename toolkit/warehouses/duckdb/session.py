@@ -78,9 +78,7 @@ class DuckDBSession(TransformationSession):
                 plain = {r[0] for r in wh.run(_PLAIN, (WORK, schema, named)).fetchall()}
                 if set(named) - plain:
                     raise TaskFailed(f"output(s) {', '.join(sorted(set(named) - plain))} are not plain tables")
-            return wh.publish_relations(
-                target_schema, {t: f"{WORK}.{wh.qualified(s, t)}" for t, s in schemas.items()}
-            )
+            return wh.publish_relations(target_schema, {t: f"{WORK}.{wh.qualified(s, t)}" for t, s in schemas.items()})
         finally:
             wh.run(f"DETACH {WORK}")
 

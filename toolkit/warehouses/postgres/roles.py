@@ -73,11 +73,7 @@ def create_working_role(cur: Any, schema: str, password: str, valid_for_s: float
 def drop_working_role(cur: Any, role: str) -> None:
     """End the role's sessions, drop what it owns (in this database) and the role, if it exists."""
     if role_exists(cur, role):
-        cur.execute(f"ALTER ROLE {ident(role, D)} NOLOGIN")
-        cur.execute(
-            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()",
-            (role,),
-        )
+        end_sessions(cur, role)
         cur.execute(f"DROP OWNED BY {ident(role, D)} CASCADE")
         cur.execute(f"DROP ROLE {ident(role, D)}")
 

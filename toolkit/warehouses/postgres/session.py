@@ -33,7 +33,8 @@ MISSING = {"42P01", "3F000"}  # undefined_table, invalid_schema_name
 _OUTPUTS = """
 SELECT c.relname, c.relkind = 'r' AND NOT c.relrowsecurity,
        coalesce(array_agg(a.attname || ' (' || t.typname || ')' ORDER BY a.attnum)
-                FILTER (WHERE t.typnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)), '{}')
+                FILTER (WHERE t.typnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)),
+                '{}')
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
