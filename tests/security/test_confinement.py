@@ -273,3 +273,42 @@ def test_copy_to_writes_no_file(tmp_path: Path, duckdb: Target) -> None:
     _assert_refused(out, 2, DISABLED)
     assert not marker.exists()
     assert _leftovers(duckdb) == []
+
+
+# -- what a killed run leaves is removed knowing only the working schema's name --------------------------
+
+
+def test_leftover_working_role_is_dropped_knowing_only_the_schema(postgres: Target) -> None:
+    from headrace.warehouses.postgres import roles
+
+    schema = "tr_teams_0badf00d"
+    with postgres.open() as wh:  # a run that was killed: its schema, its role, its session still open
+        wh.execute(f"CREATE SCHEMA {schema}")
+        with wh.con.cursor() as cur:  # type: ignore[attr-defined]
+            roles.create_working_role(cur, schema, "leftover-password", 60)
+    import psycopg
+
+    settings = {**postgres.config, "password": postgres.env["HEADRACE_SECRET_WAREHOUSE_PASSWORD"]}
+    conninfo = f"host={settings['host']} port={settings['port']} dbname={settings['database']}"
+    with psycopg.connect(f"{conninfo} user={roles.working_role(schema)} password=leftover-password") as stale:
+        stale.execute(f"CREATE TABLE {schema}.half_done AS SELECT 1 AS x")
+        stale.commit()
+        with postgres.open() as wh:  # a later process, with no memory of that run
+            wh.drop_schema(schema)  # type: ignore[attr-defined]
+        with pytest.raises(psycopg.OperationalError):  # its session was ended
+            stale.execute("SELECT 1")
+    left = f"SELECT count(*) FROM pg_roles WHERE rolname = '{roles.working_role(schema)}'"
+    assert postgres.query(left) == [(0,)]
+    assert postgres.query(f"SELECT count(*) FROM pg_namespace WHERE nspname = '{schema}'") == [(0,)]
+
+
+def test_leftover_work_file_is_removed_knowing_only_the_schema(duckdb: Target) -> None:
+    schema = "tr_teams_0badf00d"
+    folder = duckdb.state_dir / "work" / f"{schema}-k1ll3d"
+    folder.mkdir(parents=True)
+    (folder / "work.duckdb").write_bytes(b"half written")
+    other = duckdb.state_dir / "work" / "tr_teams_12345678-running"
+    other.mkdir()
+    with duckdb.open() as wh:
+        wh.drop_schema(schema)
+    assert not folder.exists() and other.exists()

@@ -10,6 +10,7 @@ declared outputs, as plain tables, into ``out_<id>``; the work folder is removed
 
 from __future__ import annotations
 
+import glob
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -105,6 +106,12 @@ def _kind(exc: BaseException) -> Any:
     if isinstance(exc, duckdb.CatalogException) and "Table with name" in str(exc):
         return "missing"
     return None
+
+
+def remove_work(wh: DuckDBWarehouse, schema: str) -> None:
+    """Remove the work folders of run ``schema`` (a sweeper's hook for runs that were killed)."""
+    for folder in wh.work_dir.glob(f"{glob.escape(schema)}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager

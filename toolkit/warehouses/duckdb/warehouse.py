@@ -129,6 +129,11 @@ class DuckDBWarehouse(SqlWarehouse):
 
     # -- transformations -------------------------------------------------------------------------
 
+    def drop_schema(self, schema: str) -> None:
+        """Also the work folders of a transformation run ``schema`` (left behind by a killed run)."""
+        super().drop_schema(schema)
+        session.remove_work(self, schema)
+
     def transformation_session(
         self, work_schema: str, inputs: dict[str, str], timeout_s: float | None = None
     ) -> AbstractContextManager[TransformationSession]:
