@@ -174,6 +174,26 @@ PG_ATTACKS = {
 }
 
 
+WHO_AM_I = """
+CREATE TABLE team_size AS
+SELECT concat_ws(',', r.rolcanlogin, r.rolinherit, r.rolcreaterole, r.rolcreatedb, r.rolsuper, r.rolbypassrls,
+                 r.rolconnlimit, r.rolvaliduntil > now(), session_user = current_user,
+                 current_setting('search_path') LIKE 'tr\\_teams\\_%',
+                 current_setting('statement_timeout') <> '0') AS team,
+       (SELECT count(*) FROM pg_auth_members AS m WHERE m.member = r.oid) AS members
+FROM pg_roles AS r WHERE r.rolname = current_user;
+"""
+
+
+def test_postgres_session_logs_in_as_a_role_with_nothing_to_spare(tmp_path: Path, postgres: Target) -> None:
+    project = _project(tmp_path / "p", postgres, WHO_AM_I)
+    run_ok("run", "extractor:hr", "transformation:teams", "--project", str(project))
+    # login, NOINHERIT, no CREATEROLE/CREATEDB/SUPERUSER/BYPASSRLS, 2 connections, expires, is the session user,
+    # search_path is its working schema, statement_timeout set; member of no role
+    expected = "t,f,f,f,f,f,2,t,t,t,t"
+    assert postgres.query("SELECT team, members FROM out_teams.team_size") == [(expected, 0)]
+
+
 @pytest.mark.parametrize("attack", list(PG_ATTACKS.values()), ids=list(PG_ATTACKS))
 def test_postgres_session_cannot_leave_its_working_role(tmp_path: Path, postgres: Target, attack: Attack) -> None:
     out = _attempt(tmp_path, postgres, attack.sql)
@@ -257,6 +277,18 @@ DUCKDB_ATTACKS = {
     "call_that_reads_a_file": Attack("CALL sniff_csv('/etc/passwd');\n", 1, DISABLED),
     "import_database": Attack("IMPORT DATABASE '/tmp';\n", 1, DISABLED),
 }
+
+
+def test_duckdb_session_has_external_access_off_and_configuration_locked(tmp_path: Path, duckdb: Target) -> None:
+    sql = (
+        "CREATE TABLE team_size AS SELECT concat_ws(',', current_setting('enable_external_access'), "
+        "current_setting('lock_configuration'), current_database() <> 'warehouse') AS team, "
+        "(SELECT count(*) FROM duckdb_databases() WHERE NOT internal) AS members;\n"
+    )
+    project = _project(tmp_path / "p", duckdb, sql)
+    run_ok("run", "extractor:hr", "transformation:teams", "--project", str(project))
+    # one database only: the work file, not the warehouse
+    assert duckdb.query("SELECT team, members FROM out_teams.team_size") == [("false,true,true", 1)]
 
 
 @pytest.mark.parametrize("attack", list(DUCKDB_ATTACKS.values()), ids=list(DUCKDB_ATTACKS))
