@@ -17,7 +17,8 @@ import pytest
 
 from tests.conformance.targets import Target
 from tests.helpers import headrace, run_ok, write_files
-from tests.pgserver import WAREHOUSE_USER
+from tests.pgserver import WAREHOUSE_USER, PgServer
+from tests.postgres.source import execute
 
 pytestmark = pytest.mark.integration
 
@@ -344,3 +345,35 @@ def test_leftover_work_file_is_removed_knowing_only_the_schema(duckdb: Target) -
     with duckdb.open() as wh:
         wh.drop_schema(schema)
     assert not folder.exists() and other.exists()
+
+
+# -- what PUBLIC has on the database is checked before the SQL runs --------------------------------------
+
+
+def test_headrace_schema_opened_to_public_is_closed_again(
+    tmp_path: Path, postgres: Target, pg_server: PgServer
+) -> None:
+    project = _project(tmp_path / "p", postgres, STEAL)
+    run_ok("run", "extractor:hr", "--project", str(project))
+    database = postgres.config["database"]
+    execute(pg_server, database, "GRANT USAGE ON SCHEMA in_hr TO PUBLIC; GRANT SELECT ON in_hr.salaries TO PUBLIC")
+    result = headrace("run", "transformation:teams", "--project", str(project))
+    out = result.stdout + result.stderr
+    assert result.returncode == 1
+    _assert_refused(out, 1, "permission denied for schema in_hr")
+    assert execute(pg_server, database, "SELECT has_schema_privilege('public', 'in_hr', 'USAGE')") == [(False,)]
+    assert _leftovers(postgres) == []
+
+
+def test_public_schema_writable_by_everyone_stops_the_transformation(
+    tmp_path: Path, postgres: Target, pg_server: PgServer
+) -> None:
+    project = _project(tmp_path / "p", postgres, GOOD)
+    run_ok("run", "extractor:hr", "--project", str(project))
+    execute(pg_server, postgres.config["database"], "GRANT CREATE ON SCHEMA public TO PUBLIC")  # as before PG 15
+    result = headrace("run", "transformation:teams", "--project", str(project))
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out  # the warehouse's settings are to fix, not retried
+    assert "every role (PUBLIC) may create objects in schema public" in out
+    assert "REVOKE CREATE ON SCHEMA public FROM PUBLIC" in out
+    assert _leftovers(postgres) == []
