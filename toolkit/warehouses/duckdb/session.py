@@ -59,7 +59,10 @@ class DuckDBSession(TransformationSession):
             raise StatementFailed(message, _kind(exc)) from exc
 
     def table_exists(self, name: str) -> bool:
-        sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?"
+        sql = (  # in the work file itself: a temporary table is not an output (as on PostgreSQL)
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = ?"
+        )
         return int(self.con.execute(sql, (name,)).fetchone()[0]) > 0
 
     def close(self) -> None:

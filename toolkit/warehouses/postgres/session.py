@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from headrace.connectors.postgres import connect
-from headrace.errors import ConfigError, HeadraceError, TaskFailed
+from headrace.errors import ConfigError, TaskFailed, TransientError
 from headrace.warehouses.base import StatementFailed, TransformationSession
 from headrace.warehouses.postgres import roles
 
@@ -151,7 +151,7 @@ def transformation_session(
 def _login(settings: dict[str, Any], role: str, password: str) -> Any:
     try:
         return connect({**settings, "user": role, "password": password}, "transformation", "headrace-transformation")
-    except HeadraceError as exc:
+    except (ConfigError, TransientError, TaskFailed) as exc:
         raise type(exc)(
             f"{exc} (the transformation logs in as its own role {role}, at the same host and database as "
             "the warehouse user: the server's pg_hba.conf must admit it; see docs/postgres.md)"
