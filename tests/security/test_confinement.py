@@ -377,3 +377,21 @@ def test_public_schema_writable_by_everyone_stops_the_transformation(
     assert "every role (PUBLIC) may create objects in schema public" in out
     assert "REVOKE CREATE ON SCHEMA public FROM PUBLIC" in out
     assert _leftovers(postgres) == []
+
+
+def test_warehouse_user_of_the_tests_has_only_the_documented_rights(postgres: Target, pg_server: PgServer) -> None:
+    """docs/postgres.md's grants, nothing more: not the owner of the database, not a superuser."""
+    database = postgres.config["database"]
+    owner = execute(
+        pg_server, database, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (database,)
+    )
+    assert owner == [("postgres",)]
+    attributes = (
+        "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication FROM pg_roles WHERE rolname = %s"
+    )
+    assert execute(pg_server, database, attributes, (WAREHOUSE_USER,)) == [(False, True, False, False, False)]
+    acl = "SELECT privilege_type FROM pg_database, aclexplode(datacl) WHERE datname = %s AND grantee = %s::regrole"
+    granted = {r[0] for r in execute(pg_server, database, acl, (database, WAREHOUSE_USER))}
+    assert granted == {"CONNECT", "CREATE", "TEMPORARY"}
+    memberships = "SELECT count(*) FROM pg_auth_members WHERE member = %s::regrole"
+    assert execute(pg_server, database, memberships, (WAREHOUSE_USER,)) == [(0,)]
