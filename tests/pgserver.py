@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -179,25 +180,52 @@ def fresh_database(server: PgServer, request: Any) -> str:
 
 
 WAREHOUSE_USER = "headrace_wh"
+SOURCE_USER = "headrace_src"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "postgres.md"
 
 
-def warehouse_user(server: PgServer) -> str:
-    """A login like a managed service's admin user: CREATEROLE, not a superuser (created once)."""
-    with server.connect() as con:
-        exists = con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (WAREHOUSE_USER,)).fetchone()
-        if not exists:
-            con.execute(f"CREATE ROLE {WAREHOUSE_USER} LOGIN CREATEROLE PASSWORD '{server.password}'")
+def documented_grants(database: str, user: str, password: str) -> list[str]:
+    """The statements docs/postgres.md tells users to run for the warehouse user, for ``database``
+    and ``user``: the tests' warehouse user has exactly these rights."""
+    text = DOCS.read_text()
+    block = text.split("<!-- warehouse-grants", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    block = block.replace("change-me", password).replace("analytics", f'"{database}"')
+    block = re.sub(r"\bheadrace\b", user, block)
+    return [statement.strip() for statement in block.split(";") if statement.strip()]
+
+
+def _has_role(con: Any, role: str) -> bool:
+    return con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is not None
+
+
+def warehouse_user(server: PgServer, database: str) -> str:
+    """The warehouse login with the rights docs/postgres.md lists: CREATEROLE and CONNECT, CREATE,
+    TEMPORARY on ``database``; not its owner, not a superuser (as on RDS, Cloud SQL, Flexible Server)."""
+    with server.connect(database) as con:
+        for statement in documented_grants(database, WAREHOUSE_USER, server.password):
+            if statement.startswith("CREATE ROLE") and _has_role(con, WAREHOUSE_USER):
+                continue  # roles are cluster-wide: created once per server
+            con.execute(statement)
     return WAREHOUSE_USER
 
 
-def warehouse_block(server: PgServer, database: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """A ``warehouse:`` block for project.yaml (password as a secret) and the env that resolves it.
+def source_user(server: PgServer, database: str) -> str:
+    """A read-only source login, as docs/postgres.md asks: CONNECT on ``database``, USAGE on its
+    ``public`` schema, SELECT on its tables (also those created later by the superuser)."""
+    with server.connect(database) as con:
+        if not _has_role(con, SOURCE_USER):
+            con.execute(f"CREATE ROLE {SOURCE_USER} LOGIN PASSWORD '{server.password}'")
+        con.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {SOURCE_USER}')
+        con.execute(f"GRANT USAGE ON SCHEMA public TO {SOURCE_USER}")
+        con.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {SOURCE_USER}")
+        con.execute(
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {SUPERUSER} IN SCHEMA public GRANT SELECT ON TABLES TO {SOURCE_USER}"
+        )
+    return SOURCE_USER
 
-    The warehouse user owns ``database`` and may create roles, but is not a superuser, as on
-    RDS, Cloud SQL or Azure Flexible Server.
-    """
-    user = warehouse_user(server)
-    with server.connect() as con:
-        con.execute(f'ALTER DATABASE "{database}" OWNER TO {user}')
+
+def warehouse_block(server: PgServer, database: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A ``warehouse:`` block for project.yaml (password as a secret) and the env that resolves it."""
+    user = warehouse_user(server, database)
     block = {"type": "postgres", **server.config(database, user=user), "password": "${secret:warehouse_password}"}
     return block, {"HEADRACE_SECRET_WAREHOUSE_PASSWORD": server.password}

@@ -1,9 +1,11 @@
 """Run a SQL transformation (DESIGN §4).
 
-A fresh working schema ``tr_<id>_<run>`` holds only the declared inputs (as views);
-the SQL files run there in name order with unqualified names; only the declared
-outputs are copied to ``out_<id>``, all or nothing; the working schema is dropped
-afterwards, also on failure.
+The warehouse opens a confined session for the run (``Warehouse.transformation_session``):
+its working area ``tr_<id>_<run>`` holds only the declared inputs under their local names,
+and the warehouse itself (roles and grants, or a separate database with external access
+off) refuses anything else. The SQL files run there in name order; only the declared
+outputs are copied to ``out_<id>``, all or nothing; the working area is removed afterwards,
+also on failure. Nothing here reads the SQL to decide what it may do.
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ from collections.abc import Callable
 
 from headrace.errors import ConfigError, ProjectError, TaskFailed
 from headrace.project.manifest import TransformationTask
-from headrace.transformations.isolation import foreign_tables
 from headrace.transformations.sqlsplit import SqlSplitError, Statement, split_statements
-from headrace.warehouses.base import Warehouse
+from headrace.warehouses.base import StatementFailed, Warehouse
+
+HINTS = {
+    "denied": (
+        "a transformation reads only the inputs declared in transformation.yaml and writes only its working schema"
+    ),
+    "missing": "a transformation sees only the inputs declared in transformation.yaml, under their names (as:)",
+}
 
 
 def run_token(run_id: str, task_id: str) -> str:
@@ -55,35 +63,26 @@ def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callab
         where = f"transformations/{tr_id}/{sql_file.file}"
         scripts.append((sql_file.file, where, _statements(where, sql_file.text, dialect)))
     log(f"working schema {work} with inputs: {', '.join(f'{k} <- {v}' for k, v in inputs.items()) or 'none'}")
-    warehouse.create_working_schema(work, inputs)
-    try:
-        warehouse.use_schema(work)
+    with warehouse.transformation_session(work, inputs, task.timeout) as session:
         for file, where, statements in scripts:
             for statement in statements:
-                outside = foreign_tables(statement.sql, dialect, allowed_schemas={work})
-                if outside:
-                    raise TaskFailed(
-                        f"{where}: statement at line {statement.line} ({statement.first_line}) reads "
-                        f"{', '.join(outside)} directly; declare it under inputs in transformation.yaml "
-                        "and refer to it without a schema"
-                    )
                 try:
-                    warehouse.execute(statement.sql)
-                except Exception as exc:  # the driver's error, reported with file and line
-                    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    raise TaskFailed(
-                        f"{where}: statement at line {statement.line} failed: {statement.first_line}\n  {message}"
-                    ) from exc
+                    session.execute(statement.sql)
+                except StatementFailed as exc:  # the warehouse's own refusal, reported with file and line
+                    hint = f"\n  ({HINTS[exc.kind]})" if exc.kind else ""
+                    failed = f"{where}: statement at line {statement.line} failed: {statement.first_line}"
+                    raise TaskFailed(f"{failed}\n  {exc.message}{hint}") from exc
             log(f"{file} done")
-        missing = [o for o in task.outputs if not warehouse.table_exists(work, o)]
+        missing = [o for o in task.outputs if not session.table_exists(o)]
         if missing:
             raise TaskFailed(
                 f"transformations/{tr_id}: declared output(s) {', '.join(missing)} were not created by the SQL; "
                 "create them (CREATE TABLE name AS ...) or remove them from outputs"
             )
-        rows = warehouse.publish_tables(work, task.target_schema, task.outputs)
-        for name, count in rows.items():
-            log(f"{task.target_schema}.{name}: {count:,} rows")
-        return rows
-    finally:
-        warehouse.drop_schema(work)
+        try:
+            rows = session.publish(task.target_schema, task.outputs)
+        except (TaskFailed, StatementFailed) as exc:
+            raise TaskFailed(f"transformations/{tr_id}: {exc}") from exc
+    for name, count in rows.items():
+        log(f"{task.target_schema}.{name}: {count:,} rows")
+    return rows

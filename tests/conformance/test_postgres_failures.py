@@ -109,7 +109,7 @@ def test_source_connection_dropped_mid_stream_keeps_previous_table(
     execute(server, "postgres", "SELECT pg_terminate_backend(%s)", (backend,))
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 1, out
-    assert f"public.items: reading from 127.0.0.1:{server.port}, database '{db}', user 'postgres' failed" in out
+    assert f"public.items: reading from 127.0.0.1:{server.port}, database '{db}', user 'headrace_src' failed" in out
     assert "terminating connection due to administrator command" in out
     assert "nothing of this run was loaded" in out
     assert _destination(target) == before

@@ -224,7 +224,7 @@ def test_bad_source_settings_fail_with_a_clear_message(
     result = headrace("run", "--project", str(project))
     out = result.stdout + result.stderr
     assert result.returncode == 2, "a wrong password is a configuration error: fix it, do not retry"
-    assert f"cannot connect to PostgreSQL at 127.0.0.1:{server.port}, database '{db}', user 'postgres'" in out
+    assert f"cannot connect to PostgreSQL at 127.0.0.1:{server.port}, database '{db}', user 'headrace_src'" in out
     assert "password authentication failed" in out
     assert "wrong-password-123" not in out
     monkeypatch.setenv("HEADRACE_SECRET_SOURCE_PASSWORD", server.password)

@@ -92,7 +92,10 @@ def test_undeclared_input_is_refused(tmp_path: Path, target: Target) -> None:
     run_ok("run", "extractor:hr", "--project", str(project))
     result = headrace("run", "transformation:teams", "--project", str(project))
     assert result.returncode == 1
-    assert "reads in_hr.salaries directly; declare it under inputs" in result.stdout + result.stderr
+    out = result.stdout + result.stderr
+    assert "transformations/teams/10_size.sql: statement at line 1 failed: CREATE TABLE team_size" in out
+    assert "in_hr" in out.split("failed:")[-1]  # the warehouse's own refusal, naming what was refused
+    assert "inputs declared in transformation.yaml" in out
     assert target.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'out_teams'") == [(0,)]
 
 

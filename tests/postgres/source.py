@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from tests.helpers import write_files
-from tests.pgserver import PgServer
+from tests.pgserver import PgServer, source_user
 
 GATE_SQL = """
 CREATE TABLE IF NOT EXISTS hr_gate_on (at_id bigint);
@@ -38,7 +38,8 @@ def execute(
 
 
 def extractor_yaml(server: PgServer, database: str, tables: list[dict[str, Any]], **extra: Any) -> str:
-    connection = {**server.config(database), "password": "${secret:source_password}"}
+    user = source_user(server, database)  # read-only: CONNECT, USAGE, SELECT
+    connection = {**server.config(database, user=user), "password": "${secret:source_password}"}
     return yaml.safe_dump({"type": "postgres", "connection": connection, **extra, "tables": tables}, sort_keys=False)
 
 

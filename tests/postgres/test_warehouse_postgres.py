@@ -37,29 +37,30 @@ def test_full_reload_keeps_dependent_views_and_grants(tmp_path: Path, setup: tup
         CREATE ROLE analyst_x NOLOGIN;
         GRANT USAGE ON SCHEMA in_src TO analyst_x;
         GRANT SELECT ON in_src.salaries TO analyst_x;
-        CREATE VIEW public.team_a AS SELECT name FROM in_src.people WHERE team = 'a';
-        CREATE VIEW public.team_a_count AS SELECT count(*) AS n FROM public.team_a;
-        GRANT SELECT ON public.team_a_count TO analyst_x;
+        CREATE SCHEMA reports;
+        CREATE VIEW reports.team_a AS SELECT name FROM in_src.people WHERE team = 'a';
+        CREATE VIEW reports.team_a_count AS SELECT count(*) AS n FROM reports.team_a;
+        GRANT SELECT ON reports.team_a_count TO analyst_x;
     """,
         user=WAREHOUSE_USER,
     )
     execute(server, src, "INSERT INTO public.people VALUES (4, 'Dee', 'a'); UPDATE public.salaries SET salary = 1")
     run_ok("run", "--project", str(project))  # same columns: the views stay, see the new rows
-    assert execute(server, wh, "SELECT n FROM public.team_a_count") == [(3,)]
+    assert execute(server, wh, "SELECT n FROM reports.team_a_count") == [(3,)]
     grants = execute(server, wh, "SELECT has_table_privilege('analyst_x', 'in_src.salaries', 'SELECT')")
     assert grants == [(True,)]  # no view depends on salaries: renamed in, its grants re-applied
     execute(server, src, "ALTER TABLE public.people ADD COLUMN email text")
     run_ok("run", "--project", str(project))  # new column: views recreated on the new table
-    assert execute(server, wh, "SELECT n FROM public.team_a_count") == [(3,)]
-    view_grant = "SELECT has_table_privilege('analyst_x', 'public.team_a_count', 'SELECT')"
+    assert execute(server, wh, "SELECT n FROM reports.team_a_count") == [(3,)]
+    view_grant = "SELECT has_table_privilege('analyst_x', 'reports.team_a_count', 'SELECT')"
     assert execute(server, wh, view_grant) == [(True,)]  # recreated with its grants
     execute(server, src, "ALTER TABLE public.people DROP COLUMN team")
     result = headrace("run", "extractor:src", "--project", str(project))
     out = result.stdout + result.stderr
     assert result.returncode == 1
-    assert "public.team_a depends on in_src.people, whose columns changed, and cannot be recreated" in out
+    assert "reports.team_a depends on in_src.people, whose columns changed, and cannot be recreated" in out
     assert execute(server, wh, "SELECT count(*) FROM in_src.people WHERE team = 'a'") == [(3,)]  # previous kept
-    assert execute(server, wh, "SELECT n FROM public.team_a_count") == [(3,)]
+    assert execute(server, wh, "SELECT n FROM reports.team_a_count") == [(3,)]
     execute(server, wh, "DROP OWNED BY analyst_x; DROP ROLE analyst_x")
 
 
@@ -79,7 +80,9 @@ def test_transformation_role_reads_only_its_inputs(tmp_path: Path, setup: tuple[
         "RESET ROLE;\nCREATE TABLE team_size AS SELECT * FROM in_src.salaries;\n"
     )
     result = headrace("run", "transformation:teams", "--project", str(project))
-    assert "a transformation cannot change its role" in result.stdout + result.stderr
+    out = result.stdout + result.stderr
+    assert result.returncode == 1  # RESET ROLE is a no-op for a login role: the next statement is still refused
+    assert "10_size.sql: statement at line 2 failed" in out and "permission denied for schema in_src" in out
     leftovers = execute(server, wh, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'hr_tr_%'")
     schemas = execute(server, wh, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tr_%'")
     assert leftovers == [] and schemas == []  # working role and schema are gone, also after failures

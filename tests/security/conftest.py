@@ -1,3 +1,29 @@
-"""The hostile corpus runs its warehouse cases on every conformance target."""
+"""Fixtures of the hostile-input tests: the conformance ``target`` (every warehouse) and one
+warehouse at a time for attacks that exist on only one of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 from tests.conformance.conftest import target  # noqa: F401
+from tests.conformance.targets import TARGETS, Target
+
+
+def _made(name: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:
+    made = TARGETS[name](request, tmp_path)
+    monkeypatch.setenv("HEADRACE_STATE_DIR", str(made.state_dir))
+    for key, value in made.env.items():
+        monkeypatch.setenv(key, value)
+    return made
+
+
+@pytest.fixture
+def postgres(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:
+    return _made("postgres", request, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def duckdb(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:
+    return _made("duckdb", request, tmp_path, monkeypatch)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from headrace.errors import TaskFailed
 from headrace.sqltext import ident, qualified
@@ -76,6 +77,38 @@ class TaskRecord:
         )
 
 
+class StatementFailed(Exception):
+    """A statement of transformation SQL failed in the warehouse.
+
+    ``message`` is the warehouse's own (first line); ``kind`` says what the warehouse refused:
+    ``denied`` (no privilege, external access disabled, configuration locked) or ``missing`` (a
+    relation that does not exist in the transformation's session), None for anything else.
+    """
+
+    def __init__(self, message: str, kind: Literal["denied", "missing"] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+class TransformationSession(ABC):
+    """Where a transformation's SQL runs: its own connection, confined by the warehouse to the
+    declared inputs (readable) and its working schema (writable)."""
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run one statement; a failure raises ``StatementFailed`` with the warehouse's message."""
+
+    @abstractmethod
+    def table_exists(self, name: str) -> bool:
+        """A table or view ``name`` exists in the working schema."""
+
+    @abstractmethod
+    def publish(self, target_schema: str, tables: Sequence[str]) -> dict[str, int]:
+        """End the transformation's connection, then copy ``tables`` into ``target_schema`` with the
+        warehouse's own rights, replacing what was there, all or nothing; rows per table."""
+
+
 class Warehouse(ABC):
     capabilities: Capabilities
 
@@ -118,19 +151,15 @@ class Warehouse(ABC):
     def reset_state(self, key: str) -> None: ...
 
     @abstractmethod
-    def create_working_schema(self, schema: str, inputs: dict[str, str]) -> None:
-        """A fresh schema where ``inputs`` (local name -> schema.table) are readable."""
-
-    @abstractmethod
-    def use_schema(self, schema: str) -> None:
-        """Unqualified names resolve in ``schema`` from now on."""
+    def transformation_session(
+        self, work_schema: str, inputs: dict[str, str], timeout_s: float | None = None
+    ) -> AbstractContextManager[TransformationSession]:
+        """A confined session for one transformation run: ``inputs`` (local name -> schema.table)
+        readable under their local names, nothing else of the warehouse readable, writes only to
+        its own working area. Everything it made is removed on exit, also on failure."""
 
     @abstractmethod
     def table_exists(self, schema: str, table: str) -> bool: ...
-
-    @abstractmethod
-    def publish_tables(self, source_schema: str, target_schema: str, tables: Sequence[str]) -> dict[str, int]:
-        """Copy tables into ``target_schema`` replacing what was there, all or nothing; rows per table."""
 
     @abstractmethod
     def publish_datamart(
@@ -147,7 +176,8 @@ class Warehouse(ABC):
         )
 
     @abstractmethod
-    def drop_schema(self, schema: str) -> None: ...
+    def drop_schema(self, schema: str) -> None:
+        """Drop ``schema`` and everything in it (and, with ``capabilities.roles``, its working role)."""
 
     @abstractmethod
     def record_task(self, record: TaskRecord) -> None:

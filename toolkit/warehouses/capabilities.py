@@ -12,7 +12,7 @@ class Capabilities:
     # how the warehouse is named in messages (project validation, "no logins" errors)
     name: str
     # sqlglot dialect: quoting (headrace.sqltext), DDL types (headrace.typemaps), type comparison
-    # of an existing table with new data, transpiling and checking transformation SQL
+    # of an existing table with new data, splitting transformation SQL into statements
     dialect: str
     # longest schema, table or column name: project validation refuses longer names, and
     # generated names (staging tables, roles) are cut to it with a hash suffix

@@ -5,8 +5,9 @@ publishing, and loads (in ``loads.py``).
 A warehouse module subclasses ``SqlWarehouse`` and supplies its capabilities and a few
 hooks: how a statement runs (``run``, ``changed``, ``param``), what a transaction is
 (``transaction``), how a stored part gets into a table (``insert_part``), how a fully
-built staging table replaces a table (``swap``), and, where its capabilities say so, a
-per-table lock (``lock``) and roles (``create_working_role``, ``grant_readers``, ...).
+built staging table replaces a table (``swap``), where a transformation runs
+(``transformation_session``, confined by the warehouse itself) and, where its capabilities
+say so, a per-table lock (``lock``) and roles (``drop_working_role``, ``grant_readers``).
 """
 
 from __future__ import annotations
@@ -67,10 +68,6 @@ class SqlWarehouse(Warehouse):
     def swap(self, schema: str, stage: str, table: str) -> None:
         """Make the loaded ``schema.stage`` become ``schema.table`` (inside the caller's transaction)."""
 
-    @abstractmethod
-    def leave_working_schema(self) -> None:
-        """Back to the warehouse's own role and default schema after ``use_schema``."""
-
     def lock(self, key: str) -> None:
         """Hold a lock on ``key`` until the transaction ends (needed unless ``single_writer``)."""
         raise NotImplementedError(f"{type(self).__name__} allows many writers but has no lock")
@@ -78,11 +75,9 @@ class SqlWarehouse(Warehouse):
     def index_keys(self, table: str, keys: Sequence[str]) -> None:
         """Make merges on ``keys`` fast, where the warehouse has indexes (default: nothing to do)."""
 
-    def create_working_role(self, schema: str) -> None:
-        """A role that may use only ``schema`` (``roles`` capability)."""
-        raise NotImplementedError
-
     def drop_working_role(self, schema: str) -> None:
+        """Drop the working role of ``schema`` if it exists, ending its sessions (``roles`` capability).
+        Needs only the schema name: a sweeper calls it for a run that died."""
         raise NotImplementedError
 
     def grant_readers(self, schema: str, readers: Sequence[str]) -> None:
@@ -181,34 +176,26 @@ class SqlWarehouse(Warehouse):
 
     # -- transformations and datamarts ------------------------------------------------------------
 
-    def create_working_schema(self, schema: str, inputs: dict[str, str]) -> None:
-        self.leave_working_schema()
-        with self.transaction():
-            self.run(f"DROP SCHEMA IF EXISTS {self.quote(schema)} CASCADE")
-            self.run(f"CREATE SCHEMA {self.quote(schema)}")
-            for name, source in inputs.items():
-                self.run(f"CREATE VIEW {self.qualified(schema, name)} AS SELECT * FROM {self._source(source)}")
-            if self.capabilities.roles:
-                self.create_working_role(schema)
-
     def drop_schema(self, schema: str) -> None:
-        self.leave_working_schema()
         with self.transaction():
             self.run(f"DROP SCHEMA IF EXISTS {self.quote(schema)} CASCADE")
-            if self.capabilities.roles:
-                self.drop_working_role(schema)
+        if self.capabilities.roles:
+            self.drop_working_role(schema)
 
     def publish_tables(self, source_schema: str, target_schema: str, tables: Sequence[str]) -> dict[str, int]:
-        self.leave_working_schema()
+        return self.publish_relations(target_schema, {t: self.qualified(source_schema, t) for t in tables})
+
+    def publish_relations(self, target_schema: str, sources: dict[str, str]) -> dict[str, int]:
+        """Copy each relation (table name -> SQL relation it is read from) into ``target_schema``,
+        replacing what was there, all or nothing; rows per table."""
         rows: dict[str, int] = {}
         with self.transaction():
             self.run(f"CREATE SCHEMA IF NOT EXISTS {self.quote(target_schema)}")
-            for table in tables:
+            for table, relation in sources.items():
                 stage = self.short_name("_hr_stage_", table)
                 self.run(f"DROP TABLE IF EXISTS {self.qualified(target_schema, stage)}")
                 rows[table] = self.changed(
-                    f"CREATE TABLE {self.qualified(target_schema, stage)} AS "
-                    f"SELECT * FROM {self.qualified(source_schema, table)}"
+                    f"CREATE TABLE {self.qualified(target_schema, stage)} AS SELECT * FROM {relation}"
                 )
                 self.swap(target_schema, stage, table)
         return rows
@@ -217,7 +204,6 @@ class SqlWarehouse(Warehouse):
         self, schema: str, entries: Sequence[tuple[str, str]], materialization: str, readers: Sequence[str] = ()
     ) -> None:
         """Without ``roles`` the readers open the warehouse directly (DuckDB: the file, read-only)."""
-        self.leave_working_schema()
         what = "VIEW" if materialization == "view" else "TABLE"
         with self.transaction():
             self.run(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from headrace.errors import TaskFailed, TransientError
 from headrace.storage.base import Storage
-from headrace.warehouses.base import LoadRequest, StoredPart
+from headrace.warehouses.base import LoadRequest, StoredPart, TransformationSession
 from headrace.warehouses.common.sqlwarehouse import Cursor, SqlWarehouse
-from headrace.warehouses.duckdb import CAPABILITIES, DuckDBConfig, csvread
+from headrace.warehouses.duckdb import CAPABILITIES, DuckDBConfig, csvread, session
 
 LOCK_WAIT_S = 600.0
 
@@ -25,7 +25,7 @@ LOCK_WAIT_S = 600.0
 def open(config: DuckDBConfig, state_dir: Path) -> DuckDBWarehouse:
     path = Path(config.path)
     path = path if path.is_absolute() else state_dir / path
-    return DuckDBWarehouse(path, config.memory_limit, config.threads)
+    return DuckDBWarehouse(path, config.memory_limit, config.threads, work_dir=state_dir / "work")
 
 
 def connect_with_lock_wait(path: Path, read_only: bool = False, wait_s: float = LOCK_WAIT_S) -> Any:
@@ -57,18 +57,46 @@ class DuckDBWarehouse(SqlWarehouse):
     seq_column = None  # a temporary table's rowid is its insertion order
     seq = "rowid"
 
-    def __init__(self, path: Path, memory_limit: str = "2GB", threads: int | None = None, read_only: bool = False):
+    def __init__(
+        self,
+        path: Path,
+        memory_limit: str = "2GB",
+        threads: int | None = None,
+        read_only: bool = False,
+        work_dir: Path | None = None,
+    ):
         self.path = path
-        self.con = connect_with_lock_wait(path, read_only=read_only)
-        self.con.execute(f"SET memory_limit = {self.lit(memory_limit)}")
-        self.con.execute("SET TimeZone = 'UTC'")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
+        self.memory_limit = memory_limit
+        self.threads = threads
+        self.read_only = read_only
+        self.work_dir = work_dir or path.parent / "work"  # transformations' own database files
+        self.con: Any = None
+        self.resume()
         if not read_only:
             self.ensure_meta()
 
+    def settings(self) -> dict[str, Any]:
+        """Settings every connection of this warehouse gets (also a transformation's own)."""
+        settings: dict[str, Any] = {"memory_limit": self.memory_limit, "TimeZone": "UTC"}
+        if self.threads:
+            settings["threads"] = int(self.threads)
+        return settings
+
+    def suspend(self) -> None:
+        """Close the file, so other processes may write it, until ``resume``."""
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+    def resume(self) -> None:
+        if self.con is None:
+            con = connect_with_lock_wait(self.path, read_only=self.read_only)
+            for key, value in self.settings().items():
+                con.execute(f"SET {key} = {self.lit(str(value)) if isinstance(value, str) else int(value)}")
+            self.con = con
+
     def close(self) -> None:
-        self.con.close()
+        self.suspend()
 
     # -- hooks of SqlWarehouse -----------------------------------------------------------------
 
@@ -99,10 +127,14 @@ class DuckDBWarehouse(SqlWarehouse):
             self.run(f"DROP {kind} {self.qualified(schema, table)}")
         self.run(f"ALTER TABLE {self.qualified(schema, stage)} RENAME TO {self.quote(table)}")
 
-    def leave_working_schema(self) -> None:
-        self.con.execute("SET schema = 'main'")
-
     # -- transformations -------------------------------------------------------------------------
 
-    def use_schema(self, schema: str) -> None:
-        self.con.execute(f"SET schema = {self.lit(schema)}")
+    def drop_schema(self, schema: str) -> None:
+        """Also the work folders of a transformation run ``schema`` (left behind by a killed run)."""
+        super().drop_schema(schema)
+        session.remove_work(self, schema)
+
+    def transformation_session(
+        self, work_schema: str, inputs: dict[str, str], timeout_s: float | None = None
+    ) -> AbstractContextManager[TransformationSession]:
+        return session.transformation_session(self, work_schema, inputs)

@@ -1,4 +1,10 @@
-"""Roles: a throwaway role per transformation run, read-only logins per datamart reader.
+"""Roles: a throwaway login per transformation run, read-only logins per datamart reader.
+
+A transformation's working role ``hr_<schema>`` is a LOGIN with a fresh random password,
+NOINHERIT, no CREATEROLE/CREATEDB, member of no role, valid for the task's timeout and at
+most ``WORKING_CONNECTIONS`` sessions. It may use and create in its working schema only; the
+inputs are views there owned by the warehouse user. The warehouse user is made a member of it
+(to drop what it owns, end its sessions and read its outputs), never the other way round.
 
 Reader logins get a generated password. Only its SCRAM verifier, computed by libpq
 (``PQencryptPasswordConn``), is sent to the server (the plain password never appears in a
@@ -24,6 +30,7 @@ D = CAPABILITIES.dialect
 ROLE_LOCK = 0x4865_6164  # advisory lock serialising CREATE ROLE between parallel tasks
 MANAGED = "managed by headrace"
 READER_COMMENT = MANAGED + ": datamart reader"
+WORKING_CONNECTIONS = 2  # the transformation's session, and room for a reconnect after a failure
 
 
 def password_verifier(cur: Any, role: str, password: str) -> str:
@@ -45,24 +52,69 @@ def working_role(schema: str) -> str:
     return short_name("hr_", schema, CAPABILITIES.max_identifier_length)
 
 
-def create_working_role(cur: Any, schema: str) -> str:
-    """A NOLOGIN role that may use only ``schema``; the warehouse user becomes a member (for SET ROLE)."""
+def create_working_role(cur: Any, schema: str, password: str, valid_for_s: float) -> str:
+    """The working role of ``schema``: may log in with ``password`` until ``valid_for_s`` from now,
+    use and create in ``schema`` and read the relations already in it. A leftover is replaced."""
     role = working_role(schema)
+    name = ident(role, D)
     cur.execute("SELECT pg_advisory_xact_lock(%s)", (ROLE_LOCK,))
-    if role_exists(cur, role):
-        drop_working_role(cur, role)
-    cur.execute(f"CREATE ROLE {ident(role, D)} NOLOGIN NOINHERIT")
-    cur.execute(f"COMMENT ON ROLE {ident(role, D)} IS {literal(MANAGED + ': transformation working role', D)}")
-    cur.execute(f"GRANT {ident(role, D)} TO CURRENT_USER")
-    cur.execute(f"GRANT USAGE, CREATE ON SCHEMA {ident(schema, D)} TO {ident(role, D)}")
-    cur.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {ident(schema, D)} TO {ident(role, D)}")
+    drop_working_role(cur, role)
+    cur.execute("SELECT (now() + make_interval(secs => %s))::text", (float(valid_for_s),))
+    until = cur.fetchone()[0]
+    verifier = literal(password_verifier(cur, role, password), D)
+    cur.execute(
+        f"CREATE ROLE {name} LOGIN NOINHERIT NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION "
+        f"CONNECTION LIMIT {WORKING_CONNECTIONS} VALID UNTIL {literal(until, D)} PASSWORD {verifier}"
+    )
+    cur.execute(f"COMMENT ON ROLE {name} IS {literal(MANAGED + ': transformation working role', D)}")
+    cur.execute(f"GRANT {name} TO CURRENT_USER")  # the warehouse user may act for it, not the reverse
+    cur.execute(f"GRANT USAGE, CREATE ON SCHEMA {ident(schema, D)} TO {name}")
+    cur.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {ident(schema, D)} TO {name}")
     return role
 
 
 def drop_working_role(cur: Any, role: str) -> None:
+    """End the role's sessions, drop what it owns (in this database) and the role, if it exists."""
     if role_exists(cur, role):
+        end_sessions(cur, role)
         cur.execute(f"DROP OWNED BY {ident(role, D)} CASCADE")
         cur.execute(f"DROP ROLE {ident(role, D)}")
+
+
+def end_sessions(cur: Any, role: str) -> None:
+    """No session of ``role`` runs or can start any more (before its outputs are read)."""
+    cur.execute(f"ALTER ROLE {ident(role, D)} NOLOGIN")
+    cur.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE usename = %s", (role,))
+
+
+HEADRACE_SCHEMAS = f"(n.nspname = '{META}' OR n.nspname ~ '^(in|out|dm|tr)_')"
+
+
+def confine(cur: Any, role: str, schema: str) -> list[str]:
+    """Take from PUBLIC what would let ``role`` into Headrace's other schemas (where the warehouse
+    user owns them); what ``role`` could still reach outside ``schema``, as messages."""
+    visible = (
+        f"SELECT n.nspname FROM pg_namespace AS n WHERE {HEADRACE_SCHEMAS} AND n.nspname <> %s "
+        "AND has_schema_privilege(%s, n.oid, 'USAGE') ORDER BY 1"
+    )
+    cur.execute(visible, (schema, role))
+    for (name,) in cur.fetchall():
+        cur.execute(
+            "SELECT pg_has_role(nspowner, 'USAGE') FROM pg_namespace WHERE nspname = %s",
+            (name,),
+        )
+        if cur.fetchone()[0]:
+            cur.execute(f"REVOKE ALL ON SCHEMA {ident(name, D)} FROM PUBLIC")
+    problems = []
+    cur.execute(visible, (schema, role))
+    problems += [f"schema {name} is usable by every role (PUBLIC)" for (name,) in cur.fetchall()]
+    cur.execute(
+        "SELECT n.nspname FROM pg_namespace AS n WHERE n.nspname <> %s AND n.nspname !~ '^pg_(temp|toast_temp)_' "
+        "AND has_schema_privilege(%s, n.oid, 'CREATE') ORDER BY 1",
+        (schema, role),
+    )
+    problems += [f"every role (PUBLIC) may create objects in schema {name}" for (name,) in cur.fetchall()]
+    return problems
 
 
 def _role_comment(cur: Any, role: str) -> str | None:

@@ -3,35 +3,28 @@
 The connection runs in autocommit; every change that must be atomic (a load with its
 incremental cursor and its ``table_loads`` row, a publish, a datamart) runs inside one
 explicit transaction, so a killed process leaves the previous state. Transformation SQL
-runs after ``SET ROLE`` to a role that can use only the working schema.
+runs on a second connection that logs in as a throwaway role confined to the working schema
+(``session``); this connection only manages that role.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from headrace.connectors.postgres import connect, describe_target
-from headrace.errors import TaskFailed
 from headrace.secretstore import SecretStore, open_secret_store
 from headrace.storage.base import Storage
-from headrace.warehouses.base import LoadRequest, StoredPart
+from headrace.warehouses.base import LoadRequest, StoredPart, TransformationSession
 from headrace.warehouses.common.sqlwarehouse import Cursor, SqlWarehouse
-from headrace.warehouses.postgres import CAPABILITIES, PostgresConfig, copy, roles
+from headrace.warehouses.postgres import CAPABILITIES, PostgresConfig, copy, roles, session
 from headrace.warehouses.postgres.swap import swap
 
 LOCK_CLASS = 0x4865_6164  # advisory locks (class, hashtext(key)): creating headrace_meta, loading a table
 MERGE_SINCE = 150000  # server_version_num of the first PostgreSQL with MERGE
-# statements a transformation may not run: they would leave its restricted role
-_ROLE_ESCAPE = re.compile(
-    r"^\s*(RESET\s+(ROLE|SESSION\s+AUTHORIZATION|ALL)|SET\s+(SESSION\s+|LOCAL\s+)?(ROLE|SESSION\s+AUTHORIZATION))\b"
-    r"|\bset_config\s*\(\s*'(role|session_authorization)'",
-    re.IGNORECASE,
-)
 
 
 def open(config: PostgresConfig, state_dir: Path) -> PostgresWarehouse:
@@ -51,8 +44,6 @@ class PostgresWarehouse(SqlWarehouse):
         self.con = connect(config, "warehouse")
         # MERGE came with PostgreSQL 15; older servers merge with UPDATE + INSERT
         self.capabilities = dataclasses.replace(CAPABILITIES, merge=self.con.info.server_version >= MERGE_SINCE)
-        self._roles: dict[str, str] = {}  # working schema -> its role
-        self._active_role: str | None = None
         self.ensure_meta()
         with self.transaction(), self.con.cursor() as cur:
             roles.move_meta_passwords(cur, self.store, self._reader_key)
@@ -93,31 +84,20 @@ class PostgresWarehouse(SqlWarehouse):
     def index_keys(self, table: str, keys: Sequence[str]) -> None:
         self.run(f"CREATE INDEX ON {table} ({', '.join(self.quote(k) for k in keys)})")
 
-    def leave_working_schema(self) -> None:
-        self.run("RESET ROLE")
-        self.run("RESET search_path")
-        self._active_role = None
-
-    def create_working_role(self, schema: str) -> None:
-        with self.con.cursor() as cur:
-            self._roles[schema] = roles.create_working_role(cur, schema)
-
     def drop_working_role(self, schema: str) -> None:
-        role = self._roles.pop(schema, None)
-        if role:
-            with self.con.cursor() as cur:
-                roles.drop_working_role(cur, role)
+        with self.transaction(), self.con.cursor() as cur:
+            roles.drop_working_role(cur, roles.working_role(schema))
+
+    def transformation_session(
+        self, work_schema: str, inputs: dict[str, str], timeout_s: float | None = None
+    ) -> AbstractContextManager[TransformationSession]:
+        return session.transformation_session(self, work_schema, inputs, timeout_s)
 
     def grant_readers(self, schema: str, readers: Sequence[str]) -> None:
         with self.con.cursor() as cur:
             roles.ensure_readers(cur, schema, readers, self.store, self._reader_key)
 
     # -- what only PostgreSQL does -----------------------------------------------------------------
-
-    def execute(self, sql: str) -> None:
-        if self._active_role and _ROLE_ESCAPE.search(sql):
-            raise TaskFailed("a transformation cannot change its role or session authorization")
-        self.run(sql)
 
     def table_exists(self, schema: str, table: str) -> bool:
         # to_regclass sees every relation, also those information_schema hides from the current role
@@ -131,13 +111,6 @@ class PostgresWarehouse(SqlWarehouse):
         ).fetchall()
         kinds = {"v": "VIEW", "m": "MATERIALIZED VIEW", "f": "FOREIGN TABLE"}
         return {name: kinds.get(kind, "TABLE") for name, kind in rows}
-
-    def use_schema(self, schema: str) -> None:
-        self.run(f"SET search_path TO {self.quote(schema)}")
-        role = self._roles.get(schema)
-        if role:
-            self.run(f"SET ROLE {self.quote(role)}")
-            self._active_role = role
 
     def reader_credentials(self, readers: Sequence[str]) -> dict[str, dict[str, Any]]:
         with self.con.cursor() as cur:
