@@ -13,6 +13,7 @@ from headrace.project.datamarts import Datamart
 from headrace.project.model import Project, SqlFile, Transformation
 from headrace.project.orchestrations import Orchestration
 from headrace.project.pydantic_errors import project_errors
+from headrace.project.textfile import MAX_SQL_BYTES, read_project_text
 from headrace.project.yamlfile import Document, load_document
 from pydantic import BaseModel, ValidationError
 
@@ -138,8 +139,8 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
         doc, parse_errors = _load(found[0], root, docs)
         errors.extend(parse_errors)
         config = _parse_transformation(doc, errors) if doc else None
-        sql_files = [SqlFile(p.name, p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.sql"))]
-        if config is not None and not sql_files:
+        sql_files = _read_sql(path, root, errors)
+        if config is not None and not any(path.glob("*.sql")):
             errors.append(
                 ProjectError(rel, None, "", "no .sql files", "add files such as 10_orders.sql; they run in name order")
             )
@@ -147,6 +148,18 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
             project.transformations[path.name] = Transformation(path.name, config, sql_files)
             project.files[f"transformation:{path.name}"] = found[0].relative_to(root).as_posix()
             project.broken.discard(f"transformation:{path.name}")
+
+
+def _read_sql(folder: Path, root: Path, errors: list[ProjectError]) -> list[SqlFile]:
+    """The folder's ``*.sql`` files in name order; an unreadable one is an error, not a traceback."""
+    files = []
+    for path in sorted(folder.glob("*.sql")):
+        text, error = read_project_text(path, root, MAX_SQL_BYTES)
+        if error is not None:
+            errors.append(error)
+        elif text is not None:
+            files.append(SqlFile(path.name, text))
+    return files
 
 
 def _load_list(

@@ -1,0 +1,40 @@
+"""Project paths stay inside the project folder, with ``..`` and every symlink resolved first.
+
+Used by the loader (each project file it reads), by ``headrace validate`` (paths written in
+the project, such as a file extractor's ``path``) and again when a task runs, because the
+folder a task sees can differ from the one that was validated. The operating system's
+``realpath`` decides, never a pattern on the text of the path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class OutsideProject(ValueError):
+    """A path that is, or leads through a symlink, outside the project folder."""
+
+
+def is_inside(root: Path, path: Path) -> bool:
+    """True when ``path`` (already resolved) is ``root`` or under it."""
+    return os.path.commonpath([str(root), str(path)]) == str(root)
+
+
+def resolve_inside(root: Path, location: str | Path) -> Path:
+    """The real path of ``location`` (relative to ``root``, or absolute inside it); ``OutsideProject`` otherwise."""
+    text = str(location)
+    if "\x00" in text:
+        raise OutsideProject(f"{text!r} contains a NUL character")
+    real_root = Path(os.path.realpath(root))
+    candidate = Path(text)
+    joined = candidate if candidate.is_absolute() else real_root / candidate
+    if not is_inside(real_root, Path(os.path.normpath(joined))):
+        raise OutsideProject(f"{text!r} is outside the project folder")
+    real = Path(os.path.realpath(joined))
+    if not is_inside(real_root, real):
+        raise OutsideProject(f"{text!r} leads out of the project folder through a symlink (to {real})")
+    return real
+
+
+OUTSIDE_HINT = "Headrace reads only files inside the project folder: copy the file into the project, not a link"
