@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from headrace.components.extractor import ExtractorConfig, TableConfig
 from headrace.project.base import Strict, Text, TypeName, join_split_types
+from headrace.project.confine import PROJECT_PATH
 from pydantic import Field, field_validator, model_validator
 
 
@@ -21,7 +22,9 @@ class CsvOptions(Strict):
 
 class FileTable(TableConfig):
     load: Literal["full", "append"] = Field("full", description="file extractors support full and append")
-    path: Text | None = Field(None, description="file path, relative to the project")
+    path: Annotated[Text | None, PROJECT_PATH] = Field(
+        None, description="file path, relative to the project folder; it must resolve inside it"
+    )
     url: Text | None = Field(None, description="http(s) URL")
     format: Literal["csv", "jsonl"] | None = Field(None, description="default: from the file name")
     compression: Literal["auto", "none", "gzip", "zip"] = "auto"

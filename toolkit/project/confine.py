@@ -9,7 +9,10 @@ folder a task sees can differ from the one that was validated. The operating sys
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+
+from pydantic import BaseModel
 
 
 class OutsideProject(ValueError):
@@ -38,3 +41,25 @@ def resolve_inside(root: Path, location: str | Path) -> Path:
 
 
 OUTSIDE_HINT = "Headrace reads only files inside the project folder: copy the file into the project, not a link"
+
+
+class _ProjectPath:
+    """Marks a config field that names a file in the project: ``Annotated[str | None, PROJECT_PATH]``."""
+
+
+PROJECT_PATH = _ProjectPath()
+
+
+def project_paths(model: BaseModel, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every (key path, value) of a ``PROJECT_PATH`` field in ``model`` and the models it holds."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = (*loc, info.alias or name)
+        if isinstance(value, str) and any(isinstance(m, _ProjectPath) for m in info.metadata):
+            yield key, value
+        elif isinstance(value, BaseModel):
+            yield from project_paths(value, key)
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from project_paths(item, (*key, index))
