@@ -14,14 +14,15 @@ from pathlib import Path
 
 from headrace.errors import ConfigError, TaskFailed
 from headrace.project.confine import OUTSIDE_HINT, OutsideProject, is_inside, resolve_inside
+from headrace.urlguard import open_url
 
 CHUNK = 1024 * 1024
 
 
-def _download(url: str, headers: dict[str, str], target: Path) -> None:
+def _download(url: str, headers: dict[str, str], target: Path, allow: tuple[str, ...]) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "headrace", **headers})
     try:
-        with urllib.request.urlopen(request, timeout=60) as response, target.open("wb") as out:
+        with open_url(request, 60, allow) as response, target.open("wb") as out:
             shutil.copyfileobj(response, out, CHUNK)
     except urllib.error.HTTPError as exc:
         raise TaskFailed(f"{url}: HTTP {exc.code} {exc.reason}") from exc
@@ -83,6 +84,7 @@ def local_source(
     member: str | None,
     headers: dict[str, str],
     workdir: Path,
+    allow_urls_to: tuple[str, ...] = (),
 ) -> Iterator[tuple[Path, str]]:
     """Yield (local path, compression DuckDB should apply: 'none' or 'gzip')."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +92,7 @@ def local_source(
     try:
         if is_url:
             path = workdir / "download"
-            _download(location, headers, path)
+            _download(location, headers, path, allow_urls_to)
         else:
             fd, path = _open_inside(project_dir, location)
         if compression == "zip":

@@ -6,6 +6,7 @@ import difflib
 
 from headrace import plugins
 from headrace.errors import ProjectError
+from headrace.project.confine import OUTSIDE_HINT, OutsideProject, project_paths, resolve_inside
 from headrace.project.graph import (
     WORK_SUFFIX_LENGTH,
     dependencies,
@@ -15,7 +16,6 @@ from headrace.project.graph import (
     out_schema,
     producers,
 )
-from headrace.project.confine import OUTSIDE_HINT, OutsideProject, project_paths, resolve_inside
 from headrace.project.model import Project
 from headrace.project.orchestrations import TASK_KINDS, check_cron
 from headrace.project.yamlfile import Document, Loc, format_loc
@@ -114,7 +114,9 @@ def _check_extractors(project: Project, report: _Report) -> None:
 def _check_paths(project: Project, report: _Report) -> None:
     """Every path a component names is a file inside the project (symlinks resolved); checked again at run time."""
     configs = [(report.file(f"extractors/{i}"), c) for i, c in project.extractors.items()]
-    configs += [(report.file(f"transformations/{i}/transformation"), t.config) for i, t in project.transformations.items()]
+    configs += [
+        (report.file(f"transformations/{i}/transformation"), t.config) for i, t in project.transformations.items()
+    ]
     for file, config in configs:
         for loc, value in project_paths(config):
             if "${" in value:  # a deployment's value: checked when the task resolves it

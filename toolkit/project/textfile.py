@@ -32,7 +32,9 @@ def decode(data: bytes, rel: str) -> tuple[str | None, ProjectError | None]:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = _line(data, nul)
-        return None, ProjectError(rel, line, "", f"contains a NUL byte at line {line}", "project files are text: remove it")
+        return None, ProjectError(
+            rel, line, "", f"contains a NUL byte at line {line}", "project files are text: remove it"
+        )
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
