@@ -140,7 +140,8 @@ def _yaml_error(rel: str, exc: yaml.YAMLError, text: str) -> ProjectError:
     mark = getattr(exc, "problem_mark", None)
     if isinstance(exc, yaml.reader.ReaderError):  # a control character YAML does not allow
         line = text.count("\n", 0, exc.position) + 1
-        message = f"invalid YAML: control character {exc.character!r} at line {line}"
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"invalid YAML: control character U+{code:04X} at line {line}"
         return ProjectError(rel, line, "", message, "remove it; YAML allows tabs and line breaks only")
     if isinstance(exc, yaml.constructor.ConstructorError):
         line = mark.line + 1 if mark else None
