@@ -188,7 +188,9 @@ def test_5000_deep_block_nesting_is_refused(tmp_path: Path) -> None:
 
 
 def test_latin1_sql_file_names_line_and_byte(tmp_path: Path) -> None:
-    root = example(tmp_path, {"transformations/sales/30_cafe.sql": "select 1 as a;\nselect 'caf\xe9' as b;\n".encode("latin-1")})
+    root = example(
+        tmp_path, {"transformations/sales/30_cafe.sql": "select 1 as a;\nselect 'caf\xe9' as b;\n".encode("latin-1")}
+    )
     result = validate(root)
     assert result.returncode == 2
     assert (
