@@ -20,8 +20,13 @@ from pydantic import BaseModel, ValidationError
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def _present(path: Path) -> bool:
+    """Anything by that name, also a folder or a dangling link: ``load_document`` says what is wrong with it."""
+    return path.exists() or path.is_symlink()
+
+
 def _find(root: Path, stem: str) -> list[Path]:
-    return [root / f"{stem}{s}" for s in SUFFIXES if (root / f"{stem}{s}").is_file()]
+    return [root / f"{stem}{s}" for s in SUFFIXES if _present(root / f"{stem}{s}")]
 
 
 def _parse(doc: Document, model: type[BaseModel], errors: list[ProjectError], default: Any = None) -> Any:
@@ -70,7 +75,7 @@ def _load_extractors(root: Path, project: Project, errors: list[ProjectError], d
         return
     seen: dict[str, str] = {}
     for path in sorted(folder.iterdir()):
-        if path.suffix not in SUFFIXES or not path.is_file():
+        if path.suffix not in SUFFIXES:
             continue
         rel = path.relative_to(root).as_posix()
         ext_id = path.stem
@@ -92,7 +97,7 @@ def _load_extractors(root: Path, project: Project, errors: list[ProjectError], d
         data = doc.data if isinstance(doc.data, dict) else {}
         kind = data.get("type")
         installed = plugins.plugins("extractor")
-        if kind not in installed:
+        if not isinstance(kind, str) or kind not in installed:
             known = ", ".join(installed)
             message = "required" if kind is None else f"unknown extractor type {kind!r}"
             hint = f"use one of: {known}"
@@ -109,7 +114,7 @@ def _parse_transformation(doc: Document, errors: list[ProjectError]) -> Any:
     """``transformation.yaml`` through the plugin its ``type`` names (default ``sql``)."""
     installed = plugins.plugins("transformation")
     kind = doc.data.get("type", "sql") if isinstance(doc.data, dict) else "sql"
-    if kind not in installed:
+    if not isinstance(kind, str) or kind not in installed:
         hint = f"use one of: {', '.join(installed)}"
         errors.append(
             ProjectError(doc.file, doc.line_of(("type",)), "type", f"unknown transformation type {kind!r}", hint)
