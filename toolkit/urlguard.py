@@ -63,7 +63,8 @@ class UrlPolicy:
 
     def _refuse(self, host: str, address: IPAddress) -> AddressRefused:
         return AddressRefused(
-            f"{host}: {_plain(address)} is a link-local or cloud metadata address; Headrace does not fetch URLs from it "
+            f"{host}: {_plain(address)} is a link-local or cloud metadata address; "
+            "Headrace does not fetch URLs from it "
             f"(to allow it, add the network to security.allow_urls_to in {PROJECT_FILE})"
         )
 

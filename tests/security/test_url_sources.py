@@ -109,7 +109,7 @@ def test_name_resolving_to_the_metadata_address_is_refused_before_connecting(
 
     monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", lambda self, addr: connected.append(addr))
-    with pytest.raises(AddressRefused, match="169.254.169.254 is a link-local or cloud metadata address"):
+    with pytest.raises(AddressRefused, match=r"169\.254\.169\.254 is a link-local or cloud metadata address"):
         open_url(urllib.request.Request("http://files.example.test/data.csv"), 5)
     assert connected == []
 
