@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from headrace.components.extractor import ExtractorConfig, TableConfig
 from headrace.project.base import Strict, Text, TypeName, join_split_types
-from headrace.project.confine import PROJECT_PATH
+from headrace.project.confine import PROJECT_PATH, PROJECT_URL
 from pydantic import Field, field_validator, model_validator
 
 
@@ -25,7 +25,9 @@ class FileTable(TableConfig):
     path: Annotated[Text | None, PROJECT_PATH] = Field(
         None, description="file path, relative to the project folder; it must resolve inside it"
     )
-    url: Text | None = Field(None, description="http(s) URL")
+    url: Annotated[Text | None, PROJECT_URL] = Field(
+        None, description="http(s) URL; link-local and cloud metadata addresses are refused"
+    )
     format: Literal["csv", "jsonl"] | None = Field(None, description="default: from the file name")
     compression: Literal["auto", "none", "gzip", "zip"] = "auto"
     member: str | None = Field(None, description="file inside a zip archive")

@@ -72,6 +72,25 @@ def test_url_source_to_metadata_or_link_local_address_is_refused(
     assert "Traceback" not in out
 
 
+def test_validate_names_file_and_key_of_a_metadata_url(tmp_path: Path) -> None:
+    result = headrace("validate", str(url_project(tmp_path / "p", "http://169.254.169.254/latest/meta-data/")))
+    assert result.returncode == 2
+    assert (
+        "extractors/api.yaml:4: tables[0].url: 169.254.169.254: 169.254.169.254 is a link-local or cloud metadata "
+        "address" in result.stderr
+    )
+
+
+def test_metadata_url_from_the_environment_is_refused_when_the_task_runs(tmp_path: Path, state_env: Path) -> None:
+    """A reference validates without its value: the run refuses the address it resolves to."""
+    project = url_project(tmp_path / "p", "${env:DATA_URL}")
+    run_ok("validate", str(project))
+    result = headrace("run", "--project", str(project), env={"DATA_URL": "http://169.254.169.254/latest/meta-data/"})
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    assert "169.254.169.254 is a link-local or cloud metadata address" in out
+
+
 def test_redirect_to_the_metadata_address_is_refused(tmp_path: Path, state_env: Path) -> None:
     redirect = {"Location": "http://169.254.169.254/latest/meta-data/"}
     with serve({"/cities.csv": lambda _h: (302, b"", redirect)}) as base:

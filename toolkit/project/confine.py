@@ -43,23 +43,29 @@ def resolve_inside(root: Path, location: str | Path) -> Path:
 OUTSIDE_HINT = "Headrace reads only files inside the project folder: copy the file into the project, not a link"
 
 
-class _ProjectPath:
-    """Marks a config field that names a file in the project: ``Annotated[str | None, PROJECT_PATH]``."""
+class _Marker:
+    """Marks a config field that ``headrace validate`` checks: ``Annotated[str | None, PROJECT_PATH]``."""
+
+    def __init__(self, what: str):
+        self.what = what
 
 
-PROJECT_PATH = _ProjectPath()
+PROJECT_PATH = _Marker("a file in the project")
+PROJECT_URL = _Marker("a URL the platform fetches")
 
 
-def project_paths(model: BaseModel, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every (key path, value) of a ``PROJECT_PATH`` field in ``model`` and the models it holds."""
+def marked_values(
+    model: BaseModel, marker: _Marker, loc: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every (key path, value) of a field marked ``marker`` in ``model`` and the models it holds."""
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
         key = (*loc, info.alias or name)
-        if isinstance(value, str) and any(isinstance(m, _ProjectPath) for m in info.metadata):
+        if isinstance(value, str) and any(m is marker for m in info.metadata):
             yield key, value
         elif isinstance(value, BaseModel):
-            yield from project_paths(value, key)
+            yield from marked_values(value, marker, key)
         elif isinstance(value, list | tuple):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    yield from project_paths(item, (*key, index))
+                    yield from marked_values(item, marker, (*key, index))
