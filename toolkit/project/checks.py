@@ -139,7 +139,7 @@ def _check_paths(project: Project, report: _Report) -> None:
             if "${" in value:  # a deployment's value: checked when the task resolves it
                 continue
             try:
-                real = resolve_inside(project.root, value)
+                real = resolve_inside(project.root, value, root_is_real=True)  # load_project resolved it
             except OutsideProject as exc:
                 report.add(file, loc, str(exc), OUTSIDE_HINT)
                 continue

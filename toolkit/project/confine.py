@@ -24,12 +24,15 @@ def is_inside(root: Path, path: Path) -> bool:
     return os.path.commonpath([str(root), str(path)]) == str(root)
 
 
-def resolve_inside(root: Path, location: str | Path) -> Path:
-    """The real path of ``location`` (relative to ``root``, or absolute inside it); ``OutsideProject`` otherwise."""
+def resolve_inside(root: Path, location: str | Path, root_is_real: bool = False) -> Path:
+    """The real path of ``location`` (relative to ``root``, or absolute inside it); ``OutsideProject`` otherwise.
+
+    ``root_is_real``: the caller resolved ``root`` already (the loader does, once per project).
+    """
     text = str(location)
     if "\x00" in text:
         raise OutsideProject(f"{text!r} contains a NUL character")
-    real_root = Path(os.path.realpath(root))
+    real_root = root if root_is_real else Path(os.path.realpath(root))
     candidate = Path(text)
     joined = candidate if candidate.is_absolute() else real_root / candidate
     if not is_inside(real_root, Path(os.path.normpath(joined))):

@@ -44,10 +44,13 @@ def decode(data: bytes, rel: str) -> tuple[str | None, ProjectError | None]:
 
 
 def read_project_text(path: Path, root: Path, limit: int) -> tuple[str | None, ProjectError | None]:
-    """The text of ``path`` (a file under ``root``), or one error."""
+    """The text of ``path`` (a file under ``root``, which the caller resolved), or one error.
+
+    An unresolved ``root`` fails closed: files are then refused as outside it.
+    """
     rel = path.relative_to(root).as_posix()
     try:
-        real = resolve_inside(root, rel)
+        real = resolve_inside(root, rel, root_is_real=True)
         info = os.stat(real)
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
