@@ -65,17 +65,28 @@ def test_files_extractor_absolute_path_inside_the_project_is_allowed(tmp_path: P
 def test_symlink_inside_the_project_to_etc_passwd_is_refused(tmp_path: Path) -> None:
     root = example(tmp_path, {WEB: web_path("data/users.csv")})
     (root / "data" / "users.csv").symlink_to(PASSWD)
-    [error] = errors_of(root)
-    assert (error.file, error.path) == (WEB, "tables[0].path")
+    link, error = errors_of(root)  # the link itself, and the key that names it
+    assert (link.file, error.file, error.path) == ("data/users.csv", WEB, "tables[0].path")
     assert error.message == "'data/users.csv' leads out of the project folder through a symlink (to /etc/passwd)"
+    assert link.message == error.message
     assert "copy the file into the project" in error.hint
 
 
 def test_symlinked_data_folder_leading_out_of_the_project_is_refused(tmp_path: Path) -> None:
     root = example(tmp_path, {WEB: web_path("etc/passwd")})
     (root / "etc").symlink_to("/etc")
-    [error] = errors_of(root)
+    link, error = errors_of(root)
+    assert link.file == "etc" and link.message == "'etc' leads out of the project folder through a symlink (to /etc)"
     assert error.message == "'etc/passwd' leads out of the project folder through a symlink (to /etc/passwd)"
+
+
+def test_symlink_out_of_the_project_is_refused_even_if_no_file_names_it(tmp_path: Path) -> None:
+    root = example(tmp_path)
+    (root / "dags").symlink_to("/usr/lib/python3")
+    (root / ".secrets.yaml").symlink_to(tmp_path / "kept-elsewhere.yaml")  # not project content: allowed
+    [error] = errors_of(root)
+    assert error.file == "dags"
+    assert error.message.startswith("'dags' leads out of the project folder through a symlink (to /usr/lib/python3")
 
 
 def test_symlink_within_the_project_is_allowed(tmp_path: Path) -> None:

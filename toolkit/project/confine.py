@@ -72,3 +72,24 @@ def marked_values(
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from marked_values(item, marker, (*key, index))
+
+
+# Not part of the project's content: git's own files, local state, caches, the local secrets file
+# (which may well be a link to a file kept elsewhere).
+NOT_PROJECT = {".git", ".headrace", ".secrets.yaml", "__pycache__", ".venv", ".pytest_cache"}
+
+
+def links_out(root: Path) -> Iterator[tuple[str, Path]]:
+    """(relative name, target) of every symlink under the resolved ``root`` that leads out of it.
+
+    Links are never followed while walking, so a link to ``/`` costs one check, not a walk of ``/``.
+    """
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in NOT_PROJECT]
+        for name in [*dirs, *files]:
+            path = Path(folder, name)
+            if name in NOT_PROJECT or not path.is_symlink():
+                continue
+            real = Path(os.path.realpath(path))
+            if not is_inside(root, real):
+                yield path.relative_to(root).as_posix(), real

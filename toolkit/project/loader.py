@@ -9,6 +9,7 @@ from headrace import plugins
 from headrace.errors import ProjectError, ProjectInvalid
 from headrace.project.base import ID_HINT, ID_PATTERN
 from headrace.project.config import ProjectConfig, project_config_model
+from headrace.project.confine import OUTSIDE_HINT, links_out
 from headrace.project.datamarts import Datamart
 from headrace.project.model import Project, SqlFile, Transformation
 from headrace.project.orchestrations import Orchestration
@@ -232,6 +233,9 @@ def load_project(root: Path) -> Project:
     errors: list[ProjectError] = []
     if not root.is_dir():
         raise ProjectInvalid([ProjectError(str(root), None, "", "not a folder", "give the project's folder")])
+    for rel, real in links_out(root):  # also those no project file names: dags/, data/ ...
+        message = f"{rel!r} leads out of the project folder through a symlink (to {real})"
+        errors.append(ProjectError(rel, None, "", message, OUTSIDE_HINT))
     docs: dict[str, Document] = {}  # every file parsed once; the cross-file checks reuse them
     doc = _single(root, "project", errors, required=True, docs=docs)
     config = _parse(doc, project_config_model(), errors) if doc else None
