@@ -126,6 +126,17 @@ def test_symlink_swapped_in_after_validation_is_refused_when_the_task_runs(tmp_p
     assert_nothing_read_from(state_env)
 
 
+def test_fifo_swapped_in_after_validation_neither_hangs_nor_loads(tmp_path: Path, state_env: Path) -> None:
+    root = example(tmp_path)
+    run_ok("compile", str(root))
+    data = root / "data" / "sessions.csv.gz"
+    data.unlink()
+    os.mkfifo(data)
+    result = headrace("run-task", "extractor:web", "--project", str(root), "--run-id", "fifo", timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "path: 'data/sessions.csv.gz' is not a file inside the project folder" in result.stderr
+
+
 def test_project_yaml_symlinked_to_a_file_outside_is_refused(tmp_path: Path) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text("name: elsewhere\n")

@@ -168,6 +168,8 @@ def parse_yaml(text: str, rel: str) -> tuple[Document | None, list[ProjectError]
         return None, [ProjectError(rel, exc.line, exc.key, exc.message, exc.hint)]
     except yaml.YAMLError as exc:
         return None, [_yaml_error(rel, exc, text)]
+    finally:
+        _LOADER.constructed_objects.clear()  # the shared constructor caches every scalar it built
     return Document(rel, data, builder.lines), []
 
 
