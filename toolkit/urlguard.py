@@ -45,10 +45,20 @@ class AddressRefused(ConfigError):
     """A URL whose host is, or resolves to, an address the project does not allow."""
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _plain(address: IPAddress) -> IPAddress:
-    """``::ffff:169.254.169.254`` is 169.254.169.254."""
-    mapped = getattr(address, "ipv4_mapped", None)
-    return mapped if mapped is not None else address
+    """The IPv4 address an IPv6 one carries: ``::ffff:169.254.169.254``, 6to4 and NAT64 forms."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return address
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
 
 
 class UrlPolicy:
