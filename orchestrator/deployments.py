@@ -74,11 +74,19 @@ def activate(home: Home, deployment: Path, record: dict[str, Any], dags_folder: 
     write_json(home.deployed_file, {**record, "path": str(deployment), "deployed_at": time.time()})
 
 
+def custom_dags_allowed(deployment: Path) -> bool:
+    """``security.custom_dags`` of the deployment's ``project.yaml`` (as compiled into its manifest)."""
+    from headrace.project.manifest import read_manifest
+
+    return read_manifest(deployment / MANIFEST_RELPATH).project.security.custom_dags
+
+
 def link_project_dags(deployment: Path, dags_folder: Path) -> None:
-    """``<dags folder>/project_dags`` -> the deployment's ``dags/`` (removed when it has none)."""
+    """``<dags folder>/project_dags`` -> the deployment's ``dags/`` (removed when it has none, or when
+    ``security.custom_dags: false``: the DAGs' Python code would run with the platform's rights)."""
     link = dags_folder / PROJECT_DAGS_LINK
     custom = deployment / "dags"
-    if custom.is_dir():
+    if custom.is_dir() and not custom.is_symlink() and custom_dags_allowed(deployment):
         replace_symlink(link, str(custom))
     elif link.is_symlink():
         link.unlink()

@@ -13,11 +13,12 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tarfile
 from pathlib import Path
 
-from headrace.errors import ConfigError
+from headrace.errors import ConfigError, ProjectError, ProjectInvalid
 
 GIT_TIMEOUT_S = 300
 SKIP_NAMES = {".git", ".headrace", ".secrets.yaml", "__pycache__", ".venv", ".pytest_cache"}
@@ -105,18 +106,28 @@ def export_commit(cache: Path, commit: str, target: Path) -> None:
         env=_git_env(),
     )
     assert proc.stdout is not None and proc.stderr is not None
-    with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
-        archive.extractall(target, filter="data")  # no absolute paths or links out of the folder
+    try:
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
+            archive.extractall(target, filter="data")  # no absolute paths or links out of the folder
+    except tarfile.FilterError as exc:
+        proc.kill()
+        proc.wait()
+        member = exc.tarinfo.name
+        message = f"refused: {exc}"
+        hint = "a project holds its files itself: replace the link by the file it points to"
+        raise ProjectInvalid([ProjectError(member, None, "", message, hint)]) from None
     error = proc.stderr.read().decode(errors="replace").strip()
     if proc.wait() != 0:
         raise ConfigError(f"exporting commit {commit[:12]}: {error or 'git archive failed'}")
 
 
 def _files(folder: Path) -> list[Path]:
+    """Files and symlinks (also to folders: never followed) under ``folder``, in a stable order."""
     found = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_NAMES)
-        found += [Path(root, n) for n in sorted(names) if n not in SKIP_NAMES and not n.endswith(".pyc")]
+        links = [d for d in dirs if Path(root, d).is_symlink()]
+        found += [Path(root, n) for n in sorted(names + links) if n not in SKIP_NAMES and not n.endswith(".pyc")]
     return found
 
 
@@ -126,15 +137,29 @@ def folder_version(folder: Path) -> str:
         raise ConfigError(f"project folder {folder} does not exist: pass an existing folder")
     digest = hashlib.sha256()
     for path in _files(folder):
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{path.stat().st_mode & 0o111}\0".encode())
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
+        mode = path.lstat().st_mode
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{mode & 0o111}\0".encode())
+        if stat.S_ISLNK(mode):  # the link itself, never what it points to (it may lead out of the folder)
+            digest.update(b"link\0" + os.fsencode(os.readlink(path)))
+        elif stat.S_ISREG(mode):  # not a FIFO or device: reading one could block forever
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
         digest.update(b"\0")
     return "folder-" + digest.hexdigest()[:16]
 
 
+def _ignored(folder: str, names: list[str]) -> list[str]:
+    """Skipped names, and special files (FIFOs, sockets, devices): a project holds none."""
+    skipped = []
+    for name in names:
+        mode = os.lstat(os.path.join(folder, name)).st_mode
+        special = not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+        if name in SKIP_NAMES or name.endswith(".pyc") or special:
+            skipped.append(name)
+    return skipped
+
+
 def copy_folder(folder: Path, target: Path) -> None:
-    shutil.copytree(
-        folder, target, ignore=lambda _d, names: [n for n in names if n in SKIP_NAMES or n.endswith(".pyc")]
-    )
+    """Copy the project; symlinks stay symlinks, so validation in ``target`` sees where they lead."""
+    shutil.copytree(folder, target, symlinks=True, ignore=_ignored)

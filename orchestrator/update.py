@@ -86,9 +86,9 @@ def update_project(
         if not (target / ".headrace" / "manifest.json").is_file():
             scratch = home.deployments / f".incoming-{version}-{time.time_ns()}"
             try:
-                export(scratch)
-                log(f"validating and compiling {version} in {scratch.name}")
                 try:
+                    export(scratch)
+                    log(f"validating and compiling {version} in {scratch.name}")
                     compile_project(scratch, commit=commit)
                 except ProjectInvalid as exc:
                     _record_attempt(home, "invalid", version, [str(e) for e in exc.errors])

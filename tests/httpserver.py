@@ -7,18 +7,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-Handler = Callable[[BaseHTTPRequestHandler], tuple[int, bytes]]
+# (status, body) or (status, body, extra headers), e.g. (302, b"", {"Location": "http://..."})
+Handler = Callable[[BaseHTTPRequestHandler], tuple[int, bytes] | tuple[int, bytes, dict[str, str]]]
 
 
 @contextmanager
 def serve(routes: dict[str, Handler]) -> Iterator[str]:
-    """Yield the base URL; each route returns (status, body) for a GET."""
+    """Yield the base URL; each route returns (status, body) or (status, body, headers) for a GET."""
 
     class _Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?")[0]
-            status, body = routes[path](self) if path in routes else (404, b"not found")
+            answer = routes[path](self) if path in routes else (404, b"not found")
+            status, body, headers = (*answer, {})[:3]
             self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -106,7 +106,13 @@ def _extract_tables(
 
     def one(name: str, prefix: str) -> tuple[str, dict]:
         context = ExtractContext(
-            task.component, ctx.run_id, ctx.project_dir, states.get(name, {}), ctx.full_refresh, ctx.log
+            task.component,
+            ctx.run_id,
+            ctx.project_dir,
+            states.get(name, {}),
+            ctx.full_refresh,
+            ctx.log,
+            tuple(ctx.manifest.project.security.allow_urls_to),
         )
         folder = tmp / name
         schema, new_state = extractor_class(config, context).extract(table_configs[name], folder)

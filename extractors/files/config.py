@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from headrace.components.extractor import ExtractorConfig, TableConfig
 from headrace.project.base import Strict, Text, TypeName, join_split_types
+from headrace.project.confine import PROJECT_PATH, PROJECT_URL
 from headrace.tablefiles import RESERVED_PREFIX, reserved_columns
 from pydantic import Field, field_validator, model_validator
 
@@ -22,8 +23,12 @@ class CsvOptions(Strict):
 
 class FileTable(TableConfig):
     load: Literal["full", "append"] = Field("full", description="file extractors support full and append")
-    path: Text | None = Field(None, description="file path, relative to the project")
-    url: Text | None = Field(None, description="http(s) URL")
+    path: Annotated[Text | None, PROJECT_PATH] = Field(
+        None, description="file path, relative to the project folder; it must resolve inside it"
+    )
+    url: Annotated[Text | None, PROJECT_URL] = Field(
+        None, description="http(s) URL; link-local and cloud metadata addresses are refused"
+    )
     format: Literal["csv", "jsonl"] | None = Field(None, description="default: from the file name")
     compression: Literal["auto", "none", "gzip", "zip"] = "auto"
     member: str | None = Field(None, description="file inside a zip archive")

@@ -114,6 +114,7 @@ class Extractor:
             table.member,
             table.headers,
             folder.parent / f".{folder.name}.source",
+            self.context.allow_urls_to,
         ) as (path, compression):
             con = duckdb.connect()
             try:

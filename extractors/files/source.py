@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import urllib.error
 import urllib.request
 import zipfile
@@ -10,15 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from headrace.errors import TaskFailed
+from headrace.errors import ConfigError, TaskFailed
+from headrace.project.confine import OUTSIDE_HINT, OutsideProject, is_inside, resolve_inside
+from headrace.urlguard import open_url
 
 CHUNK = 1024 * 1024
 
 
-def _download(url: str, headers: dict[str, str], target: Path) -> None:
+def _download(url: str, headers: dict[str, str], target: Path, allow: tuple[str, ...]) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "headrace", **headers})
     try:
-        with urllib.request.urlopen(request, timeout=60) as response, target.open("wb") as out:
+        with open_url(request, 60, allow) as response, target.open("wb") as out:
             shutil.copyfileobj(response, out, CHUNK)
     except urllib.error.HTTPError as exc:
         raise TaskFailed(f"{url}: HTTP {exc.code} {exc.reason}") from exc
@@ -46,6 +50,31 @@ def _unzip(archive: Path, member: str | None, label: str, target_dir: Path) -> P
         raise TaskFailed(f"{label}: not a zip file ({exc})") from exc
 
 
+def _open_inside(project_dir: Path, location: str) -> tuple[int, Path]:
+    """Open ``location`` once it resolves inside the project; (descriptor, a path that reads it).
+
+    The path handed on is ``/proc/self/fd/N``: whatever is swapped into the project after
+    the check (a symlink, a renamed folder), the file read is the one checked.
+    """
+    try:
+        real = resolve_inside(project_dir, location)
+    except OutsideProject as exc:
+        raise ConfigError(f"path: {exc} ({OUTSIDE_HINT})") from None
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise TaskFailed(f"{location}: no such file (looked in {real.parent})") from None
+    except OSError as exc:
+        raise ConfigError(f"path: {location!r} cannot be opened ({exc.strerror})") from None
+    through = Path(f"/proc/self/fd/{fd}")
+    opened = Path(os.readlink(through)) if through.is_symlink() else real
+    if not stat.S_ISREG(os.fstat(fd).st_mode) or not is_inside(Path(os.path.realpath(project_dir)), opened):
+        os.close(fd)
+        raise ConfigError(f"path: {location!r} is not a file inside the project folder ({OUTSIDE_HINT})")
+    os.set_blocking(fd, True)
+    return fd, through if through.is_symlink() else real
+
+
 @contextmanager
 def local_source(
     location: str,
@@ -55,21 +84,22 @@ def local_source(
     member: str | None,
     headers: dict[str, str],
     workdir: Path,
+    allow_urls_to: tuple[str, ...] = (),
 ) -> Iterator[tuple[Path, str]]:
     """Yield (local path, compression DuckDB should apply: 'none' or 'gzip')."""
     workdir.mkdir(parents=True, exist_ok=True)
+    fd = None
     try:
         if is_url:
             path = workdir / "download"
-            _download(location, headers, path)
+            _download(location, headers, path, allow_urls_to)
         else:
-            path = Path(location)
-            path = path if path.is_absolute() else project_dir / path
-            if not path.is_file():
-                raise TaskFailed(f"{location}: no such file (looked in {path.parent})")
+            fd, path = _open_inside(project_dir, location)
         if compression == "zip":
             yield _unzip(path, member, location, workdir), "none"
         else:
             yield path, compression
     finally:
+        if fd is not None:
+            os.close(fd)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -30,6 +30,7 @@ BASE = {
         outputs: [orders]
         """,
     "transformations/sales/10_orders.sql": "CREATE TABLE orders AS SELECT * FROM customers;\n",
+    "data/customers.csv": "id,name\n1,Ada\n",
     "datamarts.yaml": """
         datamarts:
           - id: sales

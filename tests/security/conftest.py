@@ -1,5 +1,5 @@
-"""Fixtures of the hostile-input tests: the conformance ``target`` (every warehouse) and one
-warehouse at a time for attacks that exist on only one of them."""
+"""Fixtures of the hostile-input tests: the conformance ``target`` (every warehouse), one
+warehouse at a time for attacks that exist on only one of them, and a project in a git remote."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.conftest import target  # noqa: F401
+from tests.conformance.conftest import target
 from tests.conformance.targets import TARGETS, Target
+from tests.orchestrator.support import project_remote
+
+__all__ = ["project_remote", "target"]
 
 
 def _made(name: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:

@@ -63,6 +63,7 @@ class ExtractContext:
     state: dict[str, Any] = field(default_factory=dict)  # incremental cursor of this table, if any
     full_refresh: bool = False
     log: Callable[[str], None] = print
+    allow_urls_to: tuple[str, ...] = ()  # project.yaml security.allow_urls_to: networks URL sources may reach
 
 
 class Extractor(Protocol):

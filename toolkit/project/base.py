@@ -83,6 +83,7 @@ Identifier = Annotated[str, AfterValidator(_identifier)]
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
 _UNIT = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_DURATION_S = 30 * 86400  # a bound keeps every consumer (timedelta, timers) in range
 
 
 def _duration(value: Any) -> int:
@@ -98,6 +99,8 @@ def _duration(value: Any) -> int:
         seconds = int(match.group(1)) * _UNIT[match.group(2)]
     if seconds <= 0:
         raise ValueError("a duration must be positive")
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"{value!r} is longer than 30 days (the longest timeout or delay Headrace accepts)")
     return seconds
 
 

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import difflib
+from urllib.parse import urlsplit
 
 from headrace import plugins
 from headrace.errors import ProjectError
+from headrace.project.confine import (
+    OUTSIDE_HINT,
+    PROJECT_PATH,
+    PROJECT_URL,
+    OutsideProject,
+    marked_values,
+    resolve_inside,
+)
 from headrace.project.graph import (
     WORK_SUFFIX_LENGTH,
     dependencies,
@@ -18,6 +27,7 @@ from headrace.project.graph import (
 from headrace.project.model import Project
 from headrace.project.orchestrations import TASK_KINDS, check_cron
 from headrace.project.yamlfile import Document, Loc, format_loc
+from headrace.urlguard import AddressRefused, UrlPolicy
 
 
 class _Report:
@@ -59,6 +69,7 @@ def check_project(project: Project, docs: dict[str, Document]) -> list[ProjectEr
     report = _Report(docs)
     made_by = producers(project)
     _check_extractors(project, report)
+    _check_paths(project, report)
     _check_transformations(project, report, made_by)
     _check_datamarts(project, report, made_by)
     deps = dependencies(project)
@@ -107,6 +118,43 @@ def _check_extractors(project: Project, report: _Report) -> None:
                         f"column {key!r} is not among the table's columns",
                         _suggest(key, names),
                     )
+
+
+def _check_paths(project: Project, report: _Report) -> None:
+    """Every path a component names is a file inside the project (symlinks resolved); checked again at run time."""
+    configs = [(report.file(f"extractors/{i}"), c) for i, c in project.extractors.items()]
+    configs += [
+        (report.file(f"transformations/{i}/transformation"), t.config) for i, t in project.transformations.items()
+    ]
+    policy = UrlPolicy([str(n) for n in project.config.security.allow_urls_to])
+    for file, config in configs:
+        for loc, value in marked_values(config, PROJECT_URL):
+            host = _literal_host(value)
+            try:
+                if host:
+                    policy.check_host(host)
+            except AddressRefused as exc:
+                report.add(file, loc, str(exc))
+        for loc, value in marked_values(config, PROJECT_PATH):
+            if "${" in value:  # a deployment's value: checked when the task resolves it
+                continue
+            try:
+                real = resolve_inside(project.root, value, root_is_real=True)  # load_project resolved it
+            except OutsideProject as exc:
+                report.add(file, loc, str(exc), OUTSIDE_HINT)
+                continue
+            if not real.is_file():
+                what = "is a folder, not a file" if real.is_dir() else "does not exist in the project folder"
+                report.add(file, loc, f"{value!r} {what}", "give the path of a file, relative to the project folder")
+
+
+def _literal_host(url: str) -> str | None:
+    """The host of ``url`` when written out (not a ``${...}`` reference)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host if host and "${" not in host else None
 
 
 def _check_transformations(project: Project, report: _Report, made_by: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ import functools
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from headrace.project.base import Duration, Identifier, Strict
-from pydantic import Field, create_model
+from pydantic import Field, IPvAnyNetwork, create_model
 
 if TYPE_CHECKING:
     from headrace.plugins import Kind
@@ -26,6 +26,20 @@ class TaskDefaults(Strict):
     retry_delay: Duration = Field(default=60, description="seconds before the first retry; doubles with each retry")
 
 
+class SecuritySettings(Strict):
+    """What the project may do beyond reading its own files and writing its own schemas."""
+
+    allow_urls_to: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="networks (CIDR, e.g. 169.254.170.0/24) that URL sources may reach although they are "
+        "link-local or cloud metadata addresses, which are refused otherwise",
+    )
+    custom_dags: bool = Field(
+        default=True,
+        description="link the project's dags/ folder into Airflow; its Python code runs with the platform's rights",
+    )
+
+
 class ProjectConfig(Strict):
     """The fixed part of ``project.yaml``; ``project_config_model()`` adds the plugin blocks."""
 
@@ -35,6 +49,7 @@ class ProjectConfig(Strict):
     storage: Any = None
     worker: Any = None
     defaults: TaskDefaults = Field(default_factory=TaskDefaults)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
 
 def plugin_union(kind: Kind) -> Any:

@@ -9,18 +9,25 @@ from headrace import plugins
 from headrace.errors import ProjectError, ProjectInvalid
 from headrace.project.base import ID_HINT, ID_PATTERN
 from headrace.project.config import ProjectConfig, project_config_model
+from headrace.project.confine import OUTSIDE_HINT, links_out
 from headrace.project.datamarts import Datamart
 from headrace.project.model import Project, SqlFile, Transformation
 from headrace.project.orchestrations import Orchestration
 from headrace.project.pydantic_errors import project_errors
+from headrace.project.textfile import MAX_SQL_BYTES, read_project_text
 from headrace.project.yamlfile import Document, load_document
 from pydantic import BaseModel, ValidationError
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def _present(path: Path) -> bool:
+    """Anything by that name, also a folder or a dangling link: ``load_document`` says what is wrong with it."""
+    return path.exists() or path.is_symlink()
+
+
 def _find(root: Path, stem: str) -> list[Path]:
-    return [root / f"{stem}{s}" for s in SUFFIXES if (root / f"{stem}{s}").is_file()]
+    return [root / f"{stem}{s}" for s in SUFFIXES if _present(root / f"{stem}{s}")]
 
 
 def _parse(doc: Document, model: type[BaseModel], errors: list[ProjectError], default: Any = None) -> Any:
@@ -69,7 +76,7 @@ def _load_extractors(root: Path, project: Project, errors: list[ProjectError], d
         return
     seen: dict[str, str] = {}
     for path in sorted(folder.iterdir()):
-        if path.suffix not in SUFFIXES or not path.is_file():
+        if path.suffix not in SUFFIXES:
             continue
         rel = path.relative_to(root).as_posix()
         ext_id = path.stem
@@ -91,7 +98,7 @@ def _load_extractors(root: Path, project: Project, errors: list[ProjectError], d
         data = doc.data if isinstance(doc.data, dict) else {}
         kind = data.get("type")
         installed = plugins.plugins("extractor")
-        if kind not in installed:
+        if not isinstance(kind, str) or kind not in installed:
             known = ", ".join(installed)
             message = "required" if kind is None else f"unknown extractor type {kind!r}"
             hint = f"use one of: {known}"
@@ -108,7 +115,7 @@ def _parse_transformation(doc: Document, errors: list[ProjectError]) -> Any:
     """``transformation.yaml`` through the plugin its ``type`` names (default ``sql``)."""
     installed = plugins.plugins("transformation")
     kind = doc.data.get("type", "sql") if isinstance(doc.data, dict) else "sql"
-    if kind not in installed:
+    if not isinstance(kind, str) or kind not in installed:
         hint = f"use one of: {', '.join(installed)}"
         errors.append(
             ProjectError(doc.file, doc.line_of(("type",)), "type", f"unknown transformation type {kind!r}", hint)
@@ -138,8 +145,8 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
         doc, parse_errors = _load(found[0], root, docs)
         errors.extend(parse_errors)
         config = _parse_transformation(doc, errors) if doc else None
-        sql_files = [SqlFile(p.name, p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.sql"))]
-        if config is not None and not sql_files:
+        sql_files = _read_sql(path, root, errors)
+        if config is not None and not any(path.glob("*.sql")):
             errors.append(
                 ProjectError(rel, None, "", "no .sql files", "add files such as 10_orders.sql; they run in name order")
             )
@@ -147,6 +154,18 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
             project.transformations[path.name] = Transformation(path.name, config, sql_files)
             project.files[f"transformation:{path.name}"] = found[0].relative_to(root).as_posix()
             project.broken.discard(f"transformation:{path.name}")
+
+
+def _read_sql(folder: Path, root: Path, errors: list[ProjectError]) -> list[SqlFile]:
+    """The folder's ``*.sql`` files in name order; an unreadable one is an error, not a traceback."""
+    files = []
+    for path in sorted(folder.glob("*.sql")):
+        text, error = read_project_text(path, root, MAX_SQL_BYTES)
+        if error is not None:
+            errors.append(error)
+        elif text is not None:
+            files.append(SqlFile(path.name, text))
+    return files
 
 
 def _load_list(
@@ -214,6 +233,9 @@ def load_project(root: Path) -> Project:
     errors: list[ProjectError] = []
     if not root.is_dir():
         raise ProjectInvalid([ProjectError(str(root), None, "", "not a folder", "give the project's folder")])
+    for rel, real in links_out(root):  # also those no project file names: dags/, data/ ...
+        message = f"{rel!r} leads out of the project folder through a symlink (to {real})"
+        errors.append(ProjectError(rel, None, "", message, OUTSIDE_HINT))
     docs: dict[str, Document] = {}  # every file parsed once; the cross-file checks reuse them
     doc = _single(root, "project", errors, required=True, docs=docs)
     config = _parse(doc, project_config_model(), errors) if doc else None

@@ -103,6 +103,11 @@ class TaskDefaults(_Model):
     retry_delay: int
 
 
+class SecuritySettings(_Model):
+    allow_urls_to: list[str] = Field(default_factory=list)  # CIDR networks URL sources may reach anyway
+    custom_dags: bool = True  # link the project's dags/ into Airflow
+
+
 class ProjectSettings(_Model):
     name: str
     description: str = ""
@@ -111,6 +116,7 @@ class ProjectSettings(_Model):
     storage: dict[str, Any]
     worker: dict[str, Any]
     defaults: TaskDefaults
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
 
 class Manifest(_Model):
