@@ -3,19 +3,27 @@
 A fresh working schema ``tr_<id>_<run>`` holds only the declared inputs (as views);
 the SQL files run there in name order with unqualified names; only the declared
 outputs are copied to ``out_<id>``, all or nothing; the working schema is dropped
-afterwards, also on failure.
+afterwards, also on failure or when the task is stopped. It is registered in
+``headrace_meta.working_schemas`` until its task's timeout has surely passed, so a sweep
+removes it if the task was killed before dropping it, and never while the task runs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 
+from headrace import faults
 from headrace.errors import ConfigError, ProjectError, TaskFailed
+from headrace.lifecycle import owner_token
 from headrace.project.manifest import TransformationTask
 from headrace.transformations.isolation import foreign_tables
 from headrace.transformations.sqlsplit import SqlSplitError, Statement, split_statements
 from headrace.warehouses.base import Warehouse
+from headrace.workers.base import KILL_GRACE_S
+
+EXPIRY_MARGIN_S = 60  # beyond the timeout and the stop grace: a registration past it is a leftover
 
 
 def run_token(run_id: str, task_id: str) -> str:
@@ -55,8 +63,11 @@ def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callab
         where = f"transformations/{tr_id}/{sql_file.file}"
         scripts.append((sql_file.file, where, _statements(where, sql_file.text, dialect)))
     log(f"working schema {work} with inputs: {', '.join(f'{k} <- {v}' for k, v in inputs.items()) or 'none'}")
-    warehouse.create_working_schema(work, inputs)
+    expires_at = time.time() + task.timeout + 2 * KILL_GRACE_S + EXPIRY_MARGIN_S
+    warehouse.register_working_schema(work, run_id, task.id, owner_token(), expires_at)
     try:
+        warehouse.create_working_schema(work, inputs)
+        faults.point("transformation.working")
         warehouse.use_schema(work)
         for file, where, statements in scripts:
             for statement in statements:
@@ -87,3 +98,4 @@ def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callab
         return rows
     finally:
         warehouse.drop_schema(work)
+        warehouse.unregister_working_schema(work)

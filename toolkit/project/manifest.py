@@ -103,6 +103,10 @@ class TaskDefaults(_Model):
     retry_delay: int
 
 
+class RetentionSettings(_Model):
+    keep_runs: int = 3  # raw run folders kept per table: those of its last N successful loads
+
+
 class ProjectSettings(_Model):
     name: str
     description: str = ""
@@ -111,6 +115,7 @@ class ProjectSettings(_Model):
     storage: dict[str, Any]
     worker: dict[str, Any]
     defaults: TaskDefaults
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 class Manifest(_Model):

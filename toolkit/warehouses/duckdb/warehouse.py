@@ -70,6 +70,9 @@ class DuckDBWarehouse(SqlWarehouse):
     def close(self) -> None:
         self.con.close()
 
+    def interrupt(self) -> None:
+        self.con.interrupt()  # a long query checks Python's signals too rarely to stop in time
+
     # -- hooks of SqlWarehouse -----------------------------------------------------------------
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:

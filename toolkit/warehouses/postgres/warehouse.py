@@ -95,10 +95,10 @@ class PostgresWarehouse(SqlWarehouse):
             self._roles[schema] = roles.create_working_role(cur, schema)
 
     def drop_working_role(self, schema: str) -> None:
-        role = self._roles.pop(schema, None)
-        if role:
-            with self.con.cursor() as cur:
-                roles.drop_working_role(cur, role)
+        """Works from the schema name alone: a sweep drops the role a killed task left."""
+        self._roles.pop(schema, None)
+        with self.con.cursor() as cur:
+            roles.drop_working_role(cur, roles.working_role(schema))
 
     def grant_readers(self, schema: str, readers: Sequence[str]) -> None:
         with self.con.cursor() as cur:

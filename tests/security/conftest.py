@@ -1,0 +1,1 @@
+from tests.conformance.conftest import target  # noqa: F401
