@@ -8,8 +8,10 @@ process after ``KILL_GRACE_S`` if cleanup hangs.
 
 Python runs a signal handler only when the main thread gets back to Python code, and a
 long warehouse query may not for a while. So a thread also reads the signal wakeup fd
-and calls the ``on_stop`` hooks at once (DuckDB registers its connection's ``interrupt``;
-psycopg cancels the server's query itself when the handler raises).
+and calls the ``on_stop`` hooks at once, and again until the process ends, with the
+moment of the stop: DuckDB's hook interrupts a statement that started before it (a
+statement of the cleanup started later and is left alone); psycopg cancels the server's
+query itself when the handler raises.
 
 The parent that started the task (``headrace run``, the Airflow operator) passes its pid
 in ``HEADRACE_PARENT_PID``. A watcher thread compares it with ``os.getppid()`` every
@@ -33,6 +35,7 @@ from collections.abc import Callable
 from headrace.workers.base import EXIT_TERMINATED, KILL_GRACE_S, PARENT_PID_ENV
 
 PARENT_POLL_S = 0.25
+HOOK_REPEAT_S = 0.25
 
 
 class Terminated(KeyboardInterrupt):
@@ -48,11 +51,12 @@ class Terminated(KeyboardInterrupt):
 
 
 _state: dict[str, str | None] = {"reason": None, "raised": None}
-_hooks: list[Callable[[], None]] = []
+_hooks: list[Callable[[float], None]] = []
 
 
-def on_stop(hook: Callable[[], None]) -> None:
-    """Call ``hook`` (from another thread) as soon as the process is asked to stop."""
+def on_stop(hook: Callable[[float], None]) -> None:
+    """Call ``hook(stopped_at)`` (``time.monotonic()`` of the stop request) from another thread,
+    as soon as the process is asked to stop and every ``HOOK_REPEAT_S`` until it ends."""
     _hooks.append(hook)
 
 
@@ -77,9 +81,12 @@ def _stop(why: str) -> None:
 
 
 def _run_hooks() -> None:
-    for hook in list(_hooks):
-        with contextlib.suppress(Exception):  # a closed connection, for example
-            hook()
+    stopped_at = time.monotonic()
+    while True:
+        for hook in list(_hooks):
+            with contextlib.suppress(Exception):  # a closed connection, for example
+                hook(stopped_at)
+        time.sleep(HOOK_REPEAT_S)
 
 
 def _read_wakeups(fd: int) -> None:

@@ -212,7 +212,7 @@ def test_killing_headrace_run_leaves_no_task_process(tmp_path: Path, target: Tar
     run_ok("run", "extractor:src", "--project", str(project))
     for attempt in range(3):
         proc = _start(["run", "transformation:calc", "--project", str(project)])
-        _schema_appears(target)
+        _wait_for(proc, "working schema tr_calc_")  # (DuckDB: the test must not open the file meanwhile)
         assert _task_processes(project), f"attempt {attempt}: the task did not start"
         sig = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}.get(how.split()[0], signal.SIGKILL)
         if how.endswith("alone"):

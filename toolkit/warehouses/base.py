@@ -88,8 +88,9 @@ class Warehouse(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def interrupt(self) -> None:
-        """Stop the running statement, from another thread (the task is being stopped).
+    def interrupt(self, started_before: float) -> None:
+        """Stop the running statement if it started before ``started_before`` (``time.monotonic()``),
+        from another thread: the task is being stopped, and its cleanup's statements must run.
 
         Default: nothing; a driver that cancels on ``KeyboardInterrupt`` (psycopg) needs nothing."""
         return None

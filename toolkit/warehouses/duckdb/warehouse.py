@@ -7,6 +7,7 @@ Every load runs in one transaction: a killed process leaves the previous table i
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -59,6 +60,8 @@ class DuckDBWarehouse(SqlWarehouse):
 
     def __init__(self, path: Path, memory_limit: str = "2GB", threads: int | None = None, read_only: bool = False):
         self.path = path
+        self._running_since: float | None = None  # time.monotonic() the running statement started
+        self._running = threading.Lock()
         self.con = connect_with_lock_wait(path, read_only=read_only)
         self.con.execute(f"SET memory_limit = {self.lit(memory_limit)}")
         self.con.execute("SET TimeZone = 'UTC'")
@@ -70,16 +73,32 @@ class DuckDBWarehouse(SqlWarehouse):
     def close(self) -> None:
         self.con.close()
 
-    def interrupt(self) -> None:
-        self.con.interrupt()  # a long query checks Python's signals too rarely to stop in time
+    def interrupt(self, started_before: float) -> None:
+        """A long query checks Python's signals too rarely to stop in time: interrupt it; a
+        statement started after the stop (the cleanup's) is left alone."""
+        with self._running:
+            if self._running_since is not None and self._running_since < started_before:
+                self.con.interrupt()
+
+    @contextmanager
+    def _statement(self) -> Iterator[None]:
+        with self._running:
+            self._running_since = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._running:
+                self._running_since = None
 
     # -- hooks of SqlWarehouse -----------------------------------------------------------------
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
-        return self.con.execute(sql, params)
+        with self._statement():
+            return self.con.execute(sql, params)
 
     def changed(self, sql: str, params: Sequence[Any] | None = None) -> int:
-        row = self.con.execute(sql, params).fetchone()  # DuckDB answers a change with its row count
+        with self._statement():
+            row = self.con.execute(sql, params).fetchone()  # DuckDB answers a change with its row count
         return int(row[0]) if row else 0
 
     @contextmanager
