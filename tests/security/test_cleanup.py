@@ -28,8 +28,13 @@ LONG_SQL = {  # a statement that runs far longer than the tests wait
 }
 
 
-def _project(root: Path, target: Target, sql: str = "CREATE TABLE result AS SELECT count(*) AS n FROM items;\n",
-             timeout: int | None = None, rows: int = 20) -> Path:
+def _project(
+    root: Path,
+    target: Target,
+    sql: str = "CREATE TABLE result AS SELECT count(*) AS n FROM items;\n",
+    timeout: int | None = None,
+    rows: int = 20,
+) -> Path:
     data = "id,label\n" + "".join(f"{i},row {i}\n" for i in range(rows))
     tr_timeout = f"timeout: {timeout}\n" if timeout else ""
     return write_files(
