@@ -236,14 +236,22 @@ def test_killing_headrace_run_leaves_no_task_process(tmp_path: Path, target: Tar
 # -- a kill after the load committed is not a failure ---------------------------------------------------
 
 
-def test_task_killed_after_its_load_committed_is_not_recorded_as_failed(tmp_path: Path, target: Target) -> None:
+@pytest.mark.parametrize("killed", ["headrace run", "the task alone"])
+def test_task_killed_after_its_load_committed_is_not_recorded_as_failed(
+    tmp_path: Path, target: Target, killed: str
+) -> None:
     project = _project(tmp_path / "p", target)
     run_ok("compile", str(project))
     proc = _start(["run", "extractor:src", "--project", str(project)], env={"HEADRACE_FAULTS": "load.after_commit"})
     _wait_for(proc, "FAULT load.after_commit")
-    os.killpg(proc.pid, signal.SIGKILL)  # `headrace run` dies; its task sees it and stops
-    proc.wait(timeout=60)
+    if killed == "headrace run":
+        os.killpg(proc.pid, signal.SIGKILL)  # `headrace run` dies; its task sees it and stops
+    else:
+        os.kill(_task_processes(project)[0].pid, signal.SIGKILL)  # `headrace run` sees its task die
+    out, _ = proc.communicate(timeout=60)
     assert _no_task_process_left(project) == []
+    if killed != "headrace run":
+        assert proc.returncode == 0, out  # the run reports what the warehouse holds: the load is there
     assert target.query("SELECT count(*) FROM in_src.items") == [(20,)]
     history = _history(target, "extractor:src")
     assert [s for s, _ in history] == ["success"], history
@@ -269,6 +277,23 @@ def test_keep_runs_setting_is_honoured(tmp_path: Path, target: Target) -> None:
     for i in range(1, 4):
         run_ok("run", "extractor:src", "--project", str(project), "--run-id", f"r{i}")
     assert sorted(p.name for p in (target.state_dir / "storage" / "raw" / "src" / "items").iterdir()) == ["r3"]
+
+
+def test_temporary_folder_of_a_sigkilled_extract_is_removed_by_the_next_run(tmp_path: Path, target: Target) -> None:
+    project = _project(tmp_path / "p", target)
+    run_ok("compile", str(project))
+    proc = _start(
+        ["run-task", "extractor:src", "--project", str(project), "--run-id", "killed"],
+        env={"HEADRACE_FAULTS": "extract.before_upload"},
+    )
+    _wait_for(proc, "FAULT extract.before_upload")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    tmp = target.state_dir / "tmp"
+    assert len(list(tmp.iterdir())) == 1  # the killed task's extracted files
+    out = run_ok("run", "extractor:src", "--project", str(project)).stdout
+    assert "removed what an earlier task left: temporary extract folder" in out
+    assert list(tmp.iterdir()) == []
 
 
 def test_no_temporary_extract_folder_remains_after_success_or_failure(tmp_path: Path, target: Target) -> None:
