@@ -79,7 +79,7 @@ def run_plan(
                 return result
             attempt += 1
             say(task_id, f"transient failure; try {attempt + 1} of {task.retries + 1} in {delay} s")
-            time.sleep(delay)
+            interrupted.wait(delay)  # an interrupted run does not wait for the retry
             delay *= 2
 
     for stage in plan.stages:
