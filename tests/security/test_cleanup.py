@@ -173,14 +173,20 @@ def test_headrace_cleanup_removes_leftovers_and_dry_run_only_lists_them(tmp_path
     leftover.mkdir(parents=True)
     (leftover / "part-00000.csv.gz").write_bytes(b"x" * 100)
 
+    with target.open() as wh:  # a staging table as a load killed between commit and swap would leave it
+        wh.execute("CREATE TABLE in_src._hr_stage_items (id integer)")
+
     dry = run_ok("cleanup", "--dry-run", "--project", str(project)).stdout
     assert "would remove: working schema tr_calc_" in dry
+    assert "would remove: staging table in_src._hr_stage_items" in dry
     assert f"would remove: temporary extract folder {leftover}" in dry
     assert len(_working_schemas(target)) == 1 and leftover.exists()  # a dry run removes nothing
 
     out = run_ok("cleanup", "--project", str(project)).stdout
     assert "removed: working schema tr_calc_" in out
     assert _working_schemas(target) == [] and _working_roles(target) == [] and not leftover.exists()
+    assert target.query("SELECT count(*) FROM information_schema.tables WHERE table_name = '_hr_stage_items'") == [(0,)]
+    assert target.query("SELECT count(*) FROM in_src.items") == [(20,)]  # the loaded table is untouched
     assert run_ok("cleanup", "--project", str(project)).stdout.strip() == "nothing to remove"
 
 
@@ -294,6 +300,24 @@ def test_temporary_folder_of_a_sigkilled_extract_is_removed_by_the_next_run(tmp_
     out = run_ok("run", "extractor:src", "--project", str(project)).stdout
     assert "removed what an earlier task left: temporary extract folder" in out
     assert list(tmp.iterdir()) == []
+
+
+def test_retention_removes_the_folder_of_a_run_that_ended_without_loading(tmp_path: Path, target: Target) -> None:
+    project = _project(tmp_path / "p", target)
+    (project / "project.yaml").write_text(target.project_yaml() + "retention:\n  keep_runs: 1\n")
+    run_ok("run", "extractor:src", "--project", str(project), "--run-id", "r1")
+    proc = _start(
+        ["run", "extractor:src", "--project", str(project), "--run-id", "r2"],
+        env={"HEADRACE_FAULTS": "load.before_commit"},
+    )
+    _wait_for(proc, "FAULT load.before_commit")
+    os.kill(_task_processes(project)[0].pid, signal.SIGKILL)  # uploaded, never loaded
+    proc.communicate(timeout=60)
+    assert [s for s, _ in _history(target, "extractor:src")] == ["success", "failed"]
+    folder = target.state_dir / "storage" / "raw" / "src" / "items"
+    assert sorted(p.name for p in folder.iterdir()) == ["r1", "r2"]
+    run_ok("run", "extractor:src", "--project", str(project), "--run-id", "r3")
+    assert sorted(p.name for p in folder.iterdir()) == ["r3"]
 
 
 def test_no_temporary_extract_folder_remains_after_success_or_failure(tmp_path: Path, target: Target) -> None:
