@@ -60,6 +60,11 @@ def on_stop(hook: Callable[[float], None]) -> None:
     _hooks.append(hook)
 
 
+def raised() -> bool:
+    """Whether ``Terminated`` was raised (a driver calling into Python may have swallowed it)."""
+    return _state["raised"] is not None
+
+
 def reason() -> str | None:
     """Why the process is stopping (``None`` while it is not)."""
     return _state["reason"]

@@ -82,6 +82,11 @@ class DuckDBWarehouse(SqlWarehouse):
 
     @contextmanager
     def _statement(self) -> Iterator[None]:
+        """Track the running statement for ``interrupt``; a stop whose ``Terminated`` DuckDB
+        swallowed while it checked Python's signals is raised again when the statement ends."""
+        from headrace import lifecycle
+
+        stopped_before = lifecycle.raised()
         with self._running:
             self._running_since = time.monotonic()
         try:
@@ -89,6 +94,8 @@ class DuckDBWarehouse(SqlWarehouse):
         finally:
             with self._running:
                 self._running_since = None
+        if lifecycle.raised() and not stopped_before:
+            raise lifecycle.Terminated(lifecycle.reason() or "stopped")
 
     # -- hooks of SqlWarehouse -----------------------------------------------------------------
 
