@@ -269,7 +269,16 @@ def run_task(
 
 
 def _stopped(ctx: TaskContext, task: AnyTask, started: float) -> None:
-    """A stopped task records itself only when its parent is gone (the parent knows why it stopped it)."""
+    """A stopped task removes whatever of its own work is still registered (its ``finally`` blocks
+    may have been cut short by the stop), and records itself only when its parent is gone (the
+    parent knows why it stopped it)."""
+    me = lifecycle.owner_token()
+    try:
+        with ctx.warehouse() as wh:
+            for kind, name in wh.leftovers(time.time(), lambda owner: owner == me or lifecycle.owner_dead(owner)):
+                wh.remove_leftover(kind, name)
+    except Exception as exc:  # the next task's sweep or `headrace cleanup` removes it
+        ctx.log(f"warning: could not remove the working schema: {redact(_message(exc))}")
     if lifecycle.parent_gone():
         error = f"stopped ({lifecycle.reason()}): the process that started it ended"
         _record(ctx, task, TaskRecord(ctx.run_id, task.id, "cancelled", started, time.time(), None, None, error))

@@ -230,9 +230,9 @@ def test_killing_headrace_run_leaves_no_task_process(tmp_path: Path, target: Tar
             os.kill(proc.pid, sig)
         else:
             os.killpg(proc.pid, sig)
-        proc.communicate(timeout=60)
+        out, _ = proc.communicate(timeout=60)
         assert _no_task_process_left(project) == [], f"attempt {attempt}: {how} left the task running"
-        assert _working_schemas(target) == [] and _working_roles(target) == []
+        assert _working_schemas(target) == [] and _working_roles(target) == [], out
         if sig != signal.SIGKILL:
             assert proc.returncode == (130 if sig == signal.SIGINT else 143)
     statuses = [s for s, _ in _history(target, "transformation:calc")]

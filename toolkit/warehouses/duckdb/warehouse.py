@@ -110,13 +110,21 @@ class DuckDBWarehouse(SqlWarehouse):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.con.execute("BEGIN TRANSACTION")
+        """BEGIN ... COMMIT; on any exception, ROLLBACK. A stop (``Terminated``) can arrive around
+        the COMMIT itself: whether it committed or not, no transaction is left open for cleanup."""
+        self.run("BEGIN TRANSACTION")
         try:
             yield
+            self.run("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.con.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        try:
+            self.con.rollback()
+        except Exception:  # nothing open (it committed, or DuckDB already rolled it back)
+            return
 
     def insert_part(self, table: str, request: LoadRequest, part: StoredPart, storage: Storage) -> int:
         return csvread.insert_part(self, table, request, part, storage)
@@ -129,9 +137,9 @@ class DuckDBWarehouse(SqlWarehouse):
         self.run(f"ALTER TABLE {self.qualified(schema, stage)} RENAME TO {self.quote(table)}")
 
     def leave_working_schema(self) -> None:
-        self.con.execute("SET schema = 'main'")
+        self.run("SET schema = 'main'")
 
     # -- transformations -------------------------------------------------------------------------
 
     def use_schema(self, schema: str) -> None:
-        self.con.execute(f"SET schema = {self.lit(schema)}")
+        self.run(f"SET schema = {self.lit(schema)}")
