@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowTaskTimeout
 from headrace.errors import EXIT_PROJECT_INVALID, HeadraceError
 from headrace.orchestrator import settings
 from headrace.redaction import redact
@@ -60,7 +62,10 @@ class _Streaming:
             self._worker = None
 
     def on_kill(self) -> None:
-        """Airflow stops the task (marked failed, timeout, shutdown): stop the command too."""
+        """Airflow stops the task (marked failed, cancelled, timeout, shutdown): stop the command too.
+
+        The command gets SIGTERM, cleans up (working schema and role, temporary files) within
+        the worker's grace period and is then killed; ``execute`` records why it stopped."""
         worker = self._worker
         if worker is not None:
             worker.cancel()
@@ -140,8 +145,21 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
         command = run_task_command(self.headrace_task, project, run_id, full_refresh)
         self.log.info("headrace %s (project version %s)", " ".join(command[3:]), project.name)
         spec = WorkSpec(command, env=_task_env(), timeout_s=self.worker_timeout_s)
-        outcome = self._run(self._worker_for(project), spec)
+        worker = self._worker_for(project)
+        started = time.time()
+        try:
+            outcome = self._run(worker, spec)
+        except AirflowTaskTimeout:  # Airflow's execution_timeout came first: the command was stopped
+            self._record_stopped(project, run_id, "timeout", started, "stopped by Airflow's execution_timeout")
+            raise
         result = outcome.task_result(self.headrace_task, self.worker_timeout_s)
+        if outcome.result is None and result.status != "success":  # the command could not record itself
+            status = self._record_stopped(project, run_id, result.status, started, result.error)
+            if status == "success":
+                self.log.info("%s: every table was loaded and committed before it stopped", self.headrace_task)
+                return result.model_copy(update={"status": "success"}).model_dump(mode="json")
+        if result.status == "cancelled":
+            raise AirflowException(f"{self.headrace_task} was cancelled; it dropped its working schema and files")
         if outcome.timed_out:
             raise AirflowException(
                 f"{self.headrace_task} was stopped after its timeout of {self.worker_timeout_s} s "
@@ -157,6 +175,24 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
         if result.error_class == "transient":
             raise AirflowException(f"{message}\n(transient error: retried with backoff while retries remain)")
         raise AirflowException(message)
+
+    def _record_stopped(self, project: Path, run_id: str, status: str, started: float, error: str | None) -> str:
+        """``headrace task-stopped``: the run history says timeout or cancelled; the status it recorded."""
+        command = [sys.executable, "-m", "headrace", "task-stopped", self.headrace_task, "--project", str(project)]
+        command += ["--run-id", run_id, "--status", status, "--started", str(started)]
+        command += ["--error", error] if error else []
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=120, env={**os.environ, **_task_env()}, check=False
+            )
+        except subprocess.TimeoutExpired:
+            self.log.warning("could not record %s as %s in the run history (timed out)", self.headrace_task, status)
+            return status
+        lines = done.stdout.strip().splitlines()
+        if done.returncode != 0 or not lines:
+            self.log.warning("could not record %s in the run history: %s", self.headrace_task, done.stderr.strip())
+            return status
+        return lines[-1]
 
 
 class ProjectUpdateOperator(_Streaming, BaseOperator):

@@ -5,6 +5,12 @@ started on the worker its ``runs_on`` names, so a per-task timeout can stop it a
 parallel tasks really run at the same time. A transient failure (exit 75) is tried again
 after ``retry_delay`` seconds, doubling, up to the task's ``retries``; a configuration
 error (exit 2) never is.
+
+Interrupted (Ctrl-C, SIGTERM: ``KeyboardInterrupt`` in the main thread), the run cancels
+every running task (each cleans up within the worker's grace period), records them as
+``cancelled``, starts nothing more and re-raises. A task stopped by its timeout is
+recorded as ``timeout``. Should this process die outright (SIGKILL), each task notices
+that its parent is gone and stops itself (``headrace.lifecycle``).
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from headrace.history import record_stopped
 from headrace.plan import Plan
 from headrace.project.manifest import Manifest
 from headrace.results import TaskResult
 from headrace.secrets import SecretResolver
 from headrace.workers import open_worker
-from headrace.workers.base import WorkSpec, run_task_command
+from headrace.workers.base import Worker, WorkSpec, run_task_command
 
 Echo = Callable[[str, str], None]
 
@@ -37,6 +44,8 @@ def run_plan(
     results: list[TaskResult] = []
     lock = threading.Lock()
     stop = False
+    interrupted = threading.Event()
+    running: set[Worker] = set()
     secrets = SecretResolver(project_dir.resolve())
     # the task processes resolve and redact their own secrets; this process blanks the same values
     # out of whatever it shows of them (their output, their errors)
@@ -53,12 +62,27 @@ def run_plan(
         attempt = 0
         while True:
             worker = open_worker(task.runs_on, manifest.project.worker, secrets)
-            result = worker.run(spec, lambda line: say(task_id, line)).task_result(task_id, task.timeout)
-            if result.error_class != "transient" or result.status == "timeout" or attempt >= task.retries:
+            with lock:
+                if interrupted.is_set():
+                    return TaskResult(task_id=task_id, status="skipped", error="the run was interrupted")
+                running.add(worker)
+            started = time.time()
+            try:
+                outcome = worker.run(spec, lambda line: say(task_id, line))
+            finally:
+                with lock:
+                    running.discard(worker)
+            result = outcome.task_result(task_id, task.timeout)
+            if outcome.result is None and result.status != "success":  # the task could not record itself
+                status = record_stopped(manifest, project_dir, run_id, task_id, result.status, started, result.error)
+                if status == "success":
+                    result = TaskResult(task_id=task_id, status="success", error=result.error)
+            final = interrupted.is_set() or result.status in ("timeout", "cancelled") or attempt >= task.retries
+            if final or result.error_class != "transient":
                 return result
             attempt += 1
             say(task_id, f"transient failure; try {attempt + 1} of {task.retries + 1} in {delay} s")
-            time.sleep(delay)
+            interrupted.wait(delay)  # an interrupted run does not wait for the retry
             delay *= 2
 
     for stage in plan.stages:
@@ -66,7 +90,15 @@ def run_plan(
             results += [TaskResult(task_id=t, status="skipped", error="an earlier task failed") for t in stage]
             continue
         with ThreadPoolExecutor(max_workers=min(max_parallel, len(stage))) as pool:
-            stage_results = list(pool.map(one, stage))
+            futures = [pool.submit(one, task_id) for task_id in stage]
+            try:
+                stage_results = [future.result() for future in futures]
+            except BaseException:  # Ctrl-C or SIGTERM: stop the running tasks, let them clean up
+                with lock:
+                    interrupted.set()
+                    for worker in running:
+                        worker.cancel()
+                raise
         results += stage_results
         if any(r.status != "success" for r in stage_results) and not plan.continue_on_error:
             stop = True

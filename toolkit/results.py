@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 RESULT_PREFIX = "HEADRACE_RESULT "
 
-Status = Literal["success", "failed", "timeout", "skipped"]
+# timeout: stopped by its timeout; cancelled: stopped by a cancel, a stopped run or its parent's death
+Status = Literal["success", "failed", "timeout", "cancelled", "skipped"]
 # config: fix the project or the deployment (exit 2, never retried); transient: the same task may
 # succeed later (exit 75, retried with backoff); task: the task itself failed (exit 1)
 ErrorClass = Literal["config", "transient", "task"]

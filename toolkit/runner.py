@@ -4,6 +4,12 @@ extractor: extract each table to a local folder, publish it to storage, load the
 parts into the warehouse. transformation: the transformation plugin, in the warehouse.
 datamart: publish ``dm_<id>``. Every outcome is written to ``headrace_meta.task_runs``;
 a failure is raised as the error class that decides retries (``headrace.errors``).
+
+A task first sweeps what killed tasks left (``headrace.sweep``). Its temporary extract
+folder is removed when it ends, however it ends; older raw run folders in storage are
+pruned after each successful load (``headrace.retention``). A stopped task
+(``lifecycle.Terminated``) unwinds through the same cleanup and records nothing unless
+its parent is gone (the parent knows why it stopped it: ``headrace.history``).
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from headrace import faults, plugins
+from headrace import faults, lifecycle, plugins, retention, sweep
 from headrace.errors import ConfigError, HeadraceError, TransientError
+from headrace.history import settled
 from headrace.paths import PROJECT_FILE, state_dir
 from headrace.project.manifest import DatamartTask, ExtractorTask, Manifest, TransformationTask
 from headrace.resolve import resolved_config
@@ -63,7 +70,9 @@ class TaskContext:
         )
 
     def warehouse(self) -> Warehouse:
-        return open_project_warehouse(self.manifest, self.project_dir, self.secrets)
+        wh = open_project_warehouse(self.manifest, self.project_dir, self.secrets)
+        lifecycle.on_stop(wh.interrupt)  # a stop interrupts its running statement at once
+        return wh
 
 
 def open_project_warehouse(manifest: Manifest, project_dir: Path, secrets: SecretResolver | None = None) -> Warehouse:
@@ -93,7 +102,7 @@ def _extract_tables(
     config: Any = ctx.config("extractor", task.config, task.source_file, "")
     extractor_class: ExtractorFactory = plugin.load()
     table_configs = {t.name: t for t in config.table_configs()}
-    tmp = ctx.state_dir / "tmp" / f"{task.component}-{ctx.run_id}"
+    tmp = sweep.temp_folder(ctx.state_dir, task.component, ctx.run_id)
     states: dict[str, Any] = {}
     incremental = [t for t in task.tables if t.state_key]
     if incremental:
@@ -124,15 +133,16 @@ def _extract_tables(
 
     done: dict[str, tuple[str, dict]] = {}
     failed: dict[str, BaseException] = {}
+    pool = ThreadPoolExecutor(max_workers=config.max_concurrency, thread_name_prefix="extract")
     try:
-        with ThreadPoolExecutor(max_workers=config.max_concurrency, thread_name_prefix="extract") as pool:
-            futures = {t.name: pool.submit(one, t.name, t.storage_prefix) for t in task.tables}
-            for name, future in futures.items():
-                try:
-                    done[name] = future.result()
-                except Exception as exc:
-                    failed[name] = exc
-    finally:
+        futures = {t.name: pool.submit(one, t.name, t.storage_prefix) for t in task.tables}
+        for name, future in futures.items():
+            try:
+                done[name] = future.result()
+            except Exception as exc:
+                failed[name] = exc
+    finally:  # a stopped task does not wait for its extract threads (the process ends after cleanup)
+        pool.shutdown(wait=False, cancel_futures=True)
         shutil.rmtree(tmp, ignore_errors=True)
     return done, failed
 
@@ -186,6 +196,7 @@ def _run_extractor(ctx: TaskContext, task: ExtractorTask) -> TaskResult:
                 )
                 rows = wh.load(request, ctx.storage)
                 ctx.log(f"{task.target_schema}.{table.name}: {rows:,} rows loaded ({mode})")
+                _prune(ctx, wh, task, table.storage_prefix, f"{task.target_schema}.{table.name}")
                 result.tables[f"{task.target_schema}.{table.name}"] = rows
                 result.rows = (result.rows or 0) + rows
                 result.bytes = (result.bytes or 0) + files.bytes
@@ -198,6 +209,32 @@ def _run_extractor(ctx: TaskContext, task: ExtractorTask) -> TaskResult:
         )
         raise TaskError(message, error_class)
     return result
+
+
+def _prune(ctx: TaskContext, wh: Warehouse, task: ExtractorTask, prefix: str, table_name: str) -> None:
+    keep = ctx.manifest.project.retention.keep_runs
+    try:
+        removed = retention.prune(ctx.storage, wh, prefix, table_name, task.id, ctx.run_id, keep)
+    except Exception as exc:  # retention never fails a load that committed
+        ctx.log(f"warning: could not prune old raw folders under {prefix}: {redact(_message(exc))}")
+        return
+    if removed:
+        ctx.log(f"retention (keep_runs: {keep}): removed {len(removed)} older raw run folder(s) under {prefix}")
+
+
+def _sweep(ctx: TaskContext, task: ExtractorTask | TransformationTask | DatamartTask) -> None:
+    """Remove what killed tasks left in the warehouse and, for an extractor, in its files."""
+    try:
+        with ctx.warehouse() as wh:
+            removed = sweep.sweep_warehouse(wh)
+        if isinstance(task, ExtractorTask):
+            prefixes = [t.storage_prefix for t in task.tables]
+            max_age = sweep.longest_life(t.timeout for t in ctx.manifest.tasks.values())
+            removed += sweep.sweep_files(ctx.state_dir, ctx.storage, prefixes, max_age)
+    except Exception as exc:  # a sweep never fails the task; the next one or `headrace cleanup` tries again
+        ctx.log(f"warning: could not remove what earlier tasks left: {redact(_message(exc))}")
+        return
+    sweep.report(ctx.log, removed)
 
 
 def _run_transformation(ctx: TaskContext, task: TransformationTask) -> TaskResult:
@@ -230,20 +267,46 @@ def run_task(
     ctx = TaskContext(manifest, project_dir, run_id, full_refresh, log)
     started = time.time()
     try:
+        _sweep(ctx, task)
         if isinstance(task, ExtractorTask):
             result = _run_extractor(ctx, task)
         elif isinstance(task, TransformationTask):
             result = _run_transformation(ctx, task)
         else:
             result = _run_datamart(ctx, task)
+    except lifecycle.Terminated:
+        _stopped(ctx, task, started)
+        raise
     except Exception as exc:
+        if lifecycle.reason() is not None:  # the stop surfaced as a driver's error (DuckDB: "Query interrupted")
+            _stopped(ctx, task, started)
+            raise lifecycle.Terminated(lifecycle.reason() or "stopped") from None
         error_class = _error_class(exc)
         message = redact(_message(exc))
-        _record(ctx, TaskRecord(run_id, task_id, "failed", started, time.time(), None, None, message))
-        raise TaskError(message, error_class) from None
+        record = _record(ctx, task, TaskRecord(run_id, task_id, "failed", started, time.time(), None, None, message))
+        if record.status != "success":
+            raise TaskError(message, error_class) from None
+        ctx.log(f"warning: {message}")  # the loads committed: the task did its work
+        return TaskResult(task_id=task_id, status="success", rows=record.rows, duration_s=record.row()[5])
     result.duration_s = round(time.time() - started, 3)
-    _record(ctx, TaskRecord(run_id, task_id, "success", started, time.time(), result.rows, result.bytes, None))
+    _record(ctx, task, TaskRecord(run_id, task_id, "success", started, time.time(), result.rows, result.bytes, None))
     return result
+
+
+def _stopped(ctx: TaskContext, task: AnyTask, started: float) -> None:
+    """A stopped task removes whatever of its own work is still registered (its ``finally`` blocks
+    may have been cut short by the stop), and records itself only when its parent is gone (the
+    parent knows why it stopped it)."""
+    me = lifecycle.owner_token()
+    try:
+        with ctx.warehouse() as wh:
+            for kind, name in wh.leftovers(time.time(), lambda owner: owner == me or lifecycle.owner_dead(owner)):
+                wh.remove_leftover(kind, name)
+    except Exception as exc:  # the next task's sweep or `headrace cleanup` removes it
+        ctx.log(f"warning: could not remove the working schema: {redact(_message(exc))}")
+    if lifecycle.parent_gone():
+        error = f"stopped ({lifecycle.reason()}): the process that started it ended"
+        _record(ctx, task, TaskRecord(ctx.run_id, task.id, "cancelled", started, time.time(), None, None, error))
 
 
 def _is_transient_driver_error(exc: BaseException) -> bool:
@@ -254,12 +317,17 @@ def _is_transient_driver_error(exc: BaseException) -> bool:
     )
 
 
-def _record(ctx: TaskContext, record: TaskRecord) -> None:
-    """Write the run history row; its error text is redacted here, where it leaves the process."""
-    if record.error:
+AnyTask = ExtractorTask | TransformationTask | DatamartTask
+
+
+def _record(ctx: TaskContext, task: AnyTask, record: TaskRecord) -> TaskRecord:
+    """Record the run; a failure whose loads all committed is recorded (and returned) as success."""
+    if record.error:  # redacted here, where the history row leaves the process
         record = dataclasses.replace(record, error=redact(record.error))
     try:
         with ctx.warehouse() as wh:
+            record = settled(wh, task, record)
             wh.record_task(record)
     except Exception as exc:  # history must not hide the task's own outcome
         ctx.log(f"warning: could not record the run in headrace_meta: {redact(_message(exc))}")
+    return record

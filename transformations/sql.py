@@ -5,18 +5,25 @@ its working area ``tr_<id>_<run>`` holds only the declared inputs under their lo
 and the warehouse itself (roles and grants, or a separate database with external access
 off) refuses anything else. The SQL files run there in name order; only the declared
 outputs are copied to ``out_<id>``, all or nothing; the working area is removed afterwards,
-also on failure. Nothing here reads the SQL to decide what it may do.
+also on failure or when the task is stopped. Nothing here reads the SQL to decide what it
+may do. The working area is registered in ``headrace_meta.working_schemas`` until its
+task's timeout has surely passed, so a sweep removes it if the task was killed before
+removing it, and never while the task runs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 
+from headrace import faults
 from headrace.errors import ConfigError, ProjectError, TaskFailed
+from headrace.lifecycle import owner_token
 from headrace.project.manifest import TransformationTask
 from headrace.transformations.sqlsplit import SqlSplitError, Statement, split_statements
 from headrace.warehouses.base import StatementFailed, Warehouse
+from headrace.workers.base import KILL_GRACE_S
 
 HINTS = {
     "denied": (
@@ -24,6 +31,8 @@ HINTS = {
     ),
     "missing": "a transformation sees only the inputs declared in transformation.yaml, under their names (as:)",
 }
+# beyond the timeout and the stop grace: a registration past it is a leftover
+EXPIRY_MARGIN_S = 60
 
 
 def run_token(run_id: str, task_id: str) -> str:
@@ -63,7 +72,28 @@ def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callab
         where = f"transformations/{tr_id}/{sql_file.file}"
         scripts.append((sql_file.file, where, _statements(where, sql_file.text, dialect)))
     log(f"working schema {work} with inputs: {', '.join(f'{k} <- {v}' for k, v in inputs.items()) or 'none'}")
+    expires_at = time.time() + task.timeout + 2 * KILL_GRACE_S + EXPIRY_MARGIN_S
+    warehouse.register_working_schema(work, run_id, task.id, owner_token(), expires_at)
+    try:
+        rows = _run_in_session(warehouse, task, work, inputs, scripts, log)
+    finally:
+        warehouse.unregister_working_schema(work)
+    for name, count in rows.items():
+        log(f"{task.target_schema}.{name}: {count:,} rows")
+    return rows
+
+
+def _run_in_session(
+    warehouse: Warehouse,
+    task: TransformationTask,
+    work: str,
+    inputs: dict[str, str],
+    scripts: list[tuple[str, str, list[Statement]]],
+    log: Callable[[str], None],
+) -> dict[str, int]:
+    tr_id = task.component
     with warehouse.transformation_session(work, inputs, task.timeout) as session:
+        faults.point("transformation.working")
         for file, where, statements in scripts:
             for statement in statements:
                 try:
@@ -80,9 +110,6 @@ def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callab
                 "create them (CREATE TABLE name AS ...) or remove them from outputs"
             )
         try:
-            rows = session.publish(task.target_schema, task.outputs)
+            return session.publish(task.target_schema, task.outputs)
         except (TaskFailed, StatementFailed) as exc:
             raise TaskFailed(f"transformations/{tr_id}: {exc}") from exc
-    for name, count in rows.items():
-        log(f"{task.target_schema}.{name}: {count:,} rows")
-    return rows

@@ -44,6 +44,9 @@ def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str
 
     TARGETS: extractor:ID, transformation:ID, datamart:ID, orchestration:ID, or a bare
     id that names one of them. No target runs everything in dependency order.
+
+    Ctrl-C or SIGTERM stops the running tasks (each drops its working schema and temporary
+    files), records them as cancelled and exits 130 (143 for SIGTERM).
     """
     from headrace.executor import run_plan
     from headrace.plan import plan_for
@@ -56,14 +59,25 @@ def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str
     out = console()
     out.print(f"[bold]{manifest.project.name}[/bold]: {plan.name} (run {run_id}, {len(plan.tasks())} tasks)")
     started = time.monotonic()
-    results = run_plan(
-        plan,
-        manifest,
-        project.resolve(),
-        run_id,
-        full_refresh,
-        echo=lambda task, line: out.print(f"[{task}] {line}", markup=False),
-    )
+    stopped_by = _stop_on_sigterm()
+    try:
+        results = run_plan(
+            plan,
+            manifest,
+            project.resolve(),
+            run_id,
+            full_refresh,
+            echo=lambda task, line: out.print(f"[{task}] {line}", markup=False),
+        )
+    except KeyboardInterrupt:
+        signal_name = stopped_by[0] if stopped_by else "SIGINT"
+        console(stderr=True).print(
+            f"interrupted ({signal_name}): the running tasks were stopped and recorded as cancelled "
+            f"(headrace history); run {run_id} did not finish",
+            style="red",
+            markup=False,
+        )
+        raise click.exceptions.Exit(143 if stopped_by else 130) from None
     _summary(out, results, time.monotonic() - started)
     _published(out, manifest, project, [r.task_id for r in results if r.status == "success"])
     failed = [r for r in results if r.status not in ("success",)]
@@ -73,6 +87,21 @@ def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str
         if all(r.error_class == "config" for r in failed if r.status != "skipped"):
             raise ConfigError(message + ": configuration errors, fix them before running again")
         raise TaskFailed(message)
+
+
+def _stop_on_sigterm() -> list[str]:
+    """SIGTERM interrupts the run like Ctrl-C; the list names the signal once one arrived."""
+    import signal
+
+    seen: list[str] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if not seen:
+            seen.append("SIGTERM")
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    return seen
 
 
 def _summary(out: Console, results: list[TaskResult], elapsed: float) -> None:
@@ -93,7 +122,7 @@ def _summary(out: Console, results: list[TaskResult], elapsed: float) -> None:
         )
     out.print(table)
     for r in results:
-        if r.status in ("failed", "timeout") and r.error:
+        if r.status in ("failed", "timeout", "cancelled") and r.error:
             out.print(f"[red]{r.task_id}[/red]: {escape(r.error)}", highlight=False)
 
 
@@ -133,7 +162,10 @@ def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, m
 
     Prints the task's log lines, then one HEADRACE_RESULT line; exits 0 on success, 2 on a
     configuration error (do not retry), 75 on a transient error (retry later), 1 otherwise.
+    On SIGTERM or SIGINT (or when the process that started it dies) it drops its working
+    schema and temporary files and exits 143 without a result line.
     """
+    from headrace import lifecycle
     from headrace.errors import ConfigError
     from headrace.paths import manifest_path
     from headrace.project.manifest import read_manifest
@@ -141,8 +173,12 @@ def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, m
     from headrace.runner import TaskError, run_task
 
     def log(line: str) -> None:
-        print(line, flush=True)  # stdout redacts (headrace.redaction.install)
+        try:
+            print(line, flush=True)  # stdout redacts (headrace.redaction.install)
+        except (BrokenPipeError, ValueError):  # the reader is gone (its parent died): keep working quietly
+            _silence_stdout()
 
+    lifecycle.install()
     started = time.monotonic()
     try:
         data = read_manifest(manifest or manifest_path(project))
@@ -157,9 +193,44 @@ def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, m
             error_class=error_class,
             duration_s=round(time.monotonic() - started, 3),
         )
-        print(failed.to_line(), flush=True)
+        _print_result(failed.to_line())
         raise click.exceptions.Exit(_report(message, EXIT_CODES[error_class])) from None
-    print(result.to_line(), flush=True)
+    except lifecycle.Terminated as stop:
+        _print_result(f"stopped ({stop.reason}); its working schema and temporary files were removed")
+        lifecycle.exit_terminated()
+    _print_result(result.to_line())
+
+
+@click.command(name="task-stopped", hidden=True)
+@click.argument("task_id")
+@PROJECT_OPT
+@click.option("--run-id", required=True)
+@click.option("--status", type=click.Choice(["timeout", "cancelled", "failed"]), required=True)
+@click.option("--started", type=float, required=True, help="epoch seconds the stopped attempt started")
+@click.option("--error", default=None)
+def task_stopped(task_id: str, project: Path, run_id: str, status: str, started: float, error: str | None) -> None:
+    """Record a task its parent stopped (the Airflow operator calls this); prints the status recorded."""
+    from headrace.history import record_stopped
+    from headrace.paths import manifest_path
+    from headrace.project.manifest import read_manifest
+
+    manifest = read_manifest(manifest_path(project))
+    print(record_stopped(manifest, project, run_id, task_id, status, started, error))
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _print_result(line: str) -> None:
+    try:
+        print(line, flush=True)
+    except (BrokenPipeError, ValueError):
+        _silence_stdout()
 
 
 def _report(message: str, code: int) -> int:
@@ -223,4 +294,4 @@ def history(project: Path, limit: int) -> None:
     )
 
 
-COMMANDS = [run, run_task_cmd, query, history]
+COMMANDS = [run, run_task_cmd, task_stopped, query, history]

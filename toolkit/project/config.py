@@ -40,6 +40,16 @@ class SecuritySettings(Strict):
     )
 
 
+class Retention(Strict):
+    keep_runs: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description="raw run folders kept in storage per table: those of its last N successful loads; "
+        "older ones are deleted after each successful load",
+    )
+
+
 class ProjectConfig(Strict):
     """The fixed part of ``project.yaml``; ``project_config_model()`` adds the plugin blocks."""
 
@@ -50,6 +60,7 @@ class ProjectConfig(Strict):
     worker: Any = None
     defaults: TaskDefaults = Field(default_factory=TaskDefaults)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    retention: Retention = Field(default_factory=Retention, description="how long extracted raw files are kept")
 
 
 def plugin_union(kind: Kind) -> Any:

@@ -108,6 +108,10 @@ class SecuritySettings(_Model):
     custom_dags: bool = True  # link the project's dags/ into Airflow
 
 
+class RetentionSettings(_Model):
+    keep_runs: int = 3  # raw run folders kept per table: those of its last N successful loads
+
+
 class ProjectSettings(_Model):
     name: str
     description: str = ""
@@ -117,6 +121,7 @@ class ProjectSettings(_Model):
     worker: dict[str, Any]
     defaults: TaskDefaults
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 class Manifest(_Model):

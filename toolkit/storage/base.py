@@ -44,6 +44,16 @@ class Storage(ABC):
     def delete(self, prefix: str) -> None:
         """Remove every object under ``prefix/`` (nothing if there is none)."""
 
+    def folders(self, prefix: str) -> list[str]:
+        """Names of the folders directly under ``prefix/`` (a table's run folders), sorted."""
+        names = {key[len(prefix) + 1 :].split("/", 1)[0] for key in self.list(prefix) if "/" in key[len(prefix) + 1 :]}
+        return sorted(names)
+
+    def stale_uploads(self, prefix: str, before: float) -> list[str]:
+        """Keys of unfinished uploads under ``prefix/`` untouched since ``before`` (epoch seconds):
+        what a killed upload left. Storages whose uploads are atomic have none."""
+        return []
+
     def read_bytes(self, key: str) -> bytes:
         """A small object (``schema.json``) in one piece."""
         with self.open(key) as stream:

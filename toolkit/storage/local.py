@@ -12,6 +12,18 @@ from headrace.project.base import Deferred, Strict
 from headrace.storage.base import Storage, StorageCapabilities
 
 CAPABILITIES = StorageCapabilities(scheme="file")
+INCOMING = ".incoming"  # a folder being published; renamed to its key when complete
+
+
+def newest_change(folder: Path) -> float:
+    """The latest modification time of ``folder`` and everything in it (a live writer keeps it recent)."""
+    times = [folder.stat().st_mtime]
+    for path in folder.rglob("*"):
+        try:
+            times.append(path.stat().st_mtime)
+        except OSError:  # removed meanwhile
+            continue
+    return max(times)
 
 
 class LocalStorageConfig(Strict):
@@ -38,7 +50,7 @@ class LocalStorage(Storage):
     def upload_folder(self, local: Path, key: str) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(target.name + ".incoming")
+        staging = target.with_name(target.name + INCOMING)
         shutil.rmtree(staging, ignore_errors=True)
         if local.stat().st_dev != target.parent.stat().st_dev:
             shutil.copytree(local, staging)
@@ -52,6 +64,19 @@ class LocalStorage(Storage):
         if not folder.is_dir():
             return []
         return sorted(p.relative_to(self.root).as_posix() for p in folder.rglob("*") if p.is_file())
+
+    def folders(self, prefix: str) -> list[str]:
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.endswith(INCOMING))
+
+    def stale_uploads(self, prefix: str, before: float) -> list[str]:
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        found = [p for p in folder.iterdir() if p.is_dir() and p.name.endswith(INCOMING)]
+        return [p.relative_to(self.root).as_posix() for p in sorted(found) if newest_change(p) < before]
 
     def open(self, key: str) -> BinaryIO:
         path = self._path(key)

@@ -7,7 +7,7 @@ warehouses are either inside a module or described by its ``Capabilities``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -121,6 +121,13 @@ class Warehouse(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def interrupt(self, started_before: float) -> None:
+        """Stop the running statement if it started before ``started_before`` (``time.monotonic()``),
+        from another thread: the task is being stopped, and its cleanup's statements must run.
+
+        Default: nothing; a driver that cancels on ``KeyboardInterrupt`` (psycopg) needs nothing."""
+        return None
+
     @abstractmethod
     def execute(self, sql: str) -> None:
         """Run one statement; raise the driver's error."""
@@ -182,3 +189,38 @@ class Warehouse(ABC):
     @abstractmethod
     def record_task(self, record: TaskRecord) -> None:
         """Append to headrace_meta.task_runs."""
+
+    def loads_of_run(self, run_id: str) -> dict[str, int]:
+        """Tables whose load of ``run_id`` committed (``schema.table`` -> rows): headrace_meta.table_loads."""
+        return {}
+
+    def table_load_runs(self, table_name: str) -> list[str]:
+        """Run ids whose load of ``schema.table`` committed, newest first."""
+        return []
+
+    def task_run_ids(self, task_id: str) -> set[str]:
+        """Run ids with a headrace_meta.task_runs row of ``task_id`` (runs that ended)."""
+        return set()
+
+    def task_recorded(self, run_id: str, task_id: str, since: float) -> bool:
+        """Whether headrace_meta.task_runs has a row of this task and run that started at ``since`` or later."""
+        return False
+
+    @abstractmethod
+    def register_working_schema(self, schema: str, run_id: str, task_id: str, owner: str, expires_at: float) -> None:
+        """Note a working schema in use by ``owner`` (``host:pid:start``) until ``expires_at`` (epoch
+        seconds), so sweeps leave it alone while its task may live."""
+
+    @abstractmethod
+    def unregister_working_schema(self, schema: str) -> None:
+        """The working schema is gone: forget it."""
+
+    def leftovers(self, now: float, owner_dead: Callable[[str], bool]) -> list[tuple[str, str]]:
+        """What dead tasks left in the warehouse: (kind, name) pairs for ``remove_leftover``.
+
+        ``owner_dead(owner)`` says whether a registration's owner process is known to be gone."""
+        return []
+
+    @abstractmethod
+    def remove_leftover(self, kind: str, name: str) -> None:
+        """Drop one of ``leftovers()`` (a working schema with its role, a staging table)."""

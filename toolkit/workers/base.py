@@ -18,7 +18,9 @@ from pathlib import Path
 from headrace.errors import ConfigError
 from headrace.results import TaskResult, error_class_of_exit
 
-KILL_GRACE_S = 10.0  # between TERM and KILL when a task is stopped
+KILL_GRACE_S = 10.0  # between TERM and KILL when a task is stopped: the task cleans up in this time
+EXIT_TERMINATED = 143  # 128 + SIGTERM: the task was stopped, cleaned up and recorded nothing itself
+PARENT_PID_ENV = "HEADRACE_PARENT_PID"  # the task stops itself when this process is no longer its parent
 
 
 def run_task_command(task_id: str, project_dir: Path, run_id: str, full_refresh: bool = False) -> list[str]:
@@ -49,14 +51,22 @@ class WorkerOutcome:
     timed_out: bool
     result: TaskResult | None  # the task's ``HEADRACE_RESULT`` line, if it printed one
     last_lines: list[str]  # the output's tail, for messages when there is no result
+    cancelled: bool = False  # stopped by ``Worker.cancel`` (Airflow's on_kill, an interrupted run)
 
     def task_result(self, task_id: str, timeout_s: float | None) -> TaskResult:
-        """The task's typed result; one made from the exit status when the process printed none."""
+        """The task's typed result; one made from the exit status when the process printed none.
+
+        The task's own result wins when it printed one (it finished before it was stopped);
+        otherwise the parent knows why the task ended: its timeout, a cancel, or a stop
+        from outside (``EXIT_TERMINATED``).
+        """
+        if self.result is not None and self.result.task_id == task_id:
+            return self.result
         if self.timed_out:
             error = f"stopped after the task timeout of {timeout_s} s"
             return TaskResult(task_id=task_id, status="timeout", error=error, error_class="transient")
-        if self.result is not None and self.result.task_id == task_id:
-            return self.result
+        if self.cancelled or self.returncode == EXIT_TERMINATED:
+            return TaskResult(task_id=task_id, status="cancelled", error="stopped before it finished")
         if self.returncode == 0:
             return TaskResult(task_id=task_id, status="success")
         error = "\n".join(self.last_lines[-5:]) or f"exit code {self.returncode}"
@@ -76,7 +86,10 @@ class Worker(ABC):
 
     @abstractmethod
     def run(self, spec: WorkSpec, on_line: Callable[[str], None]) -> WorkerOutcome:
-        """Start the task, call ``on_line`` with each output line, and wait for its end."""
+        """Start the task, call ``on_line`` with each output line, and wait for its end.
+
+        The task's environment holds ``PARENT_PID_ENV`` (this process's pid) where the task
+        runs on this machine, so it stops itself when this process dies."""
 
     @abstractmethod
     def cancel(self) -> None:

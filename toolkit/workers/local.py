@@ -2,7 +2,9 @@
 
 Used by ``headrace run`` and by the Airflow task on a single machine. The task's output
 streams line by line to ``on_line``; a timeout or ``cancel`` stops its whole process tree
-(TERM, then KILL after a grace period), children that left the group included.
+(TERM, then KILL after a grace period in which the task cleans up), children that left the
+group included. The task gets this process's pid (``HEADRACE_PARENT_PID``) and stops
+itself when this process dies, SIGKILL included (``headrace.lifecycle``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Literal
 from headrace.plugins import Plugin
 from headrace.project.base import Strict
 from headrace.results import TaskResult
-from headrace.workers.base import KILL_GRACE_S, Worker, WorkerCapabilities, WorkerOutcome, WorkSpec
+from headrace.workers.base import KILL_GRACE_S, PARENT_PID_ENV, Worker, WorkerCapabilities, WorkerOutcome, WorkSpec
 
 CAPABILITIES = WorkerCapabilities(runs_images=False)
 
@@ -62,6 +64,7 @@ class LocalWorker(Worker):
     def __init__(self, config: LocalWorkerConfig | None = None) -> None:
         self._proc: subprocess.Popen[str] | None = None
         self._stopping = threading.Lock()
+        self._cancelled = threading.Event()
 
     def run(self, spec: WorkSpec, on_line: Callable[[str], None]) -> WorkerOutcome:
         self.check(spec)
@@ -73,9 +76,11 @@ class LocalWorker(Worker):
             bufsize=1,
             start_new_session=True,
             cwd=spec.cwd,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **spec.env},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **spec.env, PARENT_PID_ENV: str(os.getpid())},
         )
         self._proc = proc
+        if self._cancelled.is_set():  # cancelled before it started
+            self.cancel()
         timed_out = threading.Event()
 
         def on_timeout() -> None:
@@ -99,14 +104,16 @@ class LocalWorker(Worker):
                 tail = [*tail[-19:], line]
                 on_line(line)
             proc.wait()
-        except BaseException:
-            self._stop(proc, grace_s=0)
+        except BaseException:  # e.g. Airflow's execution timeout raised here: the task still cleans up
+            self._cancelled.set()
+            self._stop(proc)
             raise
         finally:
             self._proc = None
             if timer:
                 timer.cancel()
-        return WorkerOutcome(proc.returncode, timed_out.is_set(), result, tail)
+        cancelled = self._cancelled.is_set() and not timed_out.is_set()
+        return WorkerOutcome(proc.returncode, timed_out.is_set(), result, tail, cancelled)
 
     def _stop(self, proc: subprocess.Popen[str], grace_s: float = KILL_GRACE_S) -> None:
         if proc.poll() is None:
@@ -117,6 +124,7 @@ class LocalWorker(Worker):
 
     def cancel(self) -> None:
         """Stop the running task's process tree; called from another thread or a signal handler."""
+        self._cancelled.set()
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return

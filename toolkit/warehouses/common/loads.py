@@ -49,6 +49,7 @@ def load(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
             (request.run_id, name, request.mode, rows, request.files.bytes),
         )
         faults.point("load.before_commit")
+    faults.point("load.after_commit")
     return rows
 
 

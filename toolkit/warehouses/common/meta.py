@@ -3,6 +3,8 @@
 - ``task_runs``: one row per task run (status, rows, bytes, duration, error);
 - ``table_loads``: one row per loaded table, written in the load's own transaction;
 - ``state``: incremental cursors by key, committed with the load that read up to them;
+- ``working_schemas``: the working schemas of running transformations and when each
+  expires, so a sweep tells a live task's schema from one a killed task left;
 
 Generated credentials (datamart reader passwords) are never kept here: they live in the
 secret store (``headrace.secretstore``). Warehouses with logins revoke the schema from
@@ -37,6 +39,14 @@ TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("loaded_at", "timestamp_tz", ""),
     ),
     "state": (("key", "string", "PRIMARY KEY"), ("value", "json", ""), ("updated_at", "timestamp_tz", "")),
+    "working_schemas": (
+        ("schema_name", "string", "PRIMARY KEY"),
+        ("run_id", "string", ""),
+        ("task_id", "string", ""),
+        ("owner", "string", ""),
+        ("created_at", "timestamp_tz", ""),
+        ("expires_at", "timestamp_tz", ""),
+    ),
 }
 
 
@@ -58,6 +68,9 @@ def ddl(dialect: str, roles: bool) -> list[str]:
     return statements
 
 
-def last_table(roles: bool) -> str:
-    """The table created last: when it exists, nothing is missing."""
-    return list(tables(roles))[-1]
+def missing_sql(roles: bool, param: str) -> tuple[str, list[str]]:
+    """A count of the tables of ``headrace_meta`` that exist (all of them: nothing is missing)."""
+    names = [META, *tables(roles)]
+    marks = ", ".join(param for _ in names[1:])
+    sql = f"SELECT count(*) FROM information_schema.tables WHERE table_schema = {param} AND table_name IN ({marks})"
+    return sql, names

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol
 
@@ -22,7 +22,7 @@ from headrace.sqltext import literal, short_name
 from headrace.storage.base import Storage
 from headrace.typemaps import sql_type
 from headrace.warehouses.base import META, LoadRequest, StoredPart, TaskRecord, Warehouse
-from headrace.warehouses.common import loads, meta
+from headrace.warehouses.common import leftovers, loads, meta
 
 
 class Cursor(Protocol):
@@ -137,7 +137,8 @@ class SqlWarehouse(Warehouse):
     def ensure_meta(self) -> None:
         """Create what is missing of ``headrace_meta`` (once per warehouse; parallel tasks wait)."""
         roles = self.capabilities.roles
-        if self.table_exists(META, meta.last_table(roles)):
+        sql, params = meta.missing_sql(roles, self.param)
+        if self.count(sql, params) == len(params) - 1:
             return
         with self.transaction():
             if not self.capabilities.single_writer:
@@ -168,6 +169,39 @@ class SqlWarehouse(Warehouse):
             f"{p}, {p}, {p}, {p})",
             record.row(),
         )
+
+    def loads_of_run(self, run_id: str) -> dict[str, int]:
+        rows = self.run(f"SELECT table_name, rows FROM {META}.table_loads WHERE run_id = {self.param}", (run_id,))
+        return {name: int(count or 0) for name, count in rows.fetchall()}
+
+    def table_load_runs(self, table_name: str) -> list[str]:
+        sql = f"SELECT run_id, max(loaded_at) AS last_load FROM {META}.table_loads WHERE table_name = {self.param} "
+        rows = self.run(sql + "GROUP BY run_id ORDER BY last_load DESC", (table_name,)).fetchall()
+        return [run_id for run_id, _ in rows]
+
+    def task_run_ids(self, task_id: str) -> set[str]:
+        rows = self.run(f"SELECT DISTINCT run_id FROM {META}.task_runs WHERE task_id = {self.param}", (task_id,))
+        return {run_id for (run_id,) in rows.fetchall()}
+
+    def task_recorded(self, run_id: str, task_id: str, since: float) -> bool:
+        p = self.param
+        sql = f"SELECT count(*) FROM {META}.task_runs WHERE run_id = {p} AND task_id = {p} "
+        sql += f"AND started_at >= to_timestamp({p})"
+        return self.count(sql, (run_id, task_id, since)) > 0
+
+    # -- what killed tasks leave behind ----------------------------------------------------------
+
+    def register_working_schema(self, schema: str, run_id: str, task_id: str, owner: str, expires_at: float) -> None:
+        leftovers.register(self, schema, run_id, task_id, owner, expires_at)
+
+    def unregister_working_schema(self, schema: str) -> None:
+        self.run(f"DELETE FROM {META}.working_schemas WHERE schema_name = {self.param}", (schema,))
+
+    def leftovers(self, now: float, owner_dead: Callable[[str], bool]) -> list[tuple[str, str]]:
+        return leftovers.find(self, now, owner_dead)
+
+    def remove_leftover(self, kind: str, name: str) -> None:
+        leftovers.remove(self, kind, name)
 
     # -- loads --------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from headrace import lifecycle
 from headrace.errors import TaskFailed
 from headrace.warehouses.base import StatementFailed, TransformationSession
 
@@ -47,6 +48,12 @@ class DuckDBSession(TransformationSession):
         self.con.execute("SET TimeZone = ?", (time_zone,))
         self.con.execute("SET enable_external_access = false")
         self.con.execute("SET lock_configuration = true")
+        lifecycle.on_stop(self._interrupt)  # a stop ends the running statement at once (DuckDB seldom checks signals)
+
+    def _interrupt(self, stopped_at: float) -> None:
+        con = self.con
+        if con is not None:
+            con.interrupt()
 
     def execute(self, sql: str) -> None:
         import duckdb
@@ -54,6 +61,8 @@ class DuckDBSession(TransformationSession):
         try:
             self.con.execute(sql)
         except duckdb.Error as exc:
+            if lifecycle.reason() is not None:  # interrupted by a stop: the task ends as stopped, not failed
+                raise lifecycle.Terminated(lifecycle.reason() or "stopped") from None
             text = str(exc).strip()
             message = text.splitlines()[0] if text else type(exc).__name__
             raise StatementFailed(message, _kind(exc)) from exc

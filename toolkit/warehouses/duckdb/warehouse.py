@@ -7,6 +7,7 @@ Every load runs in one transaction: a killed process leaves the previous table i
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -71,6 +72,8 @@ class DuckDBWarehouse(SqlWarehouse):
         self.read_only = read_only
         self.work_dir = work_dir or path.parent / "work"  # transformations' own database files
         self.con: Any = None
+        self._running_since: float | None = None  # time.monotonic() the running statement started
+        self._running = threading.Lock()
         self.resume()
         if not read_only:
             self.ensure_meta()
@@ -98,24 +101,59 @@ class DuckDBWarehouse(SqlWarehouse):
     def close(self) -> None:
         self.suspend()
 
+    def interrupt(self, started_before: float) -> None:
+        """A long query checks Python's signals too rarely to stop in time: interrupt it; a
+        statement started after the stop (the cleanup's) is left alone."""
+        with self._running:
+            con = self.con
+            if con is not None and self._running_since is not None and self._running_since < started_before:
+                con.interrupt()
+
+    @contextmanager
+    def _statement(self) -> Iterator[None]:
+        """Track the running statement for ``interrupt``; a stop whose ``Terminated`` DuckDB
+        swallowed while it checked Python's signals is raised again when the statement ends."""
+        from headrace import lifecycle
+
+        stopped_before = lifecycle.raised()
+        with self._running:
+            self._running_since = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._running:
+                self._running_since = None
+        if lifecycle.raised() and not stopped_before:
+            raise lifecycle.Terminated(lifecycle.reason() or "stopped")
+
     # -- hooks of SqlWarehouse -----------------------------------------------------------------
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
-        return self.con.execute(sql, params)
+        with self._statement():
+            return self.con.execute(sql, params)
 
     def changed(self, sql: str, params: Sequence[Any] | None = None) -> int:
-        row = self.con.execute(sql, params).fetchone()  # DuckDB answers a change with its row count
+        with self._statement():
+            row = self.con.execute(sql, params).fetchone()  # DuckDB answers a change with its row count
         return int(row[0]) if row else 0
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.con.execute("BEGIN TRANSACTION")
+        """BEGIN ... COMMIT; on any exception, ROLLBACK. A stop (``Terminated``) can arrive around
+        the COMMIT itself: whether it committed or not, no transaction is left open for cleanup."""
+        self.run("BEGIN TRANSACTION")
         try:
             yield
+            self.run("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.con.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        try:
+            self.con.rollback()
+        except Exception:  # nothing open (it committed, or DuckDB already rolled it back)
+            return
 
     def insert_part(self, table: str, request: LoadRequest, part: StoredPart, storage: Storage) -> int:
         return csvread.insert_part(self, table, request, part, storage)

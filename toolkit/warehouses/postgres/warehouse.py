@@ -85,6 +85,7 @@ class PostgresWarehouse(SqlWarehouse):
         self.run(f"CREATE INDEX ON {table} ({', '.join(self.quote(k) for k in keys)})")
 
     def drop_working_role(self, schema: str) -> None:
+        """Works from the schema name alone: a sweep drops the role a killed task left."""
         with self.transaction(), self.con.cursor() as cur:
             roles.drop_working_role(cur, roles.working_role(schema))
 
