@@ -33,7 +33,7 @@ from headrace.workers.base import KILL_GRACE_S
 MARGIN_S = 60
 DESCRIBE = {
     "schema": "working schema {} (and its working role)",
-    "registration": "working role of {} (its schema was already gone)",
+    "registration": "working schema {} (what was left of it: its role or work files)",
     "table": "staging table {}",
 }
 

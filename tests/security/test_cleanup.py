@@ -67,6 +67,11 @@ def _history(target: Target, task_id: str) -> list[tuple[str, str]]:
 
 
 def _working_schemas(target: Target) -> list[str]:
+    """Working areas of transformations: ``tr_*`` schemas, or on DuckDB the work files of each run
+    (``STATE/work/tr_<...>-XXXX/``: DuckDB runs a transformation in a file of its own)."""
+    if target.name == "duckdb":
+        work = target.state_dir / "work"
+        return sorted(p.name.rpartition("-")[0] for p in work.glob("tr_*")) if work.is_dir() else []
     rows = target.query("SELECT schema_name FROM information_schema.schemata WHERE left(schema_name, 3) = 'tr_'")
     return sorted(r[0] for r in rows)
 
