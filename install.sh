@@ -78,7 +78,7 @@ MSG
 }
 
 cmd_test() {
-    ensure_venv "postgres,airflow" --group dev
+    ensure_venv "postgres,airflow,cloud" --group dev
     local script
     for script in "$ROOT"/tests/setup.d/*.sh; do
         [ -e "$script" ] || continue

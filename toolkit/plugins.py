@@ -46,9 +46,33 @@ class Plugin:
     # optional "module:function" run by `headrace validate` on a component's own files (e.g. SQL
     # that cannot be split): ``check(component, files, dialect) -> list[ProjectError]``
     check: str = ""
+    # the pip extra that installs what the implementation imports (``pip install "headrace[<extra>]"``)
+    # and the top-level modules it needs, checked without importing them (``headrace plugins``)
+    extra: str = ""
+    requires: tuple[str, ...] = ()
     # filled in by the registry from the distribution that provides the entry point
     distribution: str = field(default="", compare=False)
     version: str = field(default="", compare=False)
+
+    def install_hint(self) -> str:
+        """What to run so that this plugin's dependencies are there."""
+        if self.distribution in ("", "headrace"):
+            return f'pip install "headrace[{self.extra or self.name}]"'
+        return f'pip install "{self.distribution}"'
+
+    def missing(self) -> list[str]:
+        """The modules of ``requires`` that are not installed (found without importing them)."""
+        import importlib.util
+
+        absent = []
+        for module in self.requires:
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except (ImportError, ValueError):  # a parent package is missing
+                found = False
+            if not found:
+                absent.append(module)
+        return absent
 
     def load(self) -> Callable[..., Any]:
         """Import and return the implementation (a class or function)."""
@@ -66,12 +90,9 @@ class Plugin:
             own = module.split(".")[0]
             if exc.name and (exc.name == own or exc.name.startswith(own + ".")):
                 raise  # a defect in the plugin's own package, not a missing dependency
-            if self.distribution in ("", "headrace"):
-                hint = f"install headrace with its extra, e.g. pip install 'headrace[{self.name}]'"
-            else:
-                hint = f"install the dependencies of {self.distribution} (pip install '{self.distribution}')"
             raise ConfigError(
-                f"{self.kind} type {self.name!r} needs a package that is not installed ({exc.name or exc}): {hint}"
+                f"{self.kind} type {self.name!r} needs a package that is not installed ({exc.name or exc}): "
+                f"run {self.install_hint()}"
             ) from None
 
 
@@ -103,6 +124,8 @@ def _registry(kind: Kind) -> tuple[dict[str, Plugin], dict[str, str]]:
             record.capabilities,
             record.description,
             record.check,
+            record.extra,
+            record.requires,
             distribution=dist.metadata["Name"] if dist is not None else "",
             version=dist.version if dist is not None else "",
         )

@@ -9,4 +9,6 @@ plugin = Plugin(
     PostgresExtractorConfig,
     "headrace.extractors.postgres.extractor:Extractor",
     description="PostgreSQL tables or queries with COPY; incremental with a cursor, upsert",
+    extra="postgres",
+    requires=("psycopg",),
 )

@@ -147,8 +147,11 @@ def test_plugins_lists_the_toy_backends_with_their_distribution(toy_site: Path) 
     assert "broken worker plugin 'broken': plugin headrace.workers: broken" in shown.stderr, "a broken plugin is named"
     table = shown.stdout
     lines = [" ".join(line.replace("│", " ").split()) for line in table.splitlines()]
-    assert "extractor toy headrace-toy 0.3.1 a deterministic number sequence (toy)" in lines
-    assert "storage toy headrace-toy 0.3.1 objects in one folder under hashed names (toy)" in lines
+    assert "extractor toy headrace-toy 0.3.1 yes a deterministic number sequence (toy)" in lines
+    remote = rows[("extractor", "toy_remote")]
+    assert not remote["usable"], "a plugin whose SDK is missing is listed as not usable"
+    assert remote["needs"] == 'toy_vendor_sdk (pip install "headrace-toy")'
+    assert "storage toy headrace-toy 0.3.1 yes objects in one folder under hashed names (toy)" in lines
 
     without = headrace("plugins", "--format", "json", site=None)
     assert without.returncode == 0, without.stderr
@@ -238,5 +241,5 @@ def test_a_plugin_missing_its_dependency_validates_and_its_task_says_what_to_ins
     assert result["error_class"] == "config"
     assert result["error"] == (
         "extractor type 'toy_remote' needs a package that is not installed (toy_vendor_sdk): "
-        "install the dependencies of headrace-toy (pip install 'headrace-toy')"
+        'run pip install "headrace-toy"'
     )

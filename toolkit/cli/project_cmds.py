@@ -86,7 +86,8 @@ def schema(output: Path) -> None:
 @click.command(name="plugins")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def plugins_cmd(fmt: str) -> None:
-    """List the installed plugins: warehouses, storages, workers, extractors, transformations."""
+    """List the installed plugins (warehouses, storages, workers, extractors, transformations) and whether
+    each is usable here: a backend whose extra is not installed says what to pip install."""
     import json
 
     from headrace import plugins
@@ -99,6 +100,8 @@ def plugins_cmd(fmt: str) -> None:
             "version": p.version,
             "module": p.factory.split(":")[0],
             "description": p.description,
+            "usable": not p.missing(),
+            "needs": "" if not p.missing() else f"{', '.join(p.missing())} ({p.install_hint()})",
         }
         for kind in plugins.GROUPS
         for p in plugins.plugins(kind).values()
@@ -114,10 +117,11 @@ def plugins_cmd(fmt: str) -> None:
     from rich.table import Table
 
     table = Table(title="installed plugins (entry points headrace.*)", title_justify="left")
-    for column in ("kind", "type", "distribution", "version", "description"):
+    for column in ("kind", "type", "distribution", "version", "usable", "description"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["kind"], row["type"], row["distribution"], row["version"], row["description"])
+        usable = "yes" if row["usable"] else f"no: {row['needs']}"
+        table.add_row(row["kind"], row["type"], row["distribution"], row["version"], usable, row["description"])
     console().print(table)
     for problem in problems:
         console(stderr=True).print(

@@ -66,6 +66,28 @@ class _ReferenceInSchema:
         return {"anyOf": [inner, reference]}
 
 
+def _secret_only(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    if (info.context or {}).get(RESOLVED):
+        return handler(value)
+    if not (isinstance(value, str) and value.startswith("${secret:") and SECRET_REF.fullmatch(value)):
+        raise PydanticCustomError(
+            "secret_only",
+            "a credential is never written in project files: write a reference such as ${secret:NAME} "
+            "and keep the value in a secret backend (or leave the key out to use the machine's identity)",
+        )
+    return value
+
+
+class _SecretOnlyInSchema:
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"type": "string", "pattern": r"^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$"}
+
+
+# ``SecretOnly``: a credential (an access key, a private key) that project files may only name as a
+# whole ``${secret:NAME}``; its value is checked as ``str`` once a task has resolved it.
+SecretOnly = Annotated[str, WrapValidator(_secret_only), _SecretOnlyInSchema()]
+
+
 T = TypeVar("T")
 # ``Deferred[int]``: a deployment-specific value (port, host, size, mode) that may also be a whole
 # ``${secret:NAME}`` or ``${env:NAME}``. The project validates without the value; the value is

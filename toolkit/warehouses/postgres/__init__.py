@@ -39,4 +39,6 @@ plugin = Plugin(
     "headrace.warehouses.postgres.warehouse:open",
     CAPABILITIES,
     description="PostgreSQL 15+ (self-hosted, RDS, Flexible Server)",
+    extra="postgres",
+    requires=("psycopg",),
 )

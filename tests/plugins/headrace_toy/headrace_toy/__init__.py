@@ -21,6 +21,7 @@ remote_plugin = Plugin(
     ToyRemoteConfig,
     "headrace_toy.remote:RemoteExtractor",
     description="numbers from a remote service through its vendor SDK (toy)",
+    requires=("toy_vendor_sdk",),
 )
 
 storage_plugin = Plugin(
