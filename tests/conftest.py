@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,16 @@ def pg_database(pg_server, request: pytest.FixtureRequest) -> str:  # type: igno
     from tests import pgserver
 
     return pgserver.fresh_database(pg_server, request)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real moto server on 127.0.0.1 for the session (tests/emulators/moto.py)."""
+    from tests.emulators import moto
+
+    try:
+        server = moto.start(tmp_path_factory.mktemp("moto"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server.endpoint
+    server.stop()

@@ -1,58 +1,10 @@
-"""Fixtures of the infrastructure tests: a moto server and a Terraform environment."""
+"""Fixtures of the infrastructure tests: a Terraform environment against the session's moto server."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-
 import pytest
 
-from tests.infrastructure.tools import REPO, VENVS, free_port, terraform_env
-
-MOTO_SERVER = REPO / ".venv" / "bin" / "moto_server"
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real moto server on 127.0.0.1 (own process group, stopped with it)."""
-    if not MOTO_SERVER.exists():
-        pytest.fail(f"{MOTO_SERVER} is missing: run tests/setup.d/50-infra.sh (./install.sh test does)")
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if proc.poll() is not None:
-                pytest.fail(f"moto_server exited: {log.read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        else:
-            pytest.fail("moto_server did not answer within 30 s")
-        yield endpoint
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+from tests.infrastructure.tools import VENVS, terraform_env
 
 
 @pytest.fixture(scope="session")
