@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from headrace.errors import ConfigError
+
 from tests.httpserver import serve
 from tests.storage.backends import azure_config, config_for, gcs_config, open_config, s3_config
 
