@@ -29,6 +29,9 @@ class AzureStorageConfig(Strict):
     prefix: Text = Field("", description="folder in the container under which Headrace keeps its objects")
     account_key: SecretOnly | None = Field(None, description="leave out to use the machine's identity")
     sas_token: SecretOnly | None = Field(None, description="a SAS token instead of an identity or account key")
+    managed_identity_client_id: Text | None = Field(
+        None, description="which user-assigned managed identity to use when the VM has several (or AZURE_CLIENT_ID)"
+    )
 
     @model_validator(mode="after")
     def _one_credential(self) -> AzureStorageConfig:

@@ -51,7 +51,10 @@ class AzureStorage(ObjectStorage):
         else:
             from azure.identity import DefaultAzureCredential
 
-            credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+            chosen = config.managed_identity_client_id
+            # passed only when set: an explicit None would hide AZURE_CLIENT_ID from the SDK
+            picked = {"managed_identity_client_id": chosen} if chosen else {}
+            credential = DefaultAzureCredential(exclude_interactive_browser_credential=True, **picked)
             self.identity = "the machine's identity (DefaultAzureCredential: managed identity, environment, CLI login)"
         service = BlobServiceClient(
             config.account_url.rstrip("/"),
