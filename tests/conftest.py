@@ -62,7 +62,7 @@ def gcs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def azurite_account_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Azurite blob service on 127.0.0.1 for the session; its devstoreaccount1 URL (tests/emulators/azurite.py)."""
+    """A real Azurite blob service on 127.0.0.1 for the session: its account URL (tests/emulators/azurite.py)."""
     from tests.emulators import azurite
 
     try:

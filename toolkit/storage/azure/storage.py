@@ -37,6 +37,11 @@ DENIED = (
 )
 
 
+def error_code(exc: Exception) -> str | None:
+    """The service's error code (``x-ms-error-code``), set on the SDK's exceptions at run time."""
+    return getattr(exc, "error_code", None)
+
+
 class AzureStorage(ObjectStorage):
     capabilities = CAPABILITIES
 
@@ -76,16 +81,16 @@ class AzureStorage(ObjectStorage):
         try:
             yield
         except ResourceNotFoundError as exc:
-            if missing is not None and exc.error_code != "ContainerNotFound":
+            if missing is not None and error_code(exc) != "ContainerNotFound":
                 raise FileNotFoundError(f"nothing stored under {missing} in {self.url} ({self.where})") from None
             raise ConfigError(
                 f"cannot {action} {what}: the container {self.container_name} does not exist in storage account "
                 f"{self.account}; create it or correct storage.container in project.yaml"
             ) from None
         except ClientAuthenticationError as exc:
-            if exc.error_code in DENIED or getattr(exc, "status_code", None) == 403:
+            if error_code(exc) in DENIED or getattr(exc, "status_code", None) == 403:
                 raise ConfigError(
-                    f"cannot {action} {what}: access denied for {self.identity} ({exc.error_code}); grant it "
+                    f"cannot {action} {what}: access denied for {self.identity} ({error_code(exc)}); grant it "
                     f"{PERMISSIONS}"
                 ) from None
             raise ConfigError(
@@ -93,14 +98,14 @@ class AzureStorage(ObjectStorage):
                 "identity or an Azure CLI login, or give storage.account_key or storage.sas_token as ${secret:NAME}"
             ) from None
         except HttpResponseError as exc:
-            if exc.error_code in DENIED or exc.status_code == 403:
+            if error_code(exc) in DENIED or exc.status_code == 403:
                 raise ConfigError(
-                    f"cannot {action} {what}: access denied for {self.identity} ({exc.error_code}); grant it "
+                    f"cannot {action} {what}: access denied for {self.identity} ({error_code(exc)}); grant it "
                     f"{PERMISSIONS}"
                 ) from None
             if exc.status_code in (429, 500, 503):
-                raise TransientError(f"cannot {action} {what}: {exc.error_code or exc.status_code}") from None
-            raise ConfigError(f"cannot {action} {what}: {exc.error_code}: {exc.reason}") from None
+                raise TransientError(f"cannot {action} {what}: {error_code(exc) or exc.status_code}") from None
+            raise ConfigError(f"cannot {action} {what}: {error_code(exc)}: {exc.reason}") from None
         except (ServiceRequestError, ServiceResponseError) as exc:
             raise TransientError(f"cannot {action} {what}: {exc}") from None
 
@@ -126,7 +131,7 @@ class AzureStorage(ObjectStorage):
                 try:
                     self.container.delete_blob(name)
                 except ResourceNotFoundError as exc:
-                    if exc.error_code == "ContainerNotFound":
+                    if error_code(exc) == "ContainerNotFound":
                         raise
 
     def _uri(self, name: str) -> str:

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import boto3
 from boto3.s3.transfer import TransferConfig
+from boto3.session import Session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 from headrace.errors import ConfigError, TransientError
@@ -37,7 +37,7 @@ class S3Storage(ObjectStorage):
             if config.access_key_id
             else "the machine's identity (AWS credential chain: environment, AWS_PROFILE, instance profile, task role)"
         )
-        session = boto3.session.Session(
+        session = Session(
             aws_access_key_id=config.access_key_id,
             aws_secret_access_key=config.secret_access_key,
             aws_session_token=config.session_token,
