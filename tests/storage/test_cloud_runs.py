@@ -60,6 +60,7 @@ def local_datamarts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["s3", "gcs", "azure"])
 def test_example_project_on_cloud_storage_matches_local(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path, local_datamarts: dict[str, list[tuple]]
@@ -108,6 +109,7 @@ def test_storage_secrets_appear_in_no_output_or_file(moto_endpoint: str, tmp_pat
             assert secret.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.slow
 def test_postgres_warehouse_loads_from_s3(
     pg_server: PgServer,
     moto_endpoint: str,
