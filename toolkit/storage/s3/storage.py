@@ -11,7 +11,16 @@ from typing import Any, BinaryIO
 from boto3.s3.transfer import TransferConfig
 from boto3.session import Session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    IncompleteReadError,
+    NoCredentialsError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
 from headrace.errors import ConfigError, TransientError
 from headrace.storage.objects import ChunkReader, ObjectStorage, StoredObject, clean_prefix
 from headrace.storage.s3 import CAPABILITIES, S3StorageConfig
@@ -20,6 +29,8 @@ from headrace.storage.s3 import CAPABILITIES, S3StorageConfig
 PART_SIZE = 8 * 1024 * 1024
 CONCURRENCY = 4
 READ_CHUNK = 1024 * 1024
+RESUMES = 3  # a download cut off mid-object continues where it stopped (same ETag), this many times
+BROKEN_OFF = (ResponseStreamingError, IncompleteReadError, ReadTimeoutError, ConnectionClosedError)
 PERMISSIONS = "s3:ListBucket on the bucket; s3:GetObject, s3:PutObject, s3:DeleteObject on its objects"
 MISSING_KEY = ("NoSuchKey", "404", "NotFound")
 
@@ -84,7 +95,7 @@ class S3Storage(ObjectStorage):
                     f"cannot {action} {what}: AWS rejected the credentials of {self.identity} ({code}); "
                     "check or renew them"
                 ) from None
-            if code in ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"):
+            if code in ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "PreconditionFailed"):
                 raise TransientError(f"cannot {action} {what}: S3 answered {code}") from None
             raise ConfigError(f"cannot {action} {what}: {code}: {error.get('Message', exc)}") from None
         except BotoCoreError as exc:
@@ -103,8 +114,33 @@ class S3Storage(ObjectStorage):
 
     def _open(self, name: str, key: str) -> BinaryIO:
         with self._errors("read", name, missing=key):
-            body = self.client.get_object(Bucket=self.bucket, Key=name)["Body"]
-        return io.BufferedReader(ChunkReader(body.iter_chunks(READ_CHUNK), body.close), READ_CHUNK)  # type: ignore[return-value]
+            first = self.client.get_object(Bucket=self.bucket, Key=name)
+        chunks = self._chunks(name, first)
+        return io.BufferedReader(ChunkReader(chunks, chunks.close), READ_CHUNK)  # type: ignore[return-value]
+
+    def _chunks(self, name: str, response: Any) -> Iterator[bytes]:
+        """The object's bytes from one streamed GET; if the stream breaks off, a ranged GET of the
+        same version (``IfMatch`` its ETag) continues from the last byte received."""
+        done, resumed = 0, 0
+        while True:
+            body = response["Body"]
+            try:
+                for chunk in body.iter_chunks(READ_CHUNK):
+                    done += len(chunk)
+                    yield chunk
+                return
+            except BROKEN_OFF as exc:
+                resumed += 1
+                if resumed > RESUMES:
+                    raise TransientError(
+                        f"cannot read s3://{self.bucket}/{name}: the download broke off {resumed} times ({exc})"
+                    ) from None
+            finally:
+                body.close()
+            with self._errors("read", name):
+                response = self.client.get_object(
+                    Bucket=self.bucket, Key=name, Range=f"bytes={done}-", IfMatch=response["ETag"]
+                )
 
     def _delete(self, names: list[str]) -> None:
         with self._errors("delete from", names[0]):
