@@ -19,6 +19,7 @@ _DOLLAR_TAG = re.compile(r"\$[A-Za-z_]\w*\$|\$\$")
 class Statement:
     sql: str
     line: int  # 1-based line where the statement's code starts (leading comments skipped)
+    column: int = 1  # 1-based column of its first character on that line
 
     @property
     def first_line(self) -> str:
@@ -61,8 +62,9 @@ def split_statements(text: str, dialect: str = "postgres") -> list[Statement]:
     line, counted = 1, 0  # the line of offset ``counted``: each newline is counted once
     for first, end in spans:
         line, counted = line + text.count("\n", counted, first), first
+        column = first - text.rfind("\n", 0, first)  # rfind is -1 on the first line: columns count from 1
         # the original text from the first token up to the ';': comments inside and after the code stay
-        out.append(Statement(text[first:end].strip(), line))
+        out.append(Statement(text[first:end].strip(), line, column))
     return out
 
 
