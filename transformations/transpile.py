@@ -71,7 +71,7 @@ def transpile_statement(statement: Statement, source: str, target: str) -> str:
             statement.line,
             statement.column,
             f"sqlglot cannot transpile this {keyword} statement from {source} to {target}",
-            f"write it so that it can be transpiled, or write the transformation in {target}'s SQL with dialect: {target}",
+            f"rewrite it, or write the transformation in {target}'s SQL with dialect: {target}",
         )
     tree = _lowercase_unquoted(tree)
     try:
