@@ -3,8 +3,9 @@
 sqlglot's tokenizer for the warehouse's dialect reads the file, so a ``;`` inside a
 string (``'...'``, PostgreSQL's ``E'it\\'s'``), a quoted identifier, a line or block
 comment or a dollar-quoted body (``$$...$$``, ``$tag$...$tag$``) does not end a
-statement. Each statement is cut from the original text, never regenerated: what runs is
-exactly what the analyst wrote.
+statement. Each statement is cut from the original text, never regenerated: in the
+warehouse's own dialect what runs is exactly what the analyst wrote (``transpile`` writes
+statements of another dialect anew).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class SqlSplitError(ValueError):
 
 
 def split_statements(text: str, dialect: str = "postgres") -> list[Statement]:
-    """The statements of ``text`` as the warehouse's ``dialect`` (a sqlglot name) reads them."""
+    """The statements of ``text`` as ``dialect`` (a sqlglot name: the file's) reads them."""
     from sqlglot import TokenType
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import TokenError
