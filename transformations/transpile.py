@@ -62,9 +62,19 @@ def transpile_statement(statement: Statement, source: str, target: str) -> str:
         raise _parse_error(statement, source, exc) from None
     except TokenError as exc:  # the splitter read it already: not expected, but never a traceback
         raise TranspileError(statement.line, statement.column, f"cannot be read as {source} SQL: {exc}", "") from None
+    except RecursionError:
+        raise _too_deep(statement) from None
     tree = next((t for t in trees if t is not None), None)
     if tree is None:
         return statement.sql
+    if isinstance(tree, exp.Condition | exp.Alias):  # e.g. "CLUSTER t" read as the column cluster AS t
+        raise TranspileError(
+            statement.line,
+            statement.column,
+            f"sqlglot reads this as an expression, not a statement, in {source}",
+            f"write a statement (CREATE TABLE ... AS SELECT ...), or write the transformation in {target}'s SQL "
+            f"with dialect: {target}",
+        )
     if isinstance(tree, exp.Command):  # sqlglot kept it as opaque text: it would run unchanged on the target
         keyword = str(tree.this).upper()
         raise TranspileError(
@@ -76,8 +86,10 @@ def transpile_statement(statement: Statement, source: str, target: str) -> str:
     tree = _lowercase_unquoted(tree)
     try:
         for fix in _FIXES.get(target, ()):
-            tree = tree.transform(fix)
+            tree = tree.transform(fix, copy=False)
         return tree.sql(dialect=target, pretty=True, identify=True, unsupported_level=ErrorLevel.RAISE)
+    except RecursionError:
+        raise _too_deep(statement) from None
     except UnsupportedError as exc:
         raise TranspileError(
             statement.line,
@@ -103,6 +115,12 @@ def _parse_error(statement: Statement, source: str, exc: Exception) -> Transpile
         column,
         message,
         "fix the SQL, or declare the dialect it is written in with dialect: in transformation.yaml",
+    )
+
+
+def _too_deep(statement: Statement) -> TranspileError:
+    return TranspileError(
+        statement.line, statement.column, "is nested too deeply to be transpiled", "split it into simpler statements"
     )
 
 

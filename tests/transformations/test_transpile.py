@@ -146,3 +146,16 @@ def test_a_statement_sqlglot_cannot_read_is_not_sent_unchanged() -> None:
 def test_statement_lines_are_the_source_files_even_when_the_sql_grows() -> None:
     text = "-- two statements\nSELECT 1 AS a;\n\nSELECT a FROM t GROUP BY ALL;\n"
     assert [s.line for s in transpile_file(text, "duckdb", "postgres")] == [2, 4]
+
+
+def test_an_expression_is_not_taken_for_a_statement() -> None:
+    """sqlglot reads ``CLUSTER t`` (a PostgreSQL command) as the column ``cluster AS t``."""
+    with pytest.raises(TranspileError) as info:
+        transpile_file("CLUSTER t;\n", "postgres", "duckdb")
+    assert info.value.message == "sqlglot reads this as an expression, not a statement, in postgres"
+
+
+def test_hostile_nesting_is_an_error_not_a_traceback() -> None:
+    with pytest.raises(TranspileError) as info:
+        transpile_file("SELECT " + "(" * 3000 + "1" + ")" * 3000, "duckdb", "postgres")
+    assert info.value.message == "is nested too deeply to be transpiled"
