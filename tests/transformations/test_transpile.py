@@ -7,8 +7,11 @@ warehouse; review them by eye when they change (HEADRACE_UPDATE_GOLDEN=1 rewrite
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 from headrace.project.loader import load_project
+from headrace.transformations.config import SqlTransformationConfig
 from headrace.transformations.sql import compile_files
 from headrace.transformations.sqlsplit import Statement
 from headrace.transformations.transpile import TranspileError, transpile_file
@@ -159,3 +162,13 @@ def test_hostile_nesting_is_an_error_not_a_traceback() -> None:
     with pytest.raises(TranspileError) as info:
         transpile_file("SELECT " + "(" * 3000 + "1" + ")" * 3000, "duckdb", "postgres")
     assert info.value.message == "is nested too deeply to be transpiled"
+
+
+@pytest.mark.parametrize("source", get_args(get_args(SqlTransformationConfig.model_fields["dialect"].annotation)[0]))
+def test_every_dialect_a_project_may_declare_is_read_by_sqlglot(source: str) -> None:
+    for target in WAREHOUSE_DIALECTS:
+        assert _sql("SELECT a AS b FROM t WHERE c = 1", target, source).replace("`", '"') == (
+            'SELECT\n  "a" AS "b"\nFROM "t"\nWHERE\n  "c" = 1'
+            if source != target
+            else "SELECT a AS b FROM t WHERE c = 1"
+        )
