@@ -43,9 +43,11 @@ class Plugin:
     factory: str  # "package.module:callable": imported only when the plugin is used
     capabilities: Any = None  # a frozen dataclass of what the backend can do, read by the runtime
     description: str = ""
-    # optional "module:function" run by `headrace validate` on a component's own files (e.g. SQL
-    # that cannot be split): ``check(component, files, dialect) -> list[ProjectError]``
-    check: str = ""
+    # optional "module:function" that turns a component's own files into what the manifest carries
+    # for it, and says what is wrong with them (`headrace validate` reports it, e.g. SQL that cannot
+    # be split or transpiled): ``compile_files(component, config, files, dialect) -> (sql_files, errors)``
+    # with ``files`` [(name, text)], ``dialect`` the warehouse's, ``sql_files`` manifest ``SqlFile``s
+    compile_files: str = ""
     # the pip extra that installs what the implementation imports (``pip install "headrace[<extra>]"``)
     # and the top-level modules it needs, checked without importing them (``headrace plugins``)
     extra: str = ""
@@ -78,9 +80,9 @@ class Plugin:
         """Import and return the implementation (a class or function)."""
         return self._import(self.factory)
 
-    def load_check(self) -> Callable[..., Any] | None:
-        """The plugin's validation hook, if it has one."""
-        return self._import(self.check) if self.check else None
+    def load_compile_files(self) -> Callable[..., Any] | None:
+        """The plugin's hook that validates and compiles its files, if it has one."""
+        return self._import(self.compile_files) if self.compile_files else None
 
     def _import(self, path: str) -> Callable[..., Any]:
         module, _, attr = path.partition(":")
@@ -123,7 +125,7 @@ def _registry(kind: Kind) -> tuple[dict[str, Plugin], dict[str, str]]:
             record.factory,
             record.capabilities,
             record.description,
-            record.check,
+            record.compile_files,
             record.extra,
             record.requires,
             distribution=dist.metadata["Name"] if dist is not None else "",

@@ -6,12 +6,34 @@ from typing import Literal
 
 from headrace.components.transformation import TransformationConfig
 from headrace.plugins import Plugin
+from pydantic import Field
+
+# sqlglot dialect names a transformation's SQL may be written in. The first four are the
+# warehouses' dialects, transpiled into each other and tested (tests/transformations); the
+# others are read by sqlglot as well and only ever sources.
+Dialect = Literal[
+    "bigquery",
+    "duckdb",
+    "postgres",
+    "snowflake",
+    "databricks",
+    "mysql",
+    "redshift",
+    "spark",
+    "trino",
+    "tsql",
+]
 
 
 class SqlTransformationConfig(TransformationConfig):
     """SQL files ``NN_name.sql`` beside this file run in name order in a fresh working schema."""
 
     type: Literal["sql"] = "sql"
+    dialect: Dialect | None = Field(
+        None,
+        description="the SQL dialect the files are written in (default: the warehouse's); "
+        "Headrace transpiles them to the warehouse's dialect when the project is compiled",
+    )
 
 
 plugin = Plugin(
@@ -20,5 +42,5 @@ plugin = Plugin(
     SqlTransformationConfig,
     "headrace.transformations.sql:run",
     description="SQL files run in name order in an isolated working schema",
-    check="headrace.transformations.sql:check",
+    compile_files="headrace.transformations.sql:compile_files",
 )

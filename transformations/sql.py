@@ -16,12 +16,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 from headrace import faults
 from headrace.errors import ConfigError, ProjectError, TaskFailed
 from headrace.lifecycle import owner_token
-from headrace.project.manifest import TransformationTask
-from headrace.transformations.sqlsplit import SqlSplitError, Statement, split_statements
+from headrace.project.manifest import SqlFile, SqlStatement, TransformationTask
+from headrace.transformations.sqlsplit import SqlSplitError
+from headrace.transformations.transpile import TranspileError, transpile_file
 from headrace.warehouses.base import StatementFailed, Warehouse
 from headrace.workers.base import KILL_GRACE_S
 
@@ -39,26 +41,28 @@ def run_token(run_id: str, task_id: str) -> str:
     return hashlib.sha1(f"{run_id}/{task_id}".encode()).hexdigest()[:8]
 
 
-def _statements(where: str, text: str, dialect: str) -> list[Statement]:
-    """The file's statements as the warehouse's dialect reads them; a file that cannot be split
-    is the project's to fix (exit 2, no retry), found before the working schema exists."""
-    try:
-        return split_statements(text, dialect)
-    except SqlSplitError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-
-
-def check(component: str, files: list[tuple[str, str]], dialect: str) -> list[ProjectError]:
-    """``headrace validate``: every SQL file splits into statements in the warehouse's dialect."""
-    errors = []
+def compile_files(
+    component: str, config: Any, files: list[tuple[str, str]], dialect: str
+) -> tuple[list[SqlFile], list[ProjectError]]:
+    """The files' statements in the warehouse's ``dialect``, transpiled from the one the transformation
+    declares (``dialect:``, default the warehouse's, passed through as written); and what stops that,
+    as errors of the project (``headrace validate``, exit 2), each with its file and line."""
+    source = getattr(config, "dialect", None) or dialect
+    compiled: list[SqlFile] = []
+    errors: list[ProjectError] = []
     for name, text in files:
+        where = f"transformations/{component}/{name}"
         try:
-            split_statements(text, dialect)
+            statements = transpile_file(text, source, dialect)
         except SqlSplitError as exc:
             hint = "close it; a quote inside a string is written twice ('it''s')"
-            message = str(exc).removeprefix(f"line {exc.line}: ")
-            errors.append(ProjectError(f"transformations/{component}/{name}", exc.line, "", message, hint))
-    return errors
+            errors.append(ProjectError(where, exc.line, "", str(exc).removeprefix(f"line {exc.line}: "), hint))
+            continue
+        except TranspileError as exc:
+            errors.append(ProjectError(where, exc.line, "", f"column {exc.column}: {exc.message}", exc.hint))
+            continue
+        compiled.append(SqlFile(file=name, statements=[SqlStatement(line=s.line, sql=s.sql) for s in statements]))
+    return compiled, errors
 
 
 def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callable[[str], None]) -> dict[str, int]:
@@ -66,11 +70,13 @@ def run(warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callab
     tr_id = task.component
     work = f"{task.work_schema_prefix}_{run_token(run_id, task.id)}"
     inputs = {i.alias: i.table for i in task.inputs}
-    dialect = warehouse.capabilities.dialect
-    scripts: list[tuple[str, str, list[Statement]]] = []  # (file, where, statements): all split before running
-    for sql_file in task.sql:
-        where = f"transformations/{tr_id}/{sql_file.file}"
-        scripts.append((sql_file.file, where, _statements(where, sql_file.text, dialect)))
+    if task.dialect != warehouse.capabilities.dialect:
+        raise ConfigError(
+            f"transformations/{tr_id}: the manifest holds SQL in {task.dialect}'s dialect and the warehouse "
+            f"speaks {warehouse.capabilities.dialect}'s: compile the project again (`headrace compile`)"
+        )
+    # what runs is the manifest's statements: split (and transpiled) when the project was compiled
+    scripts = [(f.file, f"transformations/{tr_id}/{f.file}", f.statements) for f in task.sql]
     log(f"working schema {work} with inputs: {', '.join(f'{k} <- {v}' for k, v in inputs.items()) or 'none'}")
     expires_at = time.time() + task.timeout + 2 * KILL_GRACE_S + EXPIRY_MARGIN_S
     warehouse.register_working_schema(work, run_id, task.id, owner_token(), expires_at)
@@ -88,7 +94,7 @@ def _run_in_session(
     task: TransformationTask,
     work: str,
     inputs: dict[str, str],
-    scripts: list[tuple[str, str, list[Statement]]],
+    scripts: list[tuple[str, str, list[SqlStatement]]],
     log: Callable[[str], None],
 ) -> dict[str, int]:
     tr_id = task.component
@@ -100,7 +106,8 @@ def _run_in_session(
                     session.execute(statement.sql)
                 except StatementFailed as exc:  # the warehouse's own refusal, reported with file and line
                     hint = f"\n  ({HINTS[exc.kind]})" if exc.kind else ""
-                    failed = f"{where}: statement at line {statement.line} failed: {statement.first_line}"
+                    first_line = statement.sql.strip().splitlines()[0][:120]
+                    failed = f"{where}: statement at line {statement.line} failed: {first_line}"
                     raise TaskFailed(f"{failed}\n  {exc.message}{hint}") from exc
             log(f"{file} done")
         missing = [o for o in task.outputs if not session.table_exists(o)]

@@ -3,8 +3,9 @@
 sqlglot's tokenizer for the warehouse's dialect reads the file, so a ``;`` inside a
 string (``'...'``, PostgreSQL's ``E'it\\'s'``), a quoted identifier, a line or block
 comment or a dollar-quoted body (``$$...$$``, ``$tag$...$tag$``) does not end a
-statement. Each statement is cut from the original text, never regenerated: what runs is
-exactly what the analyst wrote.
+statement. Each statement is cut from the original text, never regenerated: in the
+warehouse's own dialect what runs is exactly what the analyst wrote (``transpile`` writes
+statements of another dialect anew).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ _DOLLAR_TAG = re.compile(r"\$[A-Za-z_]\w*\$|\$\$")
 class Statement:
     sql: str
     line: int  # 1-based line where the statement's code starts (leading comments skipped)
+    column: int = 1  # 1-based column of its first character on that line
 
     @property
     def first_line(self) -> str:
@@ -34,7 +36,7 @@ class SqlSplitError(ValueError):
 
 
 def split_statements(text: str, dialect: str = "postgres") -> list[Statement]:
-    """The statements of ``text`` as the warehouse's ``dialect`` (a sqlglot name) reads them."""
+    """The statements of ``text`` as ``dialect`` (a sqlglot name: the file's) reads them."""
     from sqlglot import TokenType
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import TokenError
@@ -61,8 +63,9 @@ def split_statements(text: str, dialect: str = "postgres") -> list[Statement]:
     line, counted = 1, 0  # the line of offset ``counted``: each newline is counted once
     for first, end in spans:
         line, counted = line + text.count("\n", counted, first), first
+        column = first - text.rfind("\n", 0, first)  # rfind is -1 on the first line: columns count from 1
         # the original text from the first token up to the ';': comments inside and after the code stay
-        out.append(Statement(text[first:end].strip(), line))
+        out.append(Statement(text[first:end].strip(), line, column))
     return out
 
 

@@ -104,10 +104,11 @@ def test_a_folder_source_deploys_a_snapshot_and_only_changes_count(tmp_path: Pat
     assert first.status == "deployed"
     assert update_project(home, source, None, log=lambda _: None).status == "unchanged"
     sql = project / "transformations" / "sales" / "20_revenue_by_month.sql"
-    sql.write_text(sql.read_text() + "\n-- reviewed\n")
+    sql.write_text(sql.read_text().replace("ORDER BY month, country", "ORDER BY country, month"))
     second = update_project(home, source, None, log=lambda _: None)
     assert second.status == "deployed" and second.version != first.version
-    assert manifest_of(home.current)["tasks"]["transformation:sales"]["sql"][1]["text"].endswith("-- reviewed\n")
+    statements = manifest_of(home.current)["tasks"]["transformation:sales"]["sql"][1]["statements"]
+    assert statements[0]["sql"].endswith("ORDER BY country, month")
     assert manifest_of(home.current)["project"]["commit"] is None, "a folder snapshot is not a commit"
     assert (home.deployments / first.version).is_dir(), "the previous version stays for runs still using it"
 

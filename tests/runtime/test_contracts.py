@@ -57,7 +57,7 @@ def test_a_manifest_of_another_version_is_refused_with_what_to_do(tmp_path: Path
     path.write_text(json.dumps(data))
     result = headrace("run-task", "extractor:shop", "--project", str(project), "--run-id", "r1")
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "manifest version 1 is not the version 2" in result.stderr
+    assert f"manifest version 1 is not the version {MANIFEST_VERSION}" in result.stderr
     assert "headrace compile" in result.stderr
     assert '"error_class":"config"' in result.stdout
 

@@ -88,13 +88,15 @@ def check_project(project: Project, docs: dict[str, Document]) -> list[ProjectEr
 
 
 def _plugin_checks(project: Project) -> list[ProjectError]:
-    """Each transformation plugin's own check of its files (e.g. SQL that cannot be split)."""
+    """Each transformation plugin compiles its own files (the ``sql`` type splits its SQL and transpiles
+    it to the warehouse's dialect); what cannot be compiled is an error of the project."""
     dialect = plugins.get("warehouse", project.config.warehouse.type).capabilities.dialect
     errors: list[ProjectError] = []
     for tr_id, tr in project.transformations.items():
-        check = plugins.get("transformation", tr.config.type).load_check()
-        if check is not None:
-            errors.extend(check(tr_id, [(f.name, f.sql) for f in tr.sql_files], dialect))
+        compile_files = plugins.get("transformation", tr.config.type).load_compile_files()
+        if compile_files is not None:
+            tr.compiled, found = compile_files(tr_id, tr.config, [(f.name, f.sql) for f in tr.sql_files], dialect)
+            errors.extend(found)
     return errors
 
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from headrace import __version__
+from headrace import __version__, plugins
 from headrace.project.graph import (
     dependencies,
     dm_schema,
@@ -33,7 +33,6 @@ from headrace.project.manifest import (
     ProjectSettings,
     RetentionSettings,
     SecuritySettings,
-    SqlFile,
     TaskDefaults,
     TransformationInputRef,
     TransformationTask,
@@ -92,6 +91,7 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
             "target_schema": schema,
         }
 
+    dialect = plugins.get("warehouse", project.config.warehouse.type).capabilities.dialect
     tasks: dict[str, Any] = {}
     for ext_id, ext in project.extractors.items():
         schema = in_schema(ext_id)
@@ -120,7 +120,8 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
             work_schema_prefix=work_schema_prefix(tr_id),
             inputs=[TransformationInputRef(table=i.table, alias=i.local_name) for i in tr.config.inputs],
             outputs=list(tr.config.outputs),
-            sql=[SqlFile(file=f.name, text=f.sql) for f in tr.sql_files],
+            sql=list(tr.compiled),
+            dialect=dialect,
             config=_dump(tr.config),
         )
     for dm_id, dm in project.datamarts.items():

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, Union
 from headrace.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3  # 3: a transformation's SQL is stored as statements in the warehouse's dialect
 
 
 class _Model(BaseModel):
@@ -60,9 +60,14 @@ class TransformationInputRef(_Model):
     alias: str  # the name the SQL uses
 
 
+class SqlStatement(_Model):
+    line: int  # where it starts in the project's file, for messages
+    sql: str  # in the warehouse's dialect: transpiled at compile time, or the file's own text
+
+
 class SqlFile(_Model):
     file: str  # e.g. 10_orders.sql
-    text: str
+    statements: list[SqlStatement]  # run in this order
 
 
 class TransformationTask(TaskBase):
@@ -71,6 +76,7 @@ class TransformationTask(TaskBase):
     inputs: list[TransformationInputRef] = Field(default_factory=list)
     outputs: list[str]
     sql: list[SqlFile] = Field(default_factory=list)
+    dialect: str  # the warehouse's SQL dialect, which ``sql`` is written in
     config: dict[str, Any]  # the transformation plugin's config
 
 
@@ -125,7 +131,7 @@ class ProjectSettings(_Model):
 
 
 class Manifest(_Model):
-    manifest_version: Literal[2] = MANIFEST_VERSION
+    manifest_version: Literal[3] = MANIFEST_VERSION
     headrace_version: str
     project: ProjectSettings
     tasks: dict[str, Task]

@@ -9,6 +9,7 @@ from headrace.components.extractor import ExtractorConfig
 from headrace.components.transformation import TransformationConfig
 from headrace.project.config import ProjectConfig
 from headrace.project.datamarts import Datamart
+from headrace.project.manifest import SqlFile as CompiledSqlFile
 from headrace.project.orchestrations import Orchestration
 
 
@@ -23,6 +24,8 @@ class Transformation:
     id: str
     config: TransformationConfig
     sql_files: list[SqlFile] = field(default_factory=list)
+    # what the manifest carries: the files' statements in the warehouse's dialect (set by the checks)
+    compiled: list[CompiledSqlFile] = field(default_factory=list)
 
 
 @dataclass

@@ -1,11 +1,11 @@
 CREATE TABLE conversion_by_country AS
 WITH s AS (
-    SELECT country, CAST(date_trunc('month', started_at) AS DATE) AS month,
+    SELECT country, CAST(date_trunc('month', CAST(started_at AS DATE)) AS DATE) AS month,
            count(*) AS sessions, count(*) FILTER (WHERE converted) AS converted_sessions
     FROM sessions
     GROUP BY ALL
 ), o AS (
-    SELECT country, CAST(date_trunc('month', ordered_at) AS DATE) AS month,
+    SELECT country, CAST(date_trunc('month', CAST(ordered_at AS DATE)) AS DATE) AS month,
            count(*) AS paid_orders, sum(amount_eur) AS revenue_eur
     FROM orders
     GROUP BY ALL

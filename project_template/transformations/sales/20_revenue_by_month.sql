@@ -1,7 +1,7 @@
 -- Monthly revenue per country, in EUR.
 CREATE TABLE revenue_by_month AS
 SELECT
-    CAST(date_trunc('month', ordered_at) AS DATE) AS month,
+    CAST(date_trunc('month', CAST(ordered_at AS DATE)) AS DATE) AS month,
     country,
     count(*) AS orders,
     sum(quantity) AS items,

@@ -1,0 +1,84 @@
+-- transformations/marketing/10_conversion.sql, line 1
+CREATE TABLE "conversion_by_country" AS
+WITH "s" AS (
+  SELECT
+    "country",
+    CAST(DATE_TRUNC('MONTH', CAST("started_at" AS DATE)) AS DATE) AS "month",
+    COUNT(*) AS "sessions",
+    COUNT(*) FILTER(WHERE
+      "converted") AS "converted_sessions"
+  FROM "sessions"
+  GROUP BY
+    1,
+    2
+), "o" AS (
+  SELECT
+    "country",
+    CAST(DATE_TRUNC('MONTH', CAST("ordered_at" AS DATE)) AS DATE) AS "month",
+    COUNT(*) AS "paid_orders",
+    SUM("amount_eur") AS "revenue_eur"
+  FROM "orders"
+  GROUP BY
+    1,
+    2
+)
+SELECT
+  "s"."month",
+  "s"."country",
+  "s"."sessions",
+  "s"."converted_sessions",
+  COALESCE("o"."paid_orders", 0) AS "paid_orders",
+  COALESCE("o"."revenue_eur", 0) AS "revenue_eur",
+  ROUND(
+    CAST(CAST(COALESCE("o"."paid_orders", 0) AS DOUBLE PRECISION) / "s"."sessions" AS DECIMAL),
+    4
+  ) AS "orders_per_session"
+FROM "s"
+LEFT JOIN "o"
+  USING ("country", "month")
+ORDER BY
+  "s"."month",
+  "s"."country";
+
+-- transformations/sales/10_orders_enriched.sql, line 2
+CREATE TABLE "orders_enriched" AS
+SELECT
+  "o"."order_id",
+  "o"."ordered_at",
+  "o"."customer_id",
+  "c"."name" AS "customer_name",
+  "c"."country",
+  "co"."currency",
+  "o"."sku",
+  "p"."name" AS "product_name",
+  "o"."quantity",
+  "o"."unit_price",
+  "o"."quantity" * "o"."unit_price" AS "amount",
+  CAST("o"."quantity" * "o"."unit_price" * "r"."eur_rate" AS DECIMAL(14, 2)) AS "amount_eur"
+FROM "orders" AS "o"
+JOIN "customers" AS "c"
+  ON "c"."customer_id" = "o"."customer_id"
+JOIN "products" AS "p"
+  ON "p"."sku" = "o"."sku"
+JOIN "countries" AS "co"
+  ON "co"."code" = "c"."country"
+JOIN "rates" AS "r"
+  ON "r"."currency" = "co"."currency"
+WHERE
+  "o"."status" = 'paid';
+
+-- transformations/sales/20_revenue_by_month.sql, line 2
+CREATE TABLE "revenue_by_month" AS
+SELECT
+  CAST(DATE_TRUNC('MONTH', CAST("ordered_at" AS DATE)) AS DATE) AS "month",
+  "country",
+  COUNT(*) AS "orders",
+  SUM("quantity") AS "items",
+  SUM("amount_eur") AS "revenue_eur"
+FROM "orders_enriched"
+GROUP BY
+  1,
+  2
+ORDER BY
+  "month",
+  "country";
