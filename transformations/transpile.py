@@ -11,10 +11,12 @@ parse in the declared dialect, a statement sqlglot reads only as opaque text (it
 sent unchanged to another warehouse), and constructs sqlglot reports as unsupported in the
 target (``unsupported_level=RAISE``).
 
-Transpiled SQL quotes every identifier, with unquoted names lower-cased first: Headrace
-creates every table and column with a lower-case name, which unquoted names mean on DuckDB
-and PostgreSQL, but which Snowflake (unquoted names fold to UPPER case) and BigQuery (table
-names are case-sensitive) would otherwise not find. A quoted name is kept as written.
+Transpiled SQL quotes every identifier, written the way the warehouse holds the names
+Headrace creates: unquoted names are lower-cased first (Headrace's names are lower case, which
+unquoted names mean on DuckDB and PostgreSQL, and which BigQuery's case-sensitive table names
+need), and on Snowflake a plain lower-case name is then written in upper case, as the Snowflake
+warehouse stores it (``headrace.warehouses.snowflake.names``: an analyst's unquoted
+``orders`` there reads ``ORDERS``). Other quoted names are kept as written.
 A few constructs sqlglot writes verbatim although the target rejects or changes them are
 rewritten here (``_FIXES``, per target dialect).
 """
@@ -83,7 +85,7 @@ def transpile_statement(statement: Statement, source: str, target: str) -> str:
             f"sqlglot cannot transpile this {keyword} statement from {source} to {target}",
             f"rewrite it, or write the transformation in {target}'s SQL with dialect: {target}",
         )
-    tree = _lowercase_unquoted(tree)
+    tree = _names_as_stored(tree, target)
     try:
         for fix in _FIXES.get(target, ()):
             tree = tree.transform(fix, copy=False)
@@ -136,10 +138,15 @@ def _quiet_sqlglot() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _lowercase_unquoted(tree: exp.Expr) -> exp.Expr:
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")  # the names Snowflake's warehouse stores in upper case
+
+
+def _names_as_stored(tree: exp.Expr, target: str) -> exp.Expr:
     for identifier in tree.find_all(exp.Identifier):
-        if not identifier.quoted:
-            identifier.set("this", identifier.name.lower())
+        name = identifier.name if identifier.quoted else identifier.name.lower()
+        if target == "snowflake" and _PLAIN.match(name):
+            name = name.upper()
+        identifier.set("this", name)
     return tree
 
 

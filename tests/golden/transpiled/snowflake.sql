@@ -1,74 +1,74 @@
 -- transformations/marketing/10_conversion.sql, line 1
-CREATE TABLE "conversion_by_country" AS
-WITH "s" AS (
+CREATE TABLE "CONVERSION_BY_COUNTRY" AS
+WITH "S" AS (
   SELECT
-    "country",
-    CAST(DATE_TRUNC('MONTH', CAST("started_at" AS DATE)) AS DATE) AS "month",
-    COUNT(*) AS "sessions",
-    COUNT_IF("converted") AS "converted_sessions"
-  FROM "sessions"
+    "COUNTRY",
+    CAST(DATE_TRUNC('MONTH', CAST("STARTED_AT" AS DATE)) AS DATE) AS "MONTH",
+    COUNT(*) AS "SESSIONS",
+    COUNT_IF("CONVERTED") AS "CONVERTED_SESSIONS"
+  FROM "SESSIONS"
   GROUP BY ALL
-), "o" AS (
+), "O" AS (
   SELECT
-    "country",
-    CAST(DATE_TRUNC('MONTH', CAST("ordered_at" AS DATE)) AS DATE) AS "month",
-    COUNT(*) AS "paid_orders",
-    SUM("amount_eur") AS "revenue_eur"
-  FROM "orders"
+    "COUNTRY",
+    CAST(DATE_TRUNC('MONTH', CAST("ORDERED_AT" AS DATE)) AS DATE) AS "MONTH",
+    COUNT(*) AS "PAID_ORDERS",
+    SUM("AMOUNT_EUR") AS "REVENUE_EUR"
+  FROM "ORDERS"
   GROUP BY ALL
 )
 SELECT
-  "s"."month",
-  "s"."country",
-  "s"."sessions",
-  "s"."converted_sessions",
-  COALESCE("o"."paid_orders", 0) AS "paid_orders",
-  COALESCE("o"."revenue_eur", 0) AS "revenue_eur",
-  ROUND(COALESCE("o"."paid_orders", 0) / "s"."sessions", 4) AS "orders_per_session"
-FROM "s"
-LEFT JOIN "o"
-  USING ("country", "month")
+  "S"."MONTH",
+  "S"."COUNTRY",
+  "S"."SESSIONS",
+  "S"."CONVERTED_SESSIONS",
+  COALESCE("O"."PAID_ORDERS", 0) AS "PAID_ORDERS",
+  COALESCE("O"."REVENUE_EUR", 0) AS "REVENUE_EUR",
+  ROUND(COALESCE("O"."PAID_ORDERS", 0) / "S"."SESSIONS", 4) AS "ORDERS_PER_SESSION"
+FROM "S"
+LEFT JOIN "O"
+  USING ("COUNTRY", "MONTH")
 ORDER BY
-  "s"."month",
-  "s"."country";
+  "S"."MONTH",
+  "S"."COUNTRY";
 
 -- transformations/sales/10_orders_enriched.sql, line 2
-CREATE TABLE "orders_enriched" AS
+CREATE TABLE "ORDERS_ENRICHED" AS
 SELECT
-  "o"."order_id",
-  "o"."ordered_at",
-  "o"."customer_id",
-  "c"."name" AS "customer_name",
-  "c"."country",
-  "co"."currency",
-  "o"."sku",
-  "p"."name" AS "product_name",
-  "o"."quantity",
-  "o"."unit_price",
-  "o"."quantity" * "o"."unit_price" AS "amount",
-  CAST("o"."quantity" * "o"."unit_price" * "r"."eur_rate" AS DECIMAL(14, 2)) AS "amount_eur"
-FROM "orders" AS "o"
-JOIN "customers" AS "c"
-  ON "c"."customer_id" = "o"."customer_id"
-JOIN "products" AS "p"
-  ON "p"."sku" = "o"."sku"
-JOIN "countries" AS "co"
-  ON "co"."code" = "c"."country"
-JOIN "rates" AS "r"
-  ON "r"."currency" = "co"."currency"
+  "O"."ORDER_ID",
+  "O"."ORDERED_AT",
+  "O"."CUSTOMER_ID",
+  "C"."NAME" AS "CUSTOMER_NAME",
+  "C"."COUNTRY",
+  "CO"."CURRENCY",
+  "O"."SKU",
+  "P"."NAME" AS "PRODUCT_NAME",
+  "O"."QUANTITY",
+  "O"."UNIT_PRICE",
+  "O"."QUANTITY" * "O"."UNIT_PRICE" AS "AMOUNT",
+  CAST("O"."QUANTITY" * "O"."UNIT_PRICE" * "R"."EUR_RATE" AS DECIMAL(14, 2)) AS "AMOUNT_EUR"
+FROM "ORDERS" AS "O"
+JOIN "CUSTOMERS" AS "C"
+  ON "C"."CUSTOMER_ID" = "O"."CUSTOMER_ID"
+JOIN "PRODUCTS" AS "P"
+  ON "P"."SKU" = "O"."SKU"
+JOIN "COUNTRIES" AS "CO"
+  ON "CO"."CODE" = "C"."COUNTRY"
+JOIN "RATES" AS "R"
+  ON "R"."CURRENCY" = "CO"."CURRENCY"
 WHERE
-  "o"."status" = 'paid';
+  "O"."STATUS" = 'paid';
 
 -- transformations/sales/20_revenue_by_month.sql, line 2
-CREATE TABLE "revenue_by_month" AS
+CREATE TABLE "REVENUE_BY_MONTH" AS
 SELECT
-  CAST(DATE_TRUNC('MONTH', CAST("ordered_at" AS DATE)) AS DATE) AS "month",
-  "country",
-  COUNT(*) AS "orders",
-  SUM("quantity") AS "items",
-  SUM("amount_eur") AS "revenue_eur"
-FROM "orders_enriched"
+  CAST(DATE_TRUNC('MONTH', CAST("ORDERED_AT" AS DATE)) AS DATE) AS "MONTH",
+  "COUNTRY",
+  COUNT(*) AS "ORDERS",
+  SUM("QUANTITY") AS "ITEMS",
+  SUM("AMOUNT_EUR") AS "REVENUE_EUR"
+FROM "ORDERS_ENRICHED"
 GROUP BY ALL
 ORDER BY
-  "month",
-  "country";
+  "MONTH",
+  "COUNTRY";
