@@ -1,6 +1,6 @@
-"""``project.yaml``: name, warehouse, storage, worker and task defaults.
+"""``project.yaml``: name, warehouse, storage, worker, secrets and task defaults.
 
-The ``warehouse:``, ``storage:`` and ``worker:`` blocks are unions of the installed
+The ``warehouse:``, ``storage:``, ``worker:`` and ``secrets:`` blocks are unions of the installed
 plugins' config models (discriminated by ``type``), so the model is built from the
 registry: ``project_config_model()``.
 """
@@ -58,6 +58,7 @@ class ProjectConfig(Strict):
     warehouse: Any = None
     storage: Any = None
     worker: Any = None
+    secrets: Any = None
     defaults: TaskDefaults = Field(default_factory=TaskDefaults)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: Retention = Field(default_factory=Retention, description="how long extracted raw files are kept")
@@ -81,7 +82,7 @@ def _union(kind: Kind, default: str) -> tuple[Any, Any]:
 
 @functools.cache
 def project_config_model() -> type[ProjectConfig]:
-    """``ProjectConfig`` with ``warehouse``, ``storage`` and ``worker`` typed by the installed plugins."""
+    """``ProjectConfig`` with ``warehouse``, ``storage``, ``worker`` and ``secrets`` typed by the installed plugins."""
     return create_model(
         "ProjectConfig",
         __base__=ProjectConfig,
@@ -89,4 +90,5 @@ def project_config_model() -> type[ProjectConfig]:
         warehouse=_union("warehouse", "duckdb"),
         storage=_union("storage", "local"),
         worker=_union("worker", "local"),
+        secrets=_union("secrets", "env"),
     )
