@@ -61,7 +61,7 @@ class GcpBackend(SecretBackend):
                 f"{secret_id} --project {self.project}, then gcloud secrets versions add) or fix secrets.prefix "
                 "in project.yaml"
             )
-        if isinstance(exc, gexc.PermissionDenied | gexc.Unauthenticated):
+        if isinstance(exc, gexc.PermissionDenied | gexc.Unauthenticated | gexc.Forbidden | gexc.Unauthorized):
             return ConfigError(
                 f"secret {name!r}: GCP Secret Manager refused {resource} to {self.identity}: grant it "
                 f"{permission} (e.g. roles/secretmanager.secretAccessor)"
@@ -119,7 +119,7 @@ class GcpSecretStore(SecretStore):
                     secret_id=path.rsplit("/", 1)[1],
                     secret={"replication": {"automatic": {}}, "labels": {"headrace": "created"}},
                 )
-            except gexc.AlreadyExists:
+            except gexc.Conflict:  # AlreadyExists (gRPC) or 409 (REST)
                 pass
             self.client.add_secret_version(parent=path, payload={"data": value.encode("utf-8")})
         except gexc.GoogleAPIError as exc:
