@@ -43,8 +43,10 @@ class AzureBackend(SecretBackend):
                 f"{permission} on the vault"
             )
         if isinstance(exc, aexc.HttpResponseError) and getattr(exc, "status_code", 0) == 403:
+            said = " ".join((exc.message or "").split())  # Key Vault names the caller (appid, oid) and the action
             return ConfigError(
-                f"secret {name!r}: Azure Key Vault refused {where} to the machine's identity: give it {permission}"
+                f"secret {name!r}: Azure Key Vault refused {where} to the machine's identity ({said}): give it "
+                f"{permission}"
             )
         if isinstance(exc, aexc.ServiceRequestError | aexc.ServiceResponseError) or (
             isinstance(exc, aexc.HttpResponseError) and (getattr(exc, "status_code", 0) or 0) >= 500
