@@ -179,7 +179,9 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
 
         try:
             manifest = read_manifest(project / settings.MANIFEST_RELPATH)
-            return open_worker(self.worker_type, manifest.project.worker, SecretResolver(project, manifest.project.secrets))
+            return open_worker(
+                self.worker_type, manifest.project.worker, SecretResolver(project, manifest.project.secrets)
+            )
         except HeadraceError as exc:  # an unknown worker plugin, a bad worker: block: fix, do not retry
             raise AirflowFailException(redact(str(exc))) from None
 

@@ -72,7 +72,7 @@ def run_plan(
                 running.add(worker)
             started = time.time()
             try:
-                outcome = worker.run(spec, lambda line: channel.take(line) or say(task_id, line))
+                outcome = worker.run(spec, lambda line: None if channel.take(line) else say(task_id, line))
             finally:
                 with lock:
                     running.discard(worker)

@@ -18,7 +18,9 @@ import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 CHILD = Path(__file__).parent / "airflow_child.py"
-CONN = json.dumps({"conn_type": "postgres", "host": "db.internal", "login": "crm_reader", "password": "Af-Conn-Pa55", "port": 5432})
+CONN = json.dumps(
+    {"conn_type": "postgres", "host": "db.internal", "login": "crm_reader", "password": "Af-Conn-Pa55", "port": 5432}
+)
 
 
 def child(tmp_path: Path, *args: str, env: dict[str, str]) -> dict[str, str]:

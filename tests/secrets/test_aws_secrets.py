@@ -45,7 +45,10 @@ def test_references_resolve_from_secrets_manager_once_per_name(
     assert sm_calls(sm_proxy, "GetSecretValue") == [], "making a resolver must fetch nothing"
     resolved = resolver.resolve({"password": "${secret:db_password}", "dsn": "x:${secret:db_password}@h"})
     assert resolved == {"password": "Db-Pa55-from-SM", "dsn": "x:Db-Pa55-from-SM@h"}
-    assert resolver.resolve(["${secret:api_token}", "${secret:db_password}"]) == ["Api-T0ken-from-SM", "Db-Pa55-from-SM"]
+    assert resolver.resolve(["${secret:api_token}", "${secret:db_password}"]) == [
+        "Api-T0ken-from-SM",
+        "Db-Pa55-from-SM",
+    ]
     # a second resolver of the same process (the runner makes several) shares the cache
     assert SecretResolver(tmp_path, config(sm_proxy, "t1/")).secret("api_token") == "Api-T0ken-from-SM"
     asked = [r.body for r in sm_calls(sm_proxy, "GetSecretValue")]
@@ -98,7 +101,9 @@ def test_reader_passwords_are_written_read_and_deleted_in_secrets_manager(
     store.write(name, "Reader-Pa55-2")  # a second write replaces the value
     assert store.read(name) == "Reader-Pa55-2"
     listed = sm(moto_endpoint).list_secrets(Filters=[{"Key": "name", "Values": ["t4/"]}])["SecretList"]
-    assert [s["Name"] for s in listed] == [s["Name"] for s in listed if s["Name"].startswith("t4/postgres-reader/db.internal-5432/bi_reader-")]
+    assert [s["Name"] for s in listed] == [
+        s["Name"] for s in listed if s["Name"].startswith("t4/postgres-reader/db.internal-5432/bi_reader-")
+    ]
     assert len(listed) == 1 and {"Key": "headrace", "Value": "created"} in listed[0]["Tags"]
     assert not (tmp_path / "state").exists(), "nothing may be written to the local credentials file"
     store.delete(name)
@@ -146,7 +151,9 @@ def test_the_parent_redacts_what_its_task_fetched_without_fetching_it(
     assert len(sm_calls(sm_proxy, "GetSecretValue")) == 1, "one fetch in the task, none in the parent"
 
 
-def test_a_task_started_by_hand_sends_no_mask_lines(tmp_path: Path, sm_proxy: Recorder, moto_endpoint: str, aws_env: dict[str, str]) -> None:
+def test_a_task_started_by_hand_sends_no_mask_lines(
+    tmp_path: Path, sm_proxy: Recorder, moto_endpoint: str, aws_env: dict[str, str]
+) -> None:
     sm(moto_endpoint).create_secret(Name="t6/token", SecretString="Hand-T0ken-5521")
     child = CHILD.replace('"t5/"', '"t6/"')
     done = subprocess.run(

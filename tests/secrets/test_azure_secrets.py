@@ -60,13 +60,21 @@ class FakeKeyVault:
             return 404, b'{"error": {"code": "NotFound", "message": "no route"}}', JSON
         name = match.group(1)
         if name.startswith("denied-"):
-            message = "Caller is not authorized to perform action on resource. Caller: appid=app-1;oid=oid-worker-1 Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'"
+            message = (
+                "Caller is not authorized to perform action on resource. Caller: appid=app-1;oid=oid-worker-1 "
+                "Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'"
+            )
             return 403, json.dumps({"error": {"code": "Forbidden", "message": message}}).encode(), JSON
         if request.method == "PUT":
             self.secrets[name] = json.loads(request.body)["value"]
             return 200, self._bundle(name), JSON
         if name not in self.secrets:
-            body = {"error": {"code": "SecretNotFound", "message": f"A secret with (name/id) {name} was not found in this key vault."}}
+            body = {
+                "error": {
+                    "code": "SecretNotFound",
+                    "message": f"A secret with (name/id) {name} was not found in this key vault.",
+                }
+            }
             return 404, json.dumps(body).encode(), JSON
         if request.method == "DELETE":
             answer = self._bundle(name)
@@ -91,12 +99,21 @@ def azure_identity(monkeypatch: pytest.MonkeyPatch, vault: tuple[FakeKeyVault, R
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(recorder.ca_file))
     monkeypatch.setenv("IDENTITY_ENDPOINT", f"{recorder.url}/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", "identity-header-value")
-    for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "MSI_ENDPOINT", "IMDS_ENDPOINT"):
+    for name in (
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "MSI_ENDPOINT",
+        "IMDS_ENDPOINT",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
 def gets(recorder: Recorder) -> list[Request]:
-    return recorder.matching(lambda r: r.method == "GET" and r.path.startswith("/secrets/") and "authorization" in r.headers)
+    return recorder.matching(
+        lambda r: r.method == "GET" and r.path.startswith("/secrets/") and "authorization" in r.headers
+    )
 
 
 def test_references_resolve_from_key_vault_once_per_name(

@@ -39,7 +39,9 @@ class FakeSecretManager:
         path = request.path.split("?")[0]
         if path == "/token":
             return 200, json.dumps({"access_token": "ya29.machine-identity", "expires_in": 3600}).encode(), JSON
-        match = re.fullmatch(rf"/v1/projects/{PROJECT}/secrets(?:/([^/:]+))?(?:/versions/latest)?(:access|:addVersion)?", path)
+        match = re.fullmatch(
+            rf"/v1/projects/{PROJECT}/secrets(?:/([^/:]+))?(?:/versions/latest)?(:access|:addVersion)?", path
+        )
         if not match:
             return 404, b'{"error": {"code": 404, "message": "no route", "status": "NOT_FOUND"}}', JSON
         secret, verb = match.group(1), match.group(2)
@@ -121,14 +123,18 @@ def test_references_resolve_from_secret_manager_once_per_name(
     assert resolver.resolve("u:${secret:db_password}:${secret:db_password}") == "u:Gcp-Db-Pa55:Gcp-Db-Pa55"
     assert resolver.secret("db_password") == "Gcp-Db-Pa55"
     asked = accesses(recorder)
-    assert [r.path.split("?")[0] for r in asked] == [f"/v1/projects/{PROJECT}/secrets/g1-db_password/versions/latest:access"]
+    assert [r.path.split("?")[0] for r in asked] == [
+        f"/v1/projects/{PROJECT}/secrets/g1-db_password/versions/latest:access"
+    ]
     assert asked[0].headers["authorization"].startswith("Bearer "), "the machine's identity must be sent"
 
 
 def test_a_missing_secret_names_the_resource_and_the_fix(
     tmp_path: Path, fake_sm: tuple[FakeSecretManager, Recorder], gcp_identity: None
 ) -> None:
-    resolver = SecretResolver(tmp_path, {"type": "gcp", "project": PROJECT, "prefix": "g2-", "api_endpoint": fake_sm[1].url})
+    resolver = SecretResolver(
+        tmp_path, {"type": "gcp", "project": PROJECT, "prefix": "g2-", "api_endpoint": fake_sm[1].url}
+    )
     with pytest.raises(ConfigError) as caught:
         resolver.secret("nope")
     message = str(caught.value)

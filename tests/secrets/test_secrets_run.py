@@ -81,7 +81,13 @@ def test_headrace_run_takes_the_extractor_token_from_secrets_manager(
         con.close()
     secrets = {"API token (Secrets Manager)": TOKEN}
     texts = {}
-    for name, result in {"validate": validate, "compile": compiled, "run": ok, "failed run": failed, "history": history}.items():
+    for name, result in {
+        "validate": validate,
+        "compile": compiled,
+        "run": ok,
+        "failed run": failed,
+        "history": history,
+    }.items():
         texts[f"stdout of {name}"], texts[f"stderr of {name}"] = result.stdout, result.stderr
     assert not any("HEADRACE_MASK" in text for text in texts.values()), "mask lines are for the parent only"
     hits = leakscan.in_outputs(texts, secrets)

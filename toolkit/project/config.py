@@ -11,7 +11,7 @@ import functools
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from headrace.project.base import Duration, Identifier, Strict
-from pydantic import Field, IPvAnyNetwork, create_model
+from pydantic import Field, IPvAnyNetwork, create_model, field_validator
 
 if TYPE_CHECKING:
     from headrace.plugins import Kind
@@ -62,6 +62,15 @@ class ProjectConfig(Strict):
     defaults: TaskDefaults = Field(default_factory=TaskDefaults)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: Retention = Field(default_factory=Retention, description="how long extracted raw files are kept")
+
+    @field_validator("secrets", mode="before")
+    @classmethod
+    def _no_secret_in_secrets(cls, value: Any) -> Any:
+        """The secrets backend cannot take its own settings from itself: ``${env:...}`` only."""
+        for key, item in (value or {}).items() if isinstance(value, dict) else ():
+            if isinstance(item, str) and "${secret:" in item:
+                raise ValueError(f"{key}: a ${{secret:...}} cannot configure the secrets backend: use ${{env:NAME}}")
+        return value
 
 
 def plugin_union(kind: Kind) -> Any:

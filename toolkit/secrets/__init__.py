@@ -89,9 +89,7 @@ class SecretResolver:
     first reference that needs it (``headrace.secrets.backends``, cached per process).
     """
 
-    def __init__(
-        self, project_dir: Path, config: dict[str, Any] | None = None, environ: dict[str, str] | None = None
-    ):
+    def __init__(self, project_dir: Path, config: dict[str, Any] | None = None, environ: dict[str, str] | None = None):
         self.project_dir = project_dir
         self.environ = dict(os.environ if environ is None else environ)
         self.config = dict(config or DEFAULT_BACKEND)

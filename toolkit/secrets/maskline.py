@@ -17,7 +17,6 @@ starts (an extractor container, dbt) cannot send lines that pass as its own.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import secrets
@@ -101,14 +100,18 @@ class MaskChannel:
         return {MASK_KEY_ENV: self.key}
 
     def take(self, line: str) -> bool:
-        """True if ``line`` was a mask line (remembered for redaction, not to be shown)."""
+        """True if ``line`` was this task's mask line (remembered for redaction, not to be shown).
+
+        A line that only looks like one (not sealed with this key) is shown like any other
+        line: output cannot hide itself behind the prefix."""
         if not line.startswith(MASK_PREFIX):
             return False
         value = unseal(self.key, line[len(MASK_PREFIX) :])
-        if value is not None:
-            from headrace.redaction import remember
+        if value is None:
+            return False
+        from headrace.redaction import remember
 
-            remember(value)
-            if self.on_value is not None:
-                self.on_value(value)
+        remember(value)
+        if self.on_value is not None:
+            self.on_value(value)
         return True

@@ -17,9 +17,9 @@ _TRANSIENT = {"ThrottlingException", "InternalServiceError", "ServiceUnavailable
 
 
 def _client(config: AwsSecretsConfig) -> Any:
-    import boto3
+    from boto3.session import Session
 
-    return boto3.session.Session().client("secretsmanager", region_name=config.region, endpoint_url=config.endpoint_url)
+    return Session().client("secretsmanager", region_name=config.region, endpoint_url=config.endpoint_url)
 
 
 class AwsBackend(SecretBackend):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ def _identity(credentials: Any) -> str:
 class GcpBackend(SecretBackend):
     def __init__(self, config: GcpSecretsConfig, project_dir: Path | None = None, environ: Any = None):
         import google.auth
+        import google.auth.exceptions
         from google.api_core.client_options import ClientOptions
         from google.cloud import secretmanager
 
@@ -109,19 +111,19 @@ class GcpSecretStore(SecretStore):
 
     def write(self, name: str, value: str) -> None:
         from google.api_core import exceptions as gexc
+        from google.cloud import secretmanager
 
         keep_secret(value)
         path = self._path(name)
         try:
-            try:
+            with contextlib.suppress(gexc.Conflict):  # it exists (AlreadyExists, or 409 over REST)
                 self.client.create_secret(
                     parent=f"projects/{self.backend.project}",
                     secret_id=path.rsplit("/", 1)[1],
-                    secret={"replication": {"automatic": {}}, "labels": {"headrace": "created"}},
+                    secret=secretmanager.Secret(replication={"automatic": {}}, labels={"headrace": "created"}),
                 )
-            except gexc.Conflict:  # AlreadyExists (gRPC) or 409 (REST)
-                pass
-            self.client.add_secret_version(parent=path, payload={"data": value.encode("utf-8")})
+            payload = secretmanager.SecretPayload(data=value.encode("utf-8"))
+            self.client.add_secret_version(parent=path, payload=payload)
         except gexc.GoogleAPIError as exc:
             raise self.backend.error(exc, name, path, "secretmanager.secrets.create and versions.add") from None
 
