@@ -111,7 +111,7 @@ def open_secret_store(state_dir: Path, store_type: str | None = None) -> SecretS
     if name == "project":
         from headrace.secrets.backends import project_backend
 
-        backend = project_backend()
+        backend = project_backend(writing=True)
         store = backend.backend.store() if backend is not None else None
         if store is not None:
             return store

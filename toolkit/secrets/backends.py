@@ -74,6 +74,14 @@ def register(config: dict[str, Any], project_dir: Path, environ: dict[str, str])
     _project[:] = [(config, project_dir, environ)]
 
 
-def project_backend() -> Cached | None:
-    """This process's project backend (opened now if not yet), or None when no project said."""
-    return open_backend(*_project[0]) if _project else None
+def project_backend(writing: bool = False) -> Cached | None:
+    """This process's project backend (opened now if not yet), or None when no project said;
+    ``writing``: None also when the backend keeps no credentials (its capabilities say so)."""
+    from headrace import plugins
+
+    if not _project:
+        return None
+    config = _project[0][0]
+    if writing and not plugins.get("secrets", str(config.get("type", "env"))).capabilities.writes:
+        return None
+    return open_backend(*_project[0])
