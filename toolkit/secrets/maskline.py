@@ -20,7 +20,6 @@ import base64
 import hmac
 import os
 import secrets
-import sys
 from collections.abc import Callable
 
 MASK_PREFIX = "HEADRACE_MASK "
@@ -82,8 +81,9 @@ def report(value: str) -> None:
     """Tell the parent to redact ``value`` (a no-op in a process no parent gave a key)."""
     key = task_key()
     if key is not None:
-        sys.stdout.write(f"{MASK_PREFIX}{seal(key, value)}\n")
-        sys.stdout.flush()
+        from headrace.redaction import write_whole_line
+
+        write_whole_line(f"{MASK_PREFIX}{seal(key, value)}\n")
 
 
 class MaskChannel:
