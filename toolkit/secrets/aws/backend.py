@@ -35,10 +35,15 @@ class AwsBackend(SecretBackend):
         return f"{self.config.prefix}{name}"
 
     def _error(self, exc: Exception, name: str, secret_id: str, action: str) -> Exception:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError, NoCredentialsError
 
         code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
         here = f"AWS Secrets Manager (region {self.region})"
+        if isinstance(exc, NoCredentialsError):
+            return ConfigError(
+                f"secret {name!r}: no AWS credentials on this machine for {here}: run on an instance with an "
+                "instance profile, or set AWS_PROFILE / the AWS_* variables"
+            )
         if code == "ResourceNotFoundException":
             return ConfigError(
                 f"secret {name!r}: {here} has no secret named {secret_id!r}: create it "
