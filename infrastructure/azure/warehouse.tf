@@ -62,12 +62,21 @@ resource "azurerm_postgresql_flexible_server_configuration" "require_tls" {
   value     = "on"
 }
 
-# The same ephemeral password, kept in Key Vault for Airflow.
+resource "azurerm_postgresql_flexible_server_database" "warehouse" {
+  count = var.warehouse == "postgres" ? 1 : 0
+
+  name      = "headrace"
+  server_id = azurerm_postgresql_flexible_server.warehouse[0].id
+  charset   = "UTF8"
+  collation = "en_US.utf8"
+}
+
+# The same ephemeral password, kept in Key Vault for Airflow (${secret:postgres_password}).
 resource "azurerm_key_vault_secret" "postgres_password" {
   #checkov:skip=CKV_AZURE_41:The warehouse password is rotated with the server; an expiry date would stop every load.
   count = var.warehouse == "postgres" ? 1 : 0
 
-  name             = "warehouse-admin-password"
+  name             = "postgres-password"
   key_vault_id     = azurerm_key_vault.this.id
   content_type     = "text/plain"
   value_wo         = ephemeral.random_password.postgres.result
