@@ -12,7 +12,8 @@
 #   --project-repo URL      git URL of your Headrace project (required)
 #   --project-branch B      branch to follow (default main)
 #   --warehouse W           bigquery (gcp) | snowflake | postgres (aws, azure)
-#   --wheel FILE            Headrace wheel the VMs install (default: built from this checkout)
+#   --wheel FILE            Headrace wheel the VMs install (default: built from this checkout
+#                           with $HEADRACE_PYTHON -m pip wheel, python3 unless set)
 #   --deploy-key FILE       SSH deploy key of a private project repository, put in the secret store
 #   --name NAME             install name, prefixes every resource (default headrace)
 #   --state-dir DIR         where tfvars, state and plans live (default ~/.headrace/install/CLOUD/NAME)
@@ -242,7 +243,7 @@ build_wheel() {
         rm -rf "$dist"
         mkdir -p "$dist"
     fi
-    run python3 -m pip wheel --quiet --no-deps --wheel-dir "$dist" "$ROOT" ||
+    run "${HEADRACE_PYTHON:-python3}" -m pip wheel --quiet --no-deps --wheel-dir "$dist" "$ROOT" ||
         die "could not build the Headrace wheel from $ROOT: see pip's message above (or pass --wheel FILE)"
     [ "$DRY_RUN" = 1 ] || [ -f "$wheel" ] || die "pip built no $wheel (found: $(ls "$dist"))"
     TF_STR+=("headrace_wheel=$wheel")

@@ -48,6 +48,12 @@ data "aws_iam_policy_document" "airflow" {
     resources = [local.project_secrets_arn]
   }
   statement {
+    # Credentials Headrace creates (datamart readers) are secrets under the same prefix.
+    sid       = "KeepCreatedCredentials"
+    actions   = ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:TagResource"]
+    resources = [local.project_secrets_arn]
+  }
+  statement {
     sid       = "PublishWorkerKeyPair"
     actions   = ["secretsmanager:PutSecretValue"]
     resources = [aws_secretsmanager_secret.worker_ssh_private.arn, aws_secretsmanager_secret.worker_ssh_public.arn]

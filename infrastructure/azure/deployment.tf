@@ -8,8 +8,9 @@ locals {
   extras       = "airflow,${var.warehouse},azure"
   account_url  = "https://${azurerm_storage_account.this.name}.blob.core.windows.net"
 
-  # ${secret:NAME} resolves in this Key Vault (Key Vault names allow no '_': NAME's '_' are '-'
-  # there, so ${secret:postgres_password} is the secret postgres-password).
+  # ${secret:NAME} resolves to the Key Vault secret <project_secret_prefix>NAME, lower case with
+  # '_' as '-' (Key Vault names allow no '_'): ${secret:postgres_password} is project-postgres-password.
+  project_secret_prefix = "project-"
   deployment = {
     storage = { type = "azure", account_url = local.account_url, container = local.container }
     warehouse = var.warehouse == "postgres" ? {
@@ -29,7 +30,7 @@ locals {
       warehouse = var.snowflake.warehouse
       database  = var.snowflake.database
     }
-    secrets = { type = "azure", vault_url = azurerm_key_vault.this.vault_uri }
+    secrets = { type = "azure", vault_url = azurerm_key_vault.this.vault_uri, prefix = local.project_secret_prefix }
   }
 }
 
@@ -52,7 +53,7 @@ resource "azurerm_key_vault_secret" "snowflake_password" {
   #checkov:skip=CKV_AZURE_41:The Snowflake password is rotated in Snowflake, then here; an expiry date would stop every load.
   count = var.warehouse == "snowflake" ? 1 : 0
 
-  name         = "snowflake-password"
+  name         = "${local.project_secret_prefix}snowflake-password"
   key_vault_id = azurerm_key_vault.this.id
   content_type = "text/plain"
   value        = ""
@@ -65,10 +66,12 @@ resource "azurerm_key_vault_secret" "snowflake_password" {
 }
 
 # Airflow resolves the project's ${secret:NAME} in this vault (the warehouse password and the
-# project's source credentials); every other secret here is one it reads already.
+# project's source credentials) and keeps the credentials Headrace creates there (datamart
+# readers): Key Vault RBAC cannot scope that to a name prefix, so it is the vault. Every
+# other secret here is one Airflow reads or writes already.
 resource "azurerm_role_assignment" "airflow_project_secrets" {
   scope                = azurerm_key_vault.this.id
-  role_definition_name = "Key Vault Secrets User"
+  role_definition_name = "Key Vault Secrets Officer"
   principal_id         = azurerm_user_assigned_identity.this["airflow"].principal_id
   description          = "Headrace ${var.name}: Airflow resolves the project's secrets"
 }

@@ -52,7 +52,7 @@ output "warehouse" {
   description = "Postgres server FQDN and the Key Vault secret of its password, when warehouse = \"postgres\"."
   value = var.warehouse == "postgres" ? {
     fqdn   = azurerm_postgresql_flexible_server.warehouse[0].fqdn
-    secret = "${azurerm_key_vault.this.name}/postgres-password"
+    secret = "${azurerm_key_vault.this.name}/${azurerm_key_vault_secret.postgres_password[0].name}"
   } : null
 }
 

@@ -70,6 +70,11 @@ locals {
       member = local.sa["airflow"], role = "roles/secretmanager.secretAccessor", title = "the project's secrets"
       expr   = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/${local.project_secret_prefix}\")"
     }
+    # Credentials Headrace creates (datamart readers) are secrets under the same prefix.
+    airflow-created-secrets = {
+      member = local.sa["airflow"], role = "roles/secretmanager.admin", title = "credentials Headrace creates"
+      expr   = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/${local.project_secret_prefix}\")"
+    }
     airflow-logs = { member = local.sa["airflow"], role = "roles/logging.logWriter", title = null, expr = null }
     worker-logs  = { member = local.sa["worker"], role = "roles/logging.logWriter", title = null, expr = null }
   }

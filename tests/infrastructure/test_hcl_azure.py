@@ -145,16 +145,28 @@ def test_the_deployment_settings_point_at_this_container_warehouse_and_key_vault
         "account_url": "${local.account_url}",
         "container": "${local.container}",
     }
-    assert deployment["secrets"] == {"type": "azure", "vault_url": "${azurerm_key_vault.this.vault_uri}"}
+    assert deployment["secrets"] == {
+        "type": "azure",
+        "vault_url": "${azurerm_key_vault.this.vault_uri}",
+        "prefix": "${local.project_secret_prefix}",
+    }
+    assert locals_["project_secret_prefix"] == "project-"
     warehouse = deployment["warehouse"]
     assert "snowflake" in warehouse and "postgres" in warehouse, warehouse
     assert "$${secret:postgres_password}" in warehouse and "$${secret:snowflake_password}" in warehouse
     for name in ("bootstrap", "bootstrap_worker"):
         assert azure.one("module", name).body["deployment"] == "${local.deployment}"
-    # Key Vault names allow no '_': ${secret:postgres_password} is the secret postgres-password.
-    assert azure.one("azurerm_key_vault_secret", "postgres_password").body["name"] == "postgres-password"
-    assert azure.one("azurerm_key_vault_secret", "snowflake_password").body["name"] == "snowflake-password"
-    reader = azure.one("azurerm_role_assignment", "airflow_project_secrets").body
-    assert reader["scope"] == "${azurerm_key_vault.this.id}"
-    assert reader["role_definition_name"] == "Key Vault Secrets User", "read only, never officer on the vault"
-    assert reader["principal_id"] == '${azurerm_user_assigned_identity.this["airflow"].principal_id}'
+    # Key Vault names allow no '_': ${secret:postgres_password} is the secret project-postgres-password.
+    names = {
+        n: azure.one("azurerm_key_vault_secret", n).body["name"] for n in ("postgres_password", "snowflake_password")
+    }
+    assert names == {
+        "postgres_password": "${local.project_secret_prefix}postgres-password",
+        "snowflake_password": "${local.project_secret_prefix}snowflake-password",
+    }
+    # Resolving the project's secrets and keeping created credentials (datamart readers): the
+    # Airflow identity only; data-plane secrets role, never Key Vault Administrator.
+    grant = azure.one("azurerm_role_assignment", "airflow_project_secrets").body
+    assert grant["scope"] == "${azurerm_key_vault.this.id}"
+    assert grant["role_definition_name"] == "Key Vault Secrets Officer"
+    assert grant["principal_id"] == '${azurerm_user_assigned_identity.this["airflow"].principal_id}'

@@ -144,11 +144,16 @@ def test_the_deployment_settings_point_at_this_bucket_bigquery_and_secret_manage
 
 def test_the_airflow_vm_reads_the_project_s_secrets_and_writes_raw_files(gcp: Config) -> None:
     iam = gcp.files["iam.tf"]["locals"][0]
-    secrets = iam["project_grants"]["airflow-project-secrets"]
-    assert secrets["member"] == '${local.sa["airflow"]}'
-    assert secrets["role"] == "roles/secretmanager.secretAccessor"
-    assert secrets["expr"].replace('\\"', '"') == (
+    prefixed = (
         'resource.name.startsWith("projects/${data.google_project.this.number}/secrets/${local.project_secret_prefix}")'
     )
+    grants = {k: g for k, g in iam["project_grants"].items() if "secretmanager" in g["role"]}
+    assert {k: g["role"] for k, g in grants.items()} == {
+        "airflow-project-secrets": "roles/secretmanager.secretAccessor",
+        "airflow-created-secrets": "roles/secretmanager.admin",  # datamart reader credentials
+    }
+    for grant in grants.values():
+        assert grant["member"] == '${local.sa["airflow"]}'
+        assert grant["expr"].replace('\\"', '"') == prefixed, "only the project's secrets, not the install's own"
     write = iam["bucket_grants"]["airflow-write-logs"]["expr"]
     assert all(f"${{local.bucket_objects}}{p}/" in write for p in ("raw", "logs", "datamarts"))
