@@ -45,3 +45,29 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(str(exc))
     yield server.endpoint
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real gcp-storage-emulator on 127.0.0.1 for the session (tests/emulators/gcs.py)."""
+    from tests.emulators import gcs
+
+    try:
+        server = gcs.start(tmp_path_factory.mktemp("gcs"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite_account_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Azurite blob service on 127.0.0.1 for the session: its account URL (tests/emulators/azurite.py)."""
+    from tests.emulators import azurite
+
+    try:
+        server = azurite.start(tmp_path_factory.mktemp("azurite"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield azurite.account_url(server.endpoint)
+    server.stop()

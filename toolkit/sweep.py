@@ -8,8 +8,9 @@ from the work of a task running in parallel:
   process and an expiry);
 - temporary extract folders ``STATE/tmp/<extractor>-<run>@<pid>-<start>``: left over when
   their owner process is gone, or untouched for longer than any task may run;
-- unfinished uploads in storage (``*.incoming`` on local storage): left over when
-  untouched for longer than any task may run.
+- unfinished uploads in storage (``*.incoming`` on local storage, a run folder without
+  ``schema.json`` on an object store): left over when untouched for longer than any task
+  may run.
 
 Nothing here decides by a name alone that something in use may go: a live task's
 working schema is registered before it exists and its files keep changing.

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 @dataclass(frozen=True)
 class StorageCapabilities:
-    scheme: str  # URI scheme of ``uri()``: file, s3, gs, az; warehouses pick their load path by it
+    scheme: str  # URI scheme of ``uri()``: file, s3, gs, azure; warehouses pick their load path by it
 
 
 class Storage(ABC):
