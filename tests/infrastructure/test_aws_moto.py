@@ -10,11 +10,13 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,14 @@ import boto3
 import pytest
 import yaml
 
+from tests.helpers import TEMPLATE, headrace, open_test_warehouse
 from tests.infrastructure.tools import REPO, installer, run
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
 ALLOWED = ["203.0.113.10/32", "198.51.100.0/24"]
 REGION = "eu-west-1"
+DATAMARTS = ("dm_sales.revenue_by_month", "dm_sales.orders", "dm_marketing.conversion_by_country")
 DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key-for-tests\n-----END OPENSSH PRIVATE KEY-----\n"
 
 
@@ -404,6 +408,46 @@ def test_the_vms_get_the_deployment_settings_of_this_bucket_snowflake_and_secret
         for r in _as_list(st["Resource"])
     ]
     assert all("headrace/project/" not in r for r in worker_reads)
+
+
+def test_the_example_project_runs_on_the_install_s_bucket_with_the_deployment_settings_the_vm_got(
+    install: Install, tmp_path: Path
+) -> None:
+    """One step past the install: the example project, its project.yaml unchanged (DuckDB and a
+    local folder), runs with HEADRACE_DEPLOYMENT naming the deployment file from the Airflow VM's
+    user data, so its extracts go through the emulated S3 bucket the install created. Only the
+    warehouse block is swapped: Snowflake cannot run here, DuckDB stands in for it. Secrets come
+    from the environment (the example needs none; no aws secrets backend on this branch)."""
+    _, files = _cloud_init(install, "airflow")
+    settings = yaml.safe_load(files["/etc/headrace/deployment.yaml"])
+    assert settings["storage"]["bucket"] == install.outputs["bucket"]
+    settings["warehouse"] = {"type": "duckdb", "path": "warehouse.duckdb"}  # stands in for Snowflake
+    deployment = tmp_path / "deployment.yaml"
+    deployment.write_text(yaml.safe_dump(settings))
+    project = tmp_path / "coffee_shop"
+    shutil.copytree(TEMPLATE, project, ignore=shutil.ignore_patterns(".headrace", "__pycache__", "__init__.py"))
+    state = tmp_path / "state"
+    env = {**install.env, "HEADRACE_DEPLOYMENT": str(deployment), "HEADRACE_STATE_DIR": str(state)}
+    result = headrace("run", "--project", str(project), env=env, timeout=600)
+    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+
+    s3 = install.client("s3")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=install.outputs["bucket"], Prefix="raw/")
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    tables = {"/".join(k.split("/")[1:3]) for k in keys}
+    assert tables == {"shop/customers", "shop/orders", "shop/products", "web/sessions", "reference/countries",
+                      "reference/currencies"}  # fmt: skip
+    assert any(k.startswith("raw/shop/orders/") and k.endswith("/schema.json") for k in keys)
+    assert not (state / "storage").exists(), "nothing went to the local folder project.yaml names"
+    with open_test_warehouse(settings["warehouse"], state) as warehouse:
+        _, totals = warehouse.query("SELECT sum(orders), sum(items), sum(revenue_eur) FROM dm_sales.revenue_by_month")
+        counts = {t: warehouse.query(f"SELECT count(*) FROM {t}")[1][0][0] for t in DATAMARTS}
+    assert [tuple(r) for r in totals] == [(1595, 3890, Decimal("264989.58"))]
+    assert counts == {
+        "dm_sales.revenue_by_month": 60,
+        "dm_sales.orders": 1595,
+        "dm_marketing.conversion_by_country": 42,
+    }
 
 
 def test_destroy_asks_before_deleting_then_removes_everything(install: Install) -> None:
