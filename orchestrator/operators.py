@@ -6,9 +6,14 @@ Operators hold only names and numbers from the manifest; everything happens in
 exception carrying the task's own error message.
 
 Secrets: the task process resolves and redacts its own; the operator also resolves, for
-redaction only, every reference of the manifest (and the repository URL's password), hands
-them to Airflow's secrets masker, and passes every line and error it logs through
-``headrace.redaction.redact``.
+redaction only, every reference of the manifest that a local backend answers (and the
+repository URL's password), hands them to Airflow's secrets masker, and passes every line
+and error it logs through ``headrace.redaction.redact``. With a cloud secret manager it
+fetches nothing: the task process reports each value it fetched through the mask channel
+(``headrace.secrets.maskline``), which the operator redacts and hands to the masker as it
+arrives. With ``secrets: {type: airflow}`` the operator looks up the task's references
+(only its process reaches Airflow's metastore) and hands them to the task process as
+``AIRFLOW_VAR_*``/``AIRFLOW_CONN_*`` (``headrace.orchestrator.secretbackend``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 from headrace.errors import EXIT_PROJECT_INVALID, HeadraceError
 from headrace.orchestrator import settings
 from headrace.redaction import redact
+from headrace.secrets.maskline import MaskChannel
 from headrace.workers.base import Worker, WorkerOutcome, WorkSpec, run_task_command
 
 UPDATE_TIMEOUT_S = 900
@@ -54,10 +60,15 @@ class _Streaming:
     _worker: Any = None
     log: Any
 
-    def _run(self, worker: Worker, spec: WorkSpec) -> WorkerOutcome:
+    def _run(self, worker: Worker, spec: WorkSpec, channel: MaskChannel | None = None) -> WorkerOutcome:
         self._worker = worker
+
+        def line_out(line: str) -> None:
+            if channel is None or not channel.take(line):
+                self.log.info("%s", redact(line))
+
         try:
-            return worker.run(spec, lambda line: self.log.info("%s", redact(line)))
+            return worker.run(spec, line_out)
         finally:
             self._worker = None
 
@@ -71,26 +82,62 @@ class _Streaming:
             worker.cancel()
 
 
-def _mask_in_airflow() -> None:
-    """Hand every value this process redacts to Airflow's secrets masker (its own logs and UI)."""
-    from headrace import redaction
-
+def _airflow_masker(value: str) -> None:
+    """Hand one value to Airflow's secrets masker (its own logs and UI)."""
     try:
         from airflow.sdk.log import mask_secret
     except ImportError:  # an Airflow without the SDK masker: our own redaction still applies
         return
+    mask_secret(value)
+
+
+def _mask_in_airflow() -> None:
+    """Hand every value this process redacts to Airflow's secrets masker."""
+    from headrace import redaction
+
     for value in redaction.known():
-        mask_secret(value)
+        _airflow_masker(value)
+
+
+def _secrets_config(project: Path) -> dict[str, Any] | None:
+    from headrace.project.manifest import read_manifest
+
+    path = project / settings.MANIFEST_RELPATH
+    try:
+        return read_manifest(path).project.secrets if path.is_file() else None
+    except HeadraceError:
+        return None  # the task process reports a broken manifest
 
 
 def _protect(project: Path) -> None:
-    """Remember, for redaction, every secret and variable the project's manifest references."""
+    """Remember, for redaction, every secret and variable the project's manifest references
+    that a local backend answers (cloud ones arrive through the mask channel)."""
     from headrace.secrets import SecretResolver
 
     manifest = project / settings.MANIFEST_RELPATH
     if manifest.is_file():
-        SecretResolver(project).remember_referenced(manifest.read_text(encoding="utf-8"))
+        text = manifest.read_text(encoding="utf-8")
+        SecretResolver(project, _secrets_config(project)).remember_referenced(text)
     _mask_in_airflow()
+
+
+def _airflow_secrets(project: Path, task_id: str) -> dict[str, str]:
+    """With ``secrets: {type: airflow}``: the task's references, looked up here, as its environment."""
+    from headrace.project.manifest import read_manifest
+    from headrace.secrets import SECRET_REF
+
+    path = project / settings.MANIFEST_RELPATH
+    try:
+        manifest = read_manifest(path)
+        task = manifest.task(task_id)
+    except HeadraceError:
+        return {}
+    if manifest.project.secrets.get("type") != "airflow":
+        return {}
+    from headrace.orchestrator.secretbackend.backend import handoff_env
+
+    text = manifest.project.model_dump_json() + task.model_dump_json()
+    return handoff_env(name for kind, name in SECRET_REF.findall(text) if kind == "secret")
 
 
 def _task_env() -> dict[str, str]:
@@ -132,7 +179,9 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
 
         try:
             manifest = read_manifest(project / settings.MANIFEST_RELPATH)
-            return open_worker(self.worker_type, manifest.project.worker, SecretResolver(project))
+            return open_worker(
+                self.worker_type, manifest.project.worker, SecretResolver(project, manifest.project.secrets)
+            )
         except HeadraceError as exc:  # an unknown worker plugin, a bad worker: block: fix, do not retry
             raise AirflowFailException(redact(str(exc))) from None
 
@@ -144,11 +193,13 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
         _protect(project)
         command = run_task_command(self.headrace_task, project, run_id, full_refresh)
         self.log.info("headrace %s (project version %s)", " ".join(command[3:]), project.name)
-        spec = WorkSpec(command, env=_task_env(), timeout_s=self.worker_timeout_s)
+        channel = MaskChannel(on_value=_airflow_masker)
+        env = {**_task_env(), **_airflow_secrets(project, self.headrace_task), **channel.env()}
+        spec = WorkSpec(command, env=env, timeout_s=self.worker_timeout_s)
         worker = self._worker_for(project)
         started = time.time()
         try:
-            outcome = self._run(worker, spec)
+            outcome = self._run(worker, spec, channel)
         except AirflowTaskTimeout:  # Airflow's execution_timeout came first: the command was stopped
             self._record_stopped(project, run_id, "timeout", started, "stopped by Airflow's execution_timeout")
             raise

@@ -54,5 +54,5 @@ def open_test_warehouse(config: dict, state_dir: Path, environ: dict[str, str] |
     from headrace.secrets import SecretResolver
     from headrace.warehouses import open_warehouse
 
-    secrets = SecretResolver(state_dir, {**os.environ, **(environ or {})})
+    secrets = SecretResolver(state_dir, environ={**os.environ, **(environ or {})})
     return open_warehouse(resolved_config("warehouse", config, secrets, "project.yaml", "warehouse"), state_dir)

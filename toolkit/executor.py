@@ -26,6 +26,7 @@ from headrace.plan import Plan
 from headrace.project.manifest import Manifest
 from headrace.results import TaskResult
 from headrace.secrets import SecretResolver
+from headrace.secrets.maskline import MaskChannel
 from headrace.workers import open_worker
 from headrace.workers.base import Worker, WorkSpec, run_task_command
 
@@ -46,9 +47,10 @@ def run_plan(
     stop = False
     interrupted = threading.Event()
     running: set[Worker] = set()
-    secrets = SecretResolver(project_dir.resolve())
+    secrets = SecretResolver(project_dir.resolve(), manifest.project.secrets)
     # the task processes resolve and redact their own secrets; this process blanks the same values
-    # out of whatever it shows of them (their output, their errors)
+    # out of whatever it shows of them (their output, their errors): it resolves local ones itself,
+    # and learns those a task fetched from a cloud secret manager through the mask channel
     secrets.remember_referenced(manifest.model_dump_json())
 
     def say(task_id: str, line: str) -> None:
@@ -57,7 +59,9 @@ def run_plan(
 
     def one(task_id: str) -> TaskResult:
         task = manifest.task(task_id)
-        spec = WorkSpec(run_task_command(task_id, project_dir, run_id, full_refresh), timeout_s=task.timeout)
+        channel = MaskChannel()
+        command = run_task_command(task_id, project_dir, run_id, full_refresh)
+        spec = WorkSpec(command, env=channel.env(), timeout_s=task.timeout)
         delay = manifest.project.defaults.retry_delay
         attempt = 0
         while True:
@@ -68,7 +72,7 @@ def run_plan(
                 running.add(worker)
             started = time.time()
             try:
-                outcome = worker.run(spec, lambda line: say(task_id, line))
+                outcome = worker.run(spec, lambda line: None if channel.take(line) else say(task_id, line))
             finally:
                 with lock:
                     running.discard(worker)

@@ -1,4 +1,4 @@
-"""The plugin registry: every warehouse, storage, worker, extractor and transformation type.
+"""The plugin registry: every warehouse, storage, worker, extractor, transformation and secrets type.
 
 A plugin is a module (or folder) that owns its config model, its capabilities record and
 its implementation, and announces itself with a Python entry point in one of the groups
@@ -23,13 +23,14 @@ from typing import Any, Literal
 from headrace.errors import ConfigError
 from pydantic import BaseModel
 
-Kind = Literal["warehouse", "storage", "worker", "extractor", "transformation"]
+Kind = Literal["warehouse", "storage", "worker", "extractor", "transformation", "secrets"]
 GROUPS: dict[Kind, str] = {
     "warehouse": "headrace.warehouses",
     "storage": "headrace.storages",
     "worker": "headrace.workers",
     "extractor": "headrace.extractors",
     "transformation": "headrace.transformations",
+    "secrets": "headrace.secrets",
 }
 
 

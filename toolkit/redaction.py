@@ -114,6 +114,19 @@ def known() -> list[str]:
         return sorted(_values)
 
 
+def write_whole_line(line: str) -> None:
+    """Write ``line`` (ending in a newline, holding no secret) to stdout at once, ahead of any
+    partial line other threads have pending: the mask channel's lines must start a line."""
+    stream = sys.stdout
+    if isinstance(stream, RedactingStream):
+        with stream._lock:
+            stream.raw.write(line)
+            stream.raw.flush()
+    else:
+        stream.write(line)
+        stream.flush()
+
+
 def reveal(text: str) -> None:
     """Print ``text`` to stdout unredacted: only for a secret the user asked to see (``datamart credentials``)."""
     stream = sys.stdout

@@ -58,7 +58,7 @@ class TaskContext:
         self.run_id = run_id
         self.full_refresh = full_refresh
         self.log = log
-        self.secrets = SecretResolver(self.project_dir)
+        self.secrets = SecretResolver(self.project_dir, manifest.project.secrets)
 
     def config(self, kind: plugins.Kind, raw: dict[str, Any], file: str, key: str) -> BaseModel:
         return resolved_config(kind, raw, self.secrets, file, key)
@@ -77,7 +77,7 @@ class TaskContext:
 
 def open_project_warehouse(manifest: Manifest, project_dir: Path, secrets: SecretResolver | None = None) -> Warehouse:
     """The project's warehouse, its config resolved and validated (tasks, ``headrace query`` and friends)."""
-    secrets = secrets or SecretResolver(project_dir.resolve())
+    secrets = secrets or SecretResolver(project_dir.resolve(), manifest.project.secrets)
     config = resolved_config("warehouse", manifest.project.warehouse, secrets, PROJECT_FILE, "warehouse")
     return open_warehouse(config, state_dir(project_dir))
 

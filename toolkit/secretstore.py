@@ -1,7 +1,11 @@
 """The secret store: where credentials that Headrace creates are kept (datamart readers, sandboxes).
 
-One interface, ``SecretStore`` (read, write and delete one named secret), and its backends
-in ``BACKENDS``: the place to add one (cloud secret managers come as further entries).
+One interface, ``SecretStore`` (read, write and delete one named secret). Where they go
+follows the project's secrets backend (``secrets:`` in project.yaml, docs/secrets.md): a
+backend that writes (``aws``, ``gcp``, ``azure``: its capabilities say ``writes``) keeps
+them in the cloud's secret manager; the others (``env``, ``airflow``) in the local file.
+``HEADRACE_SECRET_STORE=local`` forces the local file (``project``, the default, follows the
+project).
 
 ``local`` (the default) is a YAML file of ``name: value`` pairs, ``credentials.yaml`` in
 the state directory (``<project>/.headrace`` or ``HEADRACE_STATE_DIR``; git-ignored),
@@ -17,7 +21,7 @@ import fcntl
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -95,17 +99,20 @@ class LocalSecretStore(SecretStore):
                 self._replace(values)
 
 
-def _local(state_dir: Path) -> SecretStore:
-    return LocalSecretStore(state_dir / LOCAL_FILE)
-
-
-# store type -> factory(state_dir); the only place a backend is added
-BACKENDS: dict[str, Callable[[Path], SecretStore]] = {"local": _local}
+STORE_ENV = "HEADRACE_SECRET_STORE"
+STORE_CHOICES = ("project", "local")
 
 
 def open_secret_store(state_dir: Path, store_type: str | None = None) -> SecretStore:
-    """The configured secret store (``HEADRACE_SECRET_STORE``, default ``local``)."""
-    name = store_type or os.environ.get("HEADRACE_SECRET_STORE") or "local"
-    if name not in BACKENDS:
-        raise ConfigError(f"HEADRACE_SECRET_STORE={name!r} is not a secret store; known: {', '.join(sorted(BACKENDS))}")
-    return BACKENDS[name](state_dir)
+    """Where this process keeps the credentials it creates (see the module docstring)."""
+    name = store_type or os.environ.get(STORE_ENV) or "project"
+    if name not in STORE_CHOICES:
+        raise ConfigError(f"{STORE_ENV}={name!r} is not a secret store choice; use one of {', '.join(STORE_CHOICES)}")
+    if name == "project":
+        from headrace.secrets.backends import project_backend
+
+        backend = project_backend(writing=True)
+        store = backend.backend.store() if backend is not None else None
+        if store is not None:
+            return store
+    return LocalSecretStore(state_dir / LOCAL_FILE)

@@ -31,7 +31,11 @@ def cleanup(project: Path, dry_run: bool) -> None:
     manifest = read_manifest(compile_project(project))
     state = state_dir(project)
     config = resolved_config(
-        "storage", manifest.project.storage, SecretResolver(project.resolve()), PROJECT_FILE, "storage"
+        "storage",
+        manifest.project.storage,
+        SecretResolver(project.resolve(), manifest.project.secrets),
+        PROJECT_FILE,
+        "storage",
     )
     storage = open_storage(config, state)
     extractors = [t for t in manifest.tasks.values() if isinstance(t, ExtractorTask)]

@@ -158,6 +158,7 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
             warehouse=_dump(cfg.warehouse),
             storage=_dump(cfg.storage),
             worker=_dump(cfg.worker),
+            secrets=_dump(cfg.secrets),
             defaults=TaskDefaults(**_dump(defaults)),
             security=SecuritySettings(**_dump(cfg.security)),
             retention=RetentionSettings(**_dump(cfg.retention)),

@@ -1,6 +1,6 @@
-"""``project.yaml``: name, warehouse, storage, worker and task defaults.
+"""``project.yaml``: name, warehouse, storage, worker, secrets and task defaults.
 
-The ``warehouse:``, ``storage:`` and ``worker:`` blocks are unions of the installed
+The ``warehouse:``, ``storage:``, ``worker:`` and ``secrets:`` blocks are unions of the installed
 plugins' config models (discriminated by ``type``), so the model is built from the
 registry: ``project_config_model()``.
 """
@@ -11,7 +11,7 @@ import functools
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from headrace.project.base import Duration, Identifier, Strict
-from pydantic import Field, IPvAnyNetwork, create_model
+from pydantic import Field, IPvAnyNetwork, create_model, field_validator
 
 if TYPE_CHECKING:
     from headrace.plugins import Kind
@@ -58,9 +58,19 @@ class ProjectConfig(Strict):
     warehouse: Any = None
     storage: Any = None
     worker: Any = None
+    secrets: Any = None
     defaults: TaskDefaults = Field(default_factory=TaskDefaults)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: Retention = Field(default_factory=Retention, description="how long extracted raw files are kept")
+
+    @field_validator("secrets", mode="before")
+    @classmethod
+    def _no_secret_in_secrets(cls, value: Any) -> Any:
+        """The secrets backend cannot take its own settings from itself: ``${env:...}`` only."""
+        for key, item in (value or {}).items() if isinstance(value, dict) else ():
+            if isinstance(item, str) and "${secret:" in item:
+                raise ValueError(f"{key}: a ${{secret:...}} cannot configure the secrets backend: use ${{env:NAME}}")
+        return value
 
 
 def plugin_union(kind: Kind) -> Any:
@@ -81,7 +91,7 @@ def _union(kind: Kind, default: str) -> tuple[Any, Any]:
 
 @functools.cache
 def project_config_model() -> type[ProjectConfig]:
-    """``ProjectConfig`` with ``warehouse``, ``storage`` and ``worker`` typed by the installed plugins."""
+    """``ProjectConfig`` with ``warehouse``, ``storage``, ``worker`` and ``secrets`` typed by the installed plugins."""
     return create_model(
         "ProjectConfig",
         __base__=ProjectConfig,
@@ -89,4 +99,5 @@ def project_config_model() -> type[ProjectConfig]:
         warehouse=_union("warehouse", "duckdb"),
         storage=_union("storage", "local"),
         worker=_union("worker", "local"),
+        secrets=_union("secrets", "env"),
     )

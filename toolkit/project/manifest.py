@@ -119,6 +119,7 @@ class ProjectSettings(_Model):
     warehouse: dict[str, Any]  # the warehouse plugin's config, references unresolved
     storage: dict[str, Any]
     worker: dict[str, Any]
+    secrets: dict[str, Any] = Field(default_factory=lambda: {"type": "env"})  # references unresolved
     defaults: TaskDefaults
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)

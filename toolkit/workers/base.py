@@ -69,7 +69,10 @@ class WorkerOutcome:
             return TaskResult(task_id=task_id, status="cancelled", error="stopped before it finished")
         if self.returncode == 0:
             return TaskResult(task_id=task_id, status="success")
-        error = "\n".join(self.last_lines[-5:]) or f"exit code {self.returncode}"
+        from headrace.secrets.maskline import MASK_PREFIX
+
+        shown = [line for line in self.last_lines if not line.startswith(MASK_PREFIX)]  # sealed: no use in a message
+        error = "\n".join(shown[-5:]) or f"exit code {self.returncode}"
         error_class = error_class_of_exit(self.returncode)
         return TaskResult(task_id=task_id, status="failed", error=error, error_class=error_class)
 

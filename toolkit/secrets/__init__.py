@@ -1,11 +1,15 @@
 """``${secret:NAME}`` and ``${env:NAME}``: resolved only when a task runs, never written out.
 
-Secrets come from environment variables ``HEADRACE_SECRET_<NAME>`` (upper case) or from a
-git-ignored YAML file of ``name: value`` pairs (``.secrets.yaml`` in the project, or the
-file named by ``HEADRACE_SECRETS_FILE``). Every value resolved, and every value of the
-secrets file as soon as it is read, is remembered by ``headrace.redaction`` so that it is
-blanked out of anything printed or stored. A secrets file that cannot be read is reported
-with its file and line only: its text is never shown.
+Secrets come from the backend the project's ``secrets:`` block names (plugin kind
+``secrets``, docs/secrets.md): ``env`` (the default: environment variables
+``HEADRACE_SECRET_<NAME>``, then a git-ignored YAML file of ``name: value`` pairs,
+``.secrets.yaml`` in the project or the file named by ``HEADRACE_SECRETS_FILE``), ``airflow``
+(Variables and Connections), ``aws``, ``gcp`` or ``azure`` (the cloud's secret manager).
+A backend is opened at the first ``${secret:...}`` a process resolves, each name is
+fetched once per process, and every value resolved (and every value of the secrets file as
+soon as it is read) is remembered by ``headrace.redaction`` so that it is blanked out of
+anything printed or stored. A secrets file that cannot be read is reported with its file
+and line only: its text is never shown.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headrace.errors import ConfigError
 from headrace.redaction import MIN_REDACT, redact, remember
+
+if TYPE_CHECKING:
+    from headrace.secrets.base import Cached
 
 __all__ = ["MIN_REDACT", "SECRET_REF", "SecretResolver", "read_secrets_file", "redact"]
 
 SECRET_REF = re.compile(r"\$\{(secret|env):([A-Za-z_][A-Za-z0-9_]*)\}")
 ENV_PREFIX = "HEADRACE_SECRET_"
+DEFAULT_BACKEND: dict[str, Any] = {"type": "env"}
 _HINT = "(the file holds secrets, so its text is not shown)"
 
 
@@ -74,29 +82,51 @@ def read_secrets_file(path: Path) -> dict[str, str]:
 
 
 class SecretResolver:
-    def __init__(self, project_dir: Path, environ: dict[str, str] | None = None):
-        self.environ = dict(os.environ if environ is None else environ)
-        path = self.environ.get("HEADRACE_SECRETS_FILE") or str(project_dir / ".secrets.yaml")
-        self.file = Path(path)
-        self._file_values: dict[str, str] | None = None
-        for name, value in self.environ.items():  # every secret this process could resolve
-            if name.startswith(ENV_PREFIX):
-                remember(value)
+    """Resolves references for one project through its secrets backend (``config``: the raw
+    ``secrets:`` block of the manifest; None: ``{type: env}``).
 
-    def _from_file(self) -> dict[str, str]:
-        if self._file_values is None:
-            self._file_values = read_secrets_file(self.file) if self.file.is_file() else {}
-        return self._file_values
+    Constructing one opens nothing: the backend is opened, and each secret fetched, at the
+    first reference that needs it (``headrace.secrets.backends``, cached per process).
+    """
+
+    def __init__(self, project_dir: Path, config: dict[str, Any] | None = None, environ: dict[str, str] | None = None):
+        self.project_dir = project_dir
+        self.environ = dict(os.environ if environ is None else environ)
+        self.config = dict(config or DEFAULT_BACKEND)
+        self._backend: Cached | None = None
+        from headrace.secrets.backends import register
+
+        register(self.config, project_dir, self.environ)
+        if self.type == "env":
+            for name, value in self.environ.items():  # every secret this process could resolve
+                if name.startswith(ENV_PREFIX):
+                    remember(value)
+
+    @property
+    def type(self) -> str:
+        return str(self.config.get("type", "env"))
+
+    @property
+    def remote(self) -> bool:
+        """Whether a look-up is a network call (read from the plugin record, nothing imported)."""
+        from headrace import plugins
+
+        return bool(getattr(plugins.get("secrets", self.type).capabilities, "remote", False))
+
+    def backend(self) -> Cached:
+        if self._backend is None:
+            from headrace.secrets.backends import open_backend
+
+            self._backend = open_backend(self.config, self.project_dir, self.environ)
+        return self._backend
 
     def secret(self, name: str) -> str:
-        env_name = f"{ENV_PREFIX}{name.upper()}"
-        if env_name in self.environ:
-            value = self.environ[env_name]
-        elif name in self._from_file():
-            value = self._from_file()[name]
-        else:
-            raise ConfigError(f"secret {name!r} is not set: export {env_name}=... or add '{name}: ...' to {self.file}")
+        value, fetched = self.backend().fetch(name)
         remember(value)
+        if fetched and self.remote:
+            from headrace.secrets import maskline
+
+            maskline.report(value)  # the parent redacts it too, without fetching it again
         return value
 
     def env(self, name: str) -> str:
@@ -123,9 +153,14 @@ class SecretResolver:
 
         What a parent process (``headrace run``, the Airflow operator) calls with its
         manifest, so that it blanks out what its task process resolves, even where the task
-        failed to.
+        failed to. With a remote backend (a cloud secret manager) it looks no secret up: the
+        task process reports each value it fetched through the mask channel
+        (``headrace.secrets.maskline``), so every secret is fetched once per task, not twice.
         """
+        remote = self.remote
         for kind, name in set(SECRET_REF.findall(text)):
+            if kind == "secret" and remote:
+                continue
             try:
                 self.secret(name) if kind == "secret" else self.env(name)
             except ConfigError:
