@@ -63,15 +63,15 @@ locals {
       user     = aws_db_instance.warehouse[0].username
       password = "$${secret:postgres_password}"
       sslmode  = "require"
-      } : {
-      type      = "snowflake"
-      account   = var.snowflake.account
-      user      = var.snowflake.user
-      password  = "$${secret:snowflake_password}"
-      role      = var.snowflake.role
-      warehouse = var.snowflake.warehouse
-      database  = var.snowflake.database
-    }
+      } : merge({
+        type      = "snowflake"
+        account   = var.snowflake.account
+        user      = var.snowflake.user
+        password  = "$${secret:snowflake_password}"
+        role      = var.snowflake.role
+        warehouse = var.snowflake.warehouse
+        database  = var.snowflake.database
+    }, var.snowflake.storage_integration == null ? {} : { storage_integration = var.snowflake.storage_integration })
     secrets = merge({ type = "aws", region = var.region, prefix = local.project_secret_prefix }, local.emulator_endpoint)
   }
 }

@@ -93,6 +93,8 @@ variable "snowflake" {
     role      = optional(string, "HEADRACE")
     warehouse = optional(string, "HEADRACE")
     database  = optional(string, "HEADRACE")
+    # the storage integration over this install's bucket (see below); null: loads PUT the files
+    storage_integration = optional(string)
   })
   default = {}
 

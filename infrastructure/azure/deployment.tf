@@ -21,15 +21,15 @@ locals {
       user     = azurerm_postgresql_flexible_server.warehouse[0].administrator_login
       password = "$${secret:postgres_password}"
       sslmode  = "require"
-      } : {
-      type      = "snowflake"
-      account   = var.snowflake.account
-      user      = var.snowflake.user
-      password  = "$${secret:snowflake_password}"
-      role      = var.snowflake.role
-      warehouse = var.snowflake.warehouse
-      database  = var.snowflake.database
-    }
+      } : merge({
+        type      = "snowflake"
+        account   = var.snowflake.account
+        user      = var.snowflake.user
+        password  = "$${secret:snowflake_password}"
+        role      = var.snowflake.role
+        warehouse = var.snowflake.warehouse
+        database  = var.snowflake.database
+    }, var.snowflake.storage_integration == null ? {} : { storage_integration = var.snowflake.storage_integration })
     secrets = { type = "azure", vault_url = azurerm_key_vault.this.vault_uri, prefix = local.project_secret_prefix }
   }
 }

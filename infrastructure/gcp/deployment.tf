@@ -16,9 +16,15 @@ locals {
   project_secret_prefix = "${var.name}-project-"
 
   deployment = {
-    storage   = { type = "gcs", bucket = google_storage_bucket.this.name, project = var.project }
-    warehouse = { type = "bigquery", project = var.project, location = local.bq_location }
-    secrets   = { type = "gcp", project = var.project, prefix = local.project_secret_prefix }
+    storage = { type = "gcs", bucket = google_storage_bucket.this.name, project = var.project }
+    warehouse = {
+      type     = "bigquery"
+      project  = var.project
+      location = local.bq_location
+      # transformation SQL runs as this account, granted only tr_*/out_* (iam.tf)
+      transformation_service_account = google_service_account.this["transformation"].email
+    }
+    secrets = { type = "gcp", project = var.project, prefix = local.project_secret_prefix }
   }
 }
 

@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from headrace.secrets import SecretResolver
 
 from tests.helpers import TEMPLATE, headrace, open_test_warehouse
 from tests.infrastructure.tools import REPO, installer, run
@@ -416,8 +417,9 @@ def test_the_example_project_runs_on_the_install_s_bucket_with_the_deployment_se
     """One step past the install: the example project, its project.yaml unchanged (DuckDB and a
     local folder), runs with HEADRACE_DEPLOYMENT naming the deployment file from the Airflow VM's
     user data, so its extracts go through the emulated S3 bucket the install created. Only the
-    warehouse block is swapped: Snowflake cannot run here, DuckDB stands in for it. Secrets come
-    from the environment (the example needs none; no aws secrets backend on this branch)."""
+    warehouse block is swapped: Snowflake cannot run here, DuckDB stands in for it. Its secrets
+    block is the install's: ${secret:snowflake_password} resolves from the secret the install
+    created in the emulated Secrets Manager."""
     _, files = _cloud_init(install, "airflow")
     settings = yaml.safe_load(files["/etc/headrace/deployment.yaml"])
     assert settings["storage"]["bucket"] == install.outputs["bucket"]
@@ -448,6 +450,19 @@ def test_the_example_project_runs_on_the_install_s_bucket_with_the_deployment_se
         "dm_sales.orders": 1595,
         "dm_marketing.conversion_by_country": 42,
     }
+
+    # The Snowflake password the owner puts into the secret the install made, as a task resolves it.
+    password = "sf-Pa55-" + hashlib.sha256(install.state.name.encode()).hexdigest()[:16]
+    install.client("secretsmanager").put_secret_value(
+        SecretId="headrace/project/snowflake_password", SecretString=password
+    )
+    compiled = tmp_path / "manifest.json"
+    compiled_run = headrace("compile", str(project), "-o", str(compiled), env=env)
+    assert compiled_run.returncode == 0, compiled_run.stderr
+    secrets = json.loads(compiled.read_text())["project"]["secrets"]
+    assert secrets == settings["secrets"], "the manifest carries the install's secrets block"
+    resolver = SecretResolver(project, secrets, install.env)
+    assert resolver.secret("snowflake_password") == password
 
 
 def test_destroy_asks_before_deleting_then_removes_everything(install: Install) -> None:

@@ -135,7 +135,12 @@ def test_the_deployment_settings_point_at_this_bucket_bigquery_and_secret_manage
     locals_ = {k: v for entry in gcp.files["deployment.tf"]["locals"] for k, v in entry.items()}
     assert locals_["deployment"] == {
         "storage": {"type": "gcs", "bucket": "${google_storage_bucket.this.name}", "project": "${var.project}"},
-        "warehouse": {"type": "bigquery", "project": "${var.project}", "location": "${local.bq_location}"},
+        "warehouse": {
+            "type": "bigquery",
+            "project": "${var.project}",
+            "location": "${local.bq_location}",
+            "transformation_service_account": '${google_service_account.this["transformation"].email}',
+        },
         "secrets": {"type": "gcp", "project": "${var.project}", "prefix": "${local.project_secret_prefix}"},
     }
     assert locals_["project_secret_prefix"] == "${var.name}-project-"

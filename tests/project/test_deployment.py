@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from headrace.errors import ProjectInvalid
 from headrace.project.compile import build_manifest
-from headrace.project.config import project_config_model
 from headrace.project.deployment import ENV
 from headrace.project.loader import load_project
 
@@ -121,11 +120,12 @@ def test_a_missing_or_broken_file_is_a_project_error_naming_the_variable(
     assert "expected a mapping of blocks at the top" in _errors(project)[0]
 
 
-def test_the_secrets_block_of_an_install_is_accepted(
+def test_the_secrets_block_of_an_install_replaces_project_yaml_s(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every install writes one; a Headrace without secret backends yet leaves it aside."""
-    _deployment(tmp_path, "secrets: {type: aws, region: eu-west-1, prefix: headrace/project/}\n", monkeypatch)
-    if "secrets" in project_config_model().model_fields:
-        pytest.skip("secret backends are installed: their own tests check the block")
-    assert load_project(project).config.storage.type == "local"
+    path = _deployment(tmp_path, "secrets: {type: aws, region: eu-west-1, prefix: headrace/project/}\n", monkeypatch)
+    secrets = load_project(project).config.secrets
+    assert (secrets.type, secrets.region, secrets.prefix) == ("aws", "eu-west-1", "headrace/project/")
+    _deployment(tmp_path, "secrets: {type: aws, regoin: eu-west-1}\n", monkeypatch)
+    [error] = _errors(project)
+    assert error.startswith(f"{path}:1: secrets.regoin: unknown key (did you mean 'region'? ")

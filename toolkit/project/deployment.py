@@ -9,9 +9,8 @@ blocks the file leaves out stay as ``project.yaml`` has them. So one project run
 laptop (DuckDB, a local folder) and on the install (S3 + Snowflake, say) unchanged.
 
 The blocks are validated by the same plugin models as ``project.yaml``'s, and every error
-names the deployment file, the line and the key. Only those top-level blocks are allowed;
-``secrets:`` is read once this Headrace's ``project.yaml`` has a ``secrets:`` block itself
-(before that the file's ``secrets:`` block is left aside).
+names the deployment file, the line and the key. Only those top-level blocks are allowed (a
+block the project model does not have, in a Headrace older than the file, is left aside).
 """
 
 from __future__ import annotations
