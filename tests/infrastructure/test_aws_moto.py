@@ -412,7 +412,7 @@ def test_the_vms_get_the_deployment_settings_of_this_bucket_snowflake_and_secret
 
 
 def test_the_example_project_runs_on_the_install_s_bucket_with_the_deployment_settings_the_vm_got(
-    install: Install, tmp_path: Path
+    install: Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One step past the install: the example project, its project.yaml unchanged (DuckDB and a
     local folder), runs with HEADRACE_DEPLOYMENT naming the deployment file from the Airflow VM's
@@ -461,7 +461,9 @@ def test_the_example_project_runs_on_the_install_s_bucket_with_the_deployment_se
     assert compiled_run.returncode == 0, compiled_run.stderr
     secrets = json.loads(compiled.read_text())["project"]["secrets"]
     assert secrets == settings["secrets"], "the manifest carries the install's secrets block"
-    resolver = SecretResolver(project, secrets, install.env)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_EC2_METADATA_DISABLED"):
+        monkeypatch.setenv(key, install.env[key])  # the VM's identity: boto3's default chain
+    resolver = SecretResolver(project, secrets)
     assert resolver.secret("snowflake_password") == password
 
 
