@@ -12,7 +12,8 @@
 #   --project-repo URL      git URL of your Headrace project (required)
 #   --project-branch B      branch to follow (default main)
 #   --warehouse W           bigquery (gcp) | snowflake | postgres (aws, azure)
-#   --package SPEC          pip requirement installed on the VMs (default headrace[...] per cloud)
+#   --wheel FILE            Headrace wheel the VMs install (default: built from this checkout with
+#                           $HEADRACE_PYTHON -m pip wheel, or uv build if HEADRACE_WHEEL_BUILDER=uv)
 #   --deploy-key FILE       SSH deploy key of a private project repository, put in the secret store
 #   --name NAME             install name, prefixes every resource (default headrace)
 #   --state-dir DIR         where tfvars, state and plans live (default ~/.headrace/install/CLOUD/NAME)
@@ -48,7 +49,7 @@ case "${1:-}" in
     *) usage >&2; die "unknown command '$1'" ;;
 esac
 
-NAME=headrace STATE_DIR="" DRY_RUN=0 YES=0 DEPLOY_KEY=""
+NAME=headrace STATE_DIR="" DRY_RUN=0 YES=0 DEPLOY_KEY="" WHEEL=""
 CIDRS=() TF_STR=() TF_JSON=()
 
 need_value() {
@@ -70,7 +71,7 @@ while [ $# -gt 0 ]; do
         --project-repo) TF_STR+=("project_repo=$val") ;;
         --project-branch) TF_STR+=("project_branch=$val") ;;
         --warehouse) TF_STR+=("warehouse=$val") ;;
-        --package) TF_STR+=("headrace_package=$val") ;;
+        --wheel) WHEEL="$val" ;;
         --deploy-key) DEPLOY_KEY="$val" ;;
         --name) NAME="$val"; TF_STR+=("name=$val") ;;
         --state-dir) STATE_DIR="$val" ;;
@@ -216,6 +217,44 @@ print("" if v is None else " ".join(v) if isinstance(v, list) else json.dumps(v)
 ' "${TFVARS_VIEW:-$TFVARS}" "$1" 2>/dev/null || true
 }
 
+# ---- the Headrace wheel ----------------------------------------------------------------
+
+# The VMs install Headrace from a wheel in the install's own bucket, never by name from a
+# package index: build it from this checkout (or take --wheel FILE) and record its path in
+# the tfvars; Terraform uploads it with its sha256 and the VMs check that hash.
+build_wheel() {
+    if [ -n "$WHEEL" ]; then
+        case "$(basename "$WHEEL")" in
+            headrace-*.whl) ;;
+            *) die "--wheel '$WHEEL' is not a Headrace wheel (headrace-VERSION-py3-none-any.whl)" ;;
+        esac
+        [ "$DRY_RUN" = 1 ] || [ -f "$WHEEL" ] || die "--wheel '$WHEEL' is not a file"
+        local dir
+        dir="$(cd "$(dirname "$WHEEL")" 2>/dev/null && pwd)" || dir="$(dirname "$WHEEL")"
+        TF_STR+=("headrace_wheel=$dir/$(basename "$WHEEL")")
+        return 0
+    fi
+    local dist="$STATE_DIR/dist" version wheel
+    version="$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$ROOT/pyproject.toml")" ||
+        die "cannot read Headrace's version from $ROOT/pyproject.toml (python3 3.11 or newer is needed)"
+    wheel="$dist/headrace-$version-py3-none-any.whl"
+    if [ "$DRY_RUN" = 0 ]; then
+        say "Building the Headrace wheel the VMs install"
+        rm -rf "$dist"
+        mkdir -p "$dist"
+    fi
+    local py="${HEADRACE_PYTHON:-python3}" build
+    if [ "${HEADRACE_WHEEL_BUILDER:-pip}" = uv ]; then  # uv caches the build backend: seconds, not half a minute
+        build=("$py" -m uv build --quiet --wheel --out-dir "$dist" "$ROOT")
+    else
+        build=("$py" -m pip wheel --quiet --no-deps --wheel-dir "$dist" "$ROOT")
+    fi
+    run "${build[@]}" ||
+        die "could not build the Headrace wheel from $ROOT: see the message above (or pass --wheel FILE)"
+    [ "$DRY_RUN" = 1 ] || [ -f "$wheel" ] || die "pip built no $wheel (found: $(ls "$dist"))"
+    TF_STR+=("headrace_wheel=$wheel")
+}
+
 # ---- preflight -----------------------------------------------------------------------
 
 preflight_terraform() {
@@ -350,6 +389,7 @@ MSG
 }
 
 cmd_install() {
+    build_wheel
     write_tfvars
     preflight_terraform
     "preflight_$CLOUD"
@@ -365,6 +405,7 @@ cmd_install() {
 }
 
 cmd_plan() {
+    build_wheel
     write_tfvars
     preflight_terraform
     "preflight_$CLOUD"

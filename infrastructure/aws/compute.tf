@@ -110,8 +110,13 @@ resource "aws_eip" "airflow" {
 module "bootstrap" {
   source = "../modules/bootstrap"
 
-  cloud             = "aws"
-  headrace_package  = local.headrace_package
+  cloud = "aws"
+  artifact = {
+    url    = "s3://${aws_s3_bucket.this.bucket}/${aws_s3_object.headrace_wheel.key}"
+    sha256 = local.wheel_sha256
+    extras = local.extras
+  }
+  deployment        = local.deployment
   airflow_providers = ["apache-airflow-providers-amazon"]
   project_repo      = var.project_repo
   project_branch    = var.project_branch

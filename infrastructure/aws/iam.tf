@@ -3,25 +3,28 @@
 
 locals {
   bucket_arn = aws_s3_bucket.this.arn
-  # Secrets Manager appends a random suffix to secret ARNs.
-  rds_secret_arns = var.warehouse == "postgres" ? [aws_db_instance.warehouse[0].master_user_secret[0].secret_arn] : []
+  # The secrets the project resolves at run time: <name>/project/* (Secrets Manager appends
+  # a random suffix to secret ARNs).
+  project_secrets_arn = "arn:${local.partition}:secretsmanager:${var.region}:${local.account_id}:secret:${local.project_secret_prefix}*"
 }
 
 data "aws_iam_policy_document" "airflow" {
   statement {
     sid       = "ListBucket"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
     resources = [local.bucket_arn]
   }
   statement {
+    # Everything: raw files to load, logs, datamarts and the Headrace wheel (artifacts/).
     sid       = "ReadEverythingInBucket"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = ["${local.bucket_arn}/*"]
   }
   statement {
-    sid       = "WriteTaskLogsAndDatamartExports"
-    actions   = ["s3:PutObject", "s3:DeleteObject"]
-    resources = ["${local.bucket_arn}/logs/*", "${local.bucket_arn}/datamarts/*"]
+    # raw/: tasks that run on this VM extract there, and loads delete the runs they no longer keep.
+    sid       = "WriteRawFilesTaskLogsAndDatamartExports"
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${local.bucket_arn}/raw/*", "${local.bucket_arn}/logs/*", "${local.bucket_arn}/datamarts/*"]
   }
   statement {
     sid       = "UseInstallKey"
@@ -31,11 +34,24 @@ data "aws_iam_policy_document" "airflow" {
   statement {
     sid     = "ReadOwnSecrets"
     actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    resources = concat([
+    resources = [
       aws_secretsmanager_secret.admin_password.arn,
       aws_secretsmanager_secret.deploy_key.arn,
       aws_secretsmanager_secret.worker_ssh_private.arn,
-    ], local.rds_secret_arns)
+    ]
+  }
+  statement {
+    # ${secret:NAME} of the project (deployment.yaml's secrets block): the warehouse
+    # password and the project's own source credentials, nothing else of the account.
+    sid       = "ReadProjectSecrets"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [local.project_secrets_arn]
+  }
+  statement {
+    # Credentials Headrace creates (datamart readers) are secrets under the same prefix.
+    sid       = "KeepCreatedCredentials"
+    actions   = ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:TagResource"]
+    resources = [local.project_secrets_arn]
   }
   statement {
     sid       = "PublishWorkerKeyPair"

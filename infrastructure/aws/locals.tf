@@ -22,7 +22,8 @@ locals {
     "managed-by"       = "terraform"
   })
 
-  bucket_name      = "${var.name}-${local.account_id}-${var.region}"
-  headrace_package = var.headrace_package != "" ? var.headrace_package : "headrace[airflow,${var.warehouse},s3]"
-  secret_prefix    = "${var.name}/"
+  bucket_name   = "${var.name}-${local.account_id}-${var.region}"
+  secret_prefix = "${var.name}/"
+  # Secrets the project resolves at run time (${secret:NAME} -> <prefix>NAME).
+  project_secret_prefix = "${var.name}/project/"
 }

@@ -51,17 +51,32 @@ output "warehouse" {
     endpoint   = aws_db_instance.warehouse[0].address
     port       = aws_db_instance.warehouse[0].port
     database   = aws_db_instance.warehouse[0].db_name
-    secret_arn = aws_db_instance.warehouse[0].master_user_secret[0].secret_arn
+    secret_arn = aws_secretsmanager_secret.warehouse_password.arn
     } : {
     kind       = "snowflake"
     endpoint   = null
     port       = null
     database   = null
-    secret_arn = null
+    secret_arn = aws_secretsmanager_secret.warehouse_password.arn
   }
 }
 
 output "kms_key_arn" {
   description = "KMS key encrypting the bucket, secrets, disks and logs."
   value       = aws_kms_key.this.arn
+}
+
+output "deployment" {
+  description = "The deployment settings the VMs read (/etc/headrace/deployment.yaml): this install's storage, warehouse and secrets blocks."
+  value       = module.bootstrap.deployment_yaml
+}
+
+output "headrace_wheel" {
+  description = "The Headrace wheel the VMs install: its object in the bucket and its sha256."
+  value       = { url = "s3://${aws_s3_bucket.this.bucket}/${aws_s3_object.headrace_wheel.key}", sha256 = local.wheel_sha256 }
+}
+
+output "warehouse_password_secret" {
+  description = "Secrets Manager secret of the warehouse password (Snowflake: put the password of the Headrace user here)."
+  value       = aws_secretsmanager_secret.warehouse_password.name
 }

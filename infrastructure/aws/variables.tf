@@ -75,10 +75,39 @@ variable "project_branch" {
   default     = "main"
 }
 
-variable "headrace_package" {
-  description = "pip requirement installed on the VMs. Empty means headrace[airflow,<warehouse>,s3] for the chosen warehouse."
+variable "headrace_wheel" {
+  description = "Path of the Headrace wheel the installer built; uploaded to the bucket (artifacts/) and installed by the VMs after checking its sha256."
   type        = string
-  default     = ""
+
+  validation {
+    condition     = can(regex("^headrace-[^/]+\\.whl$", basename(var.headrace_wheel)))
+    error_message = "headrace_wheel must be the path of a headrace-*.whl file (install-cloud.sh builds it)."
+  }
+}
+
+variable "snowflake" {
+  description = "The Snowflake account Headrace loads into when warehouse = \"snowflake\" (its password goes into the secret <name>/project/snowflake_password after the install)."
+  type = object({
+    account   = optional(string)
+    user      = optional(string, "HEADRACE")
+    role      = optional(string, "HEADRACE")
+    warehouse = optional(string, "HEADRACE")
+    database  = optional(string, "HEADRACE")
+    # the storage integration over this install's bucket (see below); null: loads PUT the files
+    storage_integration = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition     = var.warehouse != "snowflake" || try(length(var.snowflake.account) > 0, false)
+    error_message = "with warehouse = \"snowflake\" give the account: --var 'snowflake={\"account\": \"ORG-ACCOUNT\"}' (user, role, warehouse and database default to HEADRACE)."
+  }
+}
+
+variable "warehouse_password_version" {
+  description = "Bump to generate a new RDS warehouse password on the next apply (warehouse = \"postgres\")."
+  type        = number
+  default     = 1
 }
 
 variable "worker_image" {

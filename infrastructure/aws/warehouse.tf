@@ -115,9 +115,10 @@ resource "aws_db_instance" "warehouse" {
   db_name        = "headrace"
   username       = "headrace_admin"
 
-  # RDS generates the master password and keeps it in Secrets Manager, encrypted with our key.
-  manage_master_user_password   = true
-  master_user_secret_kms_key_id = aws_kms_key.this.arn
+  # Generated at apply time and written only to RDS and the secret <name>/project/postgres_password
+  # (deployment.tf): never in the plan or the state.
+  password_wo         = ephemeral.aws_secretsmanager_random_password.warehouse.random_password
+  password_wo_version = var.warehouse_password_version
 
   allocated_storage     = var.postgres_storage_gb
   max_allocated_storage = var.postgres_storage_gb * 4

@@ -12,8 +12,13 @@ resource "azurerm_public_ip" "airflow" {
 module "bootstrap" {
   source = "../modules/bootstrap"
 
-  cloud             = "azure"
-  headrace_package  = local.headrace_package
+  cloud = "azure"
+  artifact = {
+    url    = "${local.account_url}/${local.container}/${azurerm_storage_blob.headrace_wheel.name}"
+    sha256 = local.wheel_sha256
+    extras = local.extras
+  }
+  deployment        = local.deployment
   airflow_providers = ["apache-airflow-providers-microsoft-azure"]
   project_repo      = var.project_repo
   project_branch    = var.project_branch
@@ -47,8 +52,13 @@ module "bootstrap" {
 module "bootstrap_worker" {
   source = "../modules/bootstrap"
 
-  cloud             = "azure"
-  headrace_package  = local.headrace_package
+  cloud = "azure"
+  artifact = {
+    url    = "${local.account_url}/${local.container}/${azurerm_storage_blob.headrace_wheel.name}"
+    sha256 = local.wheel_sha256
+    extras = local.extras
+  }
+  deployment        = local.deployment
   airflow_providers = []
   project_repo      = var.project_repo
   project_branch    = var.project_branch

@@ -1,7 +1,6 @@
 data "azurerm_client_config" "current" {}
 
 locals {
-  headrace_package = var.headrace_package != "" ? var.headrace_package : "headrace[airflow,${var.warehouse},azure]"
   # Globally unique names: storage accounts and Key Vaults take 3-24 letters and digits.
   suffix       = substr(sha1("${var.subscription_id}/${var.location}/${var.name}"), 0, 8)
   storage_name = "${var.name}${local.suffix}"

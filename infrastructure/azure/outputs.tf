@@ -52,6 +52,16 @@ output "warehouse" {
   description = "Postgres server FQDN and the Key Vault secret of its password, when warehouse = \"postgres\"."
   value = var.warehouse == "postgres" ? {
     fqdn   = azurerm_postgresql_flexible_server.warehouse[0].fqdn
-    secret = "${azurerm_key_vault.this.name}/warehouse-admin-password"
+    secret = "${azurerm_key_vault.this.name}/${azurerm_key_vault_secret.postgres_password[0].name}"
   } : null
+}
+
+output "deployment" {
+  description = "The deployment settings the VMs read (/etc/headrace/deployment.yaml): this install's storage, warehouse and secrets blocks."
+  value       = module.bootstrap.deployment_yaml
+}
+
+output "headrace_wheel" {
+  description = "The Headrace wheel the VMs install: its blob in the container and its sha256."
+  value       = { url = "${local.account_url}/${local.container}/${azurerm_storage_blob.headrace_wheel.name}", sha256 = local.wheel_sha256 }
 }

@@ -94,12 +94,13 @@ locals {
 
   # name => identity principal, role, which actions the condition limits, prefixes (empty: whole container)
   blob_grants = merge({
-    airflow-read   = { principal = azurerm_user_assigned_identity.this["airflow"].principal_id, role = "Storage Blob Data Reader", limit = "read", prefixes = [] }
-    airflow-write  = { principal = azurerm_user_assigned_identity.this["airflow"].principal_id, role = "Storage Blob Data Contributor", limit = "write", prefixes = ["logs/", "datamarts/"] }
-    worker-raw     = { principal = azurerm_user_assigned_identity.this["worker"].principal_id, role = "Storage Blob Data Contributor", limit = "write", prefixes = ["raw/"] }
-    transform-read = { principal = azurerm_user_assigned_identity.this["transformation"].principal_id, role = "Storage Blob Data Reader", limit = "read", prefixes = ["raw/", "transformations/"] }
-    transform-own  = { principal = azurerm_user_assigned_identity.this["transformation"].principal_id, role = "Storage Blob Data Contributor", limit = "write", prefixes = ["transformations/"] }
-    reader         = { principal = azurerm_user_assigned_identity.this["datamart-reader"].principal_id, role = "Storage Blob Data Reader", limit = "read", prefixes = ["datamarts/"] }
+    airflow-read        = { principal = azurerm_user_assigned_identity.this["airflow"].principal_id, role = "Storage Blob Data Reader", limit = "read", prefixes = [] }
+    airflow-write       = { principal = azurerm_user_assigned_identity.this["airflow"].principal_id, role = "Storage Blob Data Contributor", limit = "write", prefixes = ["raw/", "logs/", "datamarts/"] }
+    worker-raw          = { principal = azurerm_user_assigned_identity.this["worker"].principal_id, role = "Storage Blob Data Contributor", limit = "write", prefixes = ["raw/"] }
+    transform-read      = { principal = azurerm_user_assigned_identity.this["transformation"].principal_id, role = "Storage Blob Data Reader", limit = "read", prefixes = ["raw/", "transformations/"] }
+    transform-own       = { principal = azurerm_user_assigned_identity.this["transformation"].principal_id, role = "Storage Blob Data Contributor", limit = "write", prefixes = ["transformations/"] }
+    reader              = { principal = azurerm_user_assigned_identity.this["datamart-reader"].principal_id, role = "Storage Blob Data Reader", limit = "read", prefixes = ["datamarts/"] }
+    installer-artifacts = { principal = data.azurerm_client_config.current.object_id, role = "Storage Blob Data Contributor", limit = "write", prefixes = ["artifacts/"] }
     }, var.snowflake_principal_id == null ? {} : {
     snowflake-stage = { principal = var.snowflake_principal_id, role = "Storage Blob Data Reader", limit = "read", prefixes = ["raw/"] }
     }, { for i, id in var.datamart_reader_principal_ids :

@@ -62,25 +62,25 @@ resource "azurerm_postgresql_flexible_server_configuration" "require_tls" {
   value     = "on"
 }
 
-# The same ephemeral password, kept in Key Vault for Airflow.
+resource "azurerm_postgresql_flexible_server_database" "warehouse" {
+  count = var.warehouse == "postgres" ? 1 : 0
+
+  name      = "headrace"
+  server_id = azurerm_postgresql_flexible_server.warehouse[0].id
+  charset   = "UTF8"
+  collation = "en_US.utf8"
+}
+
+# The same ephemeral password, kept in Key Vault for Airflow (${secret:postgres_password}).
 resource "azurerm_key_vault_secret" "postgres_password" {
   #checkov:skip=CKV_AZURE_41:The warehouse password is rotated with the server; an expiry date would stop every load.
   count = var.warehouse == "postgres" ? 1 : 0
 
-  name             = "warehouse-admin-password"
+  name             = "${local.project_secret_prefix}postgres-password"
   key_vault_id     = azurerm_key_vault.this.id
   content_type     = "text/plain"
   value_wo         = ephemeral.random_password.postgres.result
   value_wo_version = 1
 
   depends_on = [azurerm_role_assignment.installer_secrets]
-}
-
-resource "azurerm_role_assignment" "airflow_reads_postgres_password" {
-  count = var.warehouse == "postgres" ? 1 : 0
-
-  scope                = azurerm_key_vault_secret.postgres_password[0].resource_versionless_id
-  role_definition_name = "Key Vault Secrets User"
-  principal_id         = azurerm_user_assigned_identity.this["airflow"].principal_id
-  description          = "Headrace ${var.name}: Airflow reads the warehouse password"
 }

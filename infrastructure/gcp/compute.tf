@@ -16,8 +16,13 @@ locals {
 module "bootstrap" {
   source = "../modules/bootstrap"
 
-  cloud             = "gcp"
-  headrace_package  = local.headrace_package
+  cloud = "gcp"
+  artifact = {
+    url    = "gs://${google_storage_bucket.this.name}/${google_storage_bucket_object.headrace_wheel.name}"
+    sha256 = local.wheel_sha256
+    extras = local.extras
+  }
+  deployment        = local.deployment
   airflow_providers = ["apache-airflow-providers-google"]
   project_repo      = var.project_repo
   project_branch    = var.project_branch

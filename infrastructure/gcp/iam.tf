@@ -22,9 +22,10 @@ locals {
     airflow-read = {
       member = local.sa["airflow"], role = "roles/storage.objectViewer", title = null, expr = null
     }
+    # raw/: tasks that run on the Airflow VM extract there, and loads delete old runs.
     airflow-write-logs = {
-      member = local.sa["airflow"], role = "roles/storage.objectUser", title = "logs and datamart exports"
-      expr   = "resource.name.startsWith(\"${local.bucket_objects}logs/\") || resource.name.startsWith(\"${local.bucket_objects}datamarts/\")"
+      member = local.sa["airflow"], role = "roles/storage.objectUser", title = "raw files, logs and datamart exports"
+      expr   = "resource.name.startsWith(\"${local.bucket_objects}raw/\") || resource.name.startsWith(\"${local.bucket_objects}logs/\") || resource.name.startsWith(\"${local.bucket_objects}datamarts/\")"
     }
     worker-raw = {
       member = local.sa["worker"], role = "roles/storage.objectUser", title = "raw files"
@@ -64,6 +65,15 @@ locals {
     reader-datamarts = {
       member = local.sa["datamart-reader"], role = "roles/bigquery.dataViewer", title = "datamarts"
       expr   = "resource.name.startsWith(\"${local.bq_datasets}dm_\")"
+    }
+    airflow-project-secrets = {
+      member = local.sa["airflow"], role = "roles/secretmanager.secretAccessor", title = "the project's secrets"
+      expr   = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/${local.project_secret_prefix}\")"
+    }
+    # Credentials Headrace creates (datamart readers) are secrets under the same prefix.
+    airflow-created-secrets = {
+      member = local.sa["airflow"], role = "roles/secretmanager.admin", title = "credentials Headrace creates"
+      expr   = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/${local.project_secret_prefix}\")"
     }
     airflow-logs = { member = local.sa["airflow"], role = "roles/logging.logWriter", title = null, expr = null }
     worker-logs  = { member = local.sa["worker"], role = "roles/logging.logWriter", title = null, expr = null }

@@ -1,8 +1,7 @@
 locals {
-  zone             = coalesce(var.zone, "${var.region}-b")
-  bq_location      = coalesce(var.bigquery_location, var.region)
-  headrace_package = var.headrace_package != "" ? var.headrace_package : "headrace[airflow,bigquery,gcs]"
-  bucket_name      = "${var.name}-${var.project}"
+  zone        = coalesce(var.zone, "${var.region}-b")
+  bq_location = coalesce(var.bigquery_location, var.region)
+  bucket_name = "${var.name}-${var.project}"
 
   labels = merge(var.labels, {
     headrace-install = var.name

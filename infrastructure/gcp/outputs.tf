@@ -42,3 +42,13 @@ output "bigquery_meta_dataset" {
   description = "BigQuery dataset of the run history."
   value       = google_bigquery_dataset.meta.dataset_id
 }
+
+output "deployment" {
+  description = "The deployment settings the VMs read (/etc/headrace/deployment.yaml): this install's storage, warehouse and secrets blocks."
+  value       = module.bootstrap.deployment_yaml
+}
+
+output "headrace_wheel" {
+  description = "The Headrace wheel the VMs install: its object in the bucket and its sha256."
+  value       = { url = "gs://${google_storage_bucket.this.name}/${google_storage_bucket_object.headrace_wheel.name}", sha256 = local.wheel_sha256 }
+}

@@ -86,10 +86,14 @@ variable "project_branch" {
   default     = "main"
 }
 
-variable "headrace_package" {
-  description = "pip requirement installed on the Airflow VM. Empty means headrace[airflow,bigquery,gcs]."
+variable "headrace_wheel" {
+  description = "Path of the Headrace wheel the installer built; uploaded to the bucket (artifacts/) and installed by the VMs after checking its sha256."
   type        = string
-  default     = ""
+
+  validation {
+    condition     = can(regex("^headrace-[^/]+\\.whl$", basename(var.headrace_wheel)))
+    error_message = "headrace_wheel must be the path of a headrace-*.whl file (install-cloud.sh builds it)."
+  }
 }
 
 variable "worker_image" {

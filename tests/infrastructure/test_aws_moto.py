@@ -7,23 +7,32 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import yaml
+from headrace.secrets import SecretResolver
 
+from tests.helpers import TEMPLATE, headrace, open_test_warehouse
 from tests.infrastructure.tools import REPO, installer, run
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
 ALLOWED = ["203.0.113.10/32", "198.51.100.0/24"]
 REGION = "eu-west-1"
+DATAMARTS = ("dm_sales.revenue_by_month", "dm_sales.orders", "dm_marketing.conversion_by_country")
 DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key-for-tests\n-----END OPENSSH PRIVATE KEY-----\n"
 
 
@@ -62,7 +71,7 @@ def install(
         "aws", "--yes", "--endpoint", moto_endpoint, "--region", REGION, *cidrs,
         "--project-repo", "https://git.example.invalid/acme/analytics.git", "--warehouse", "snowflake",
         "--ami", moto_ami, "--deploy-key", str(key), "--state-dir", str(state),
-        "--var", "secret_recovery_window_days=0",
+        "--var", "secret_recovery_window_days=0", "--var", 'snowflake={"account": "acme-test"}',
         env=aws_env,
     )  # fmt: skip
     assert result.returncode == 0, f"install failed\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
@@ -196,7 +205,7 @@ def test_each_component_role_is_scoped_to_this_bucket_and_key(install: Install, 
     writes = {r for st in statements for r in _as_list(st["Resource"])
               if any(a in ("s3:PutObject", "s3:DeleteObject") for a in _as_list(st["Action"]))}  # fmt: skip
     expected = {
-        "airflow": {f"{bucket_arn}/logs/*", f"{bucket_arn}/datamarts/*"},
+        "airflow": {f"{bucket_arn}/raw/*", f"{bucket_arn}/logs/*", f"{bucket_arn}/datamarts/*"},
         "worker": {f"{bucket_arn}/raw/*"},
         "transformation": {f"{bucket_arn}/transformations/*"},
         "datamart-reader": set(),
@@ -271,7 +280,10 @@ def test_airflow_bootstrap_installs_headrace_airflow_https_and_remote_logs(insta
     assert env["AIRFLOW__API__BASE_URL"] == install.outputs["airflow_url"]
     assert env["HEADRACE_WORKER_HOST"] == _instances(install)["worker"]["PrivateIpAddress"]
     boot = _env(files["/etc/headrace/bootstrap.env"])
-    assert boot["HEADRACE_PACKAGE"] == "headrace[airflow,snowflake,s3]"
+    assert boot["HEADRACE_WHEEL_URL"] == install.outputs["headrace_wheel"]["url"]
+    assert boot["HEADRACE_WHEEL_URL"].startswith(f"s3://{bucket}/artifacts/")
+    assert boot["HEADRACE_WHEEL_SHA256"] == install.outputs["headrace_wheel"]["sha256"]
+    assert boot["HEADRACE_EXTRAS"] == "airflow,snowflake,s3,aws"
     assert boot["SECRET_ADMIN_PASSWORD"] == "headrace/airflow-admin-password"
     script = files["/usr/local/sbin/headrace-bootstrap"]
     assert "postgresql+psycopg2://airflow:" in script
@@ -305,6 +317,154 @@ def test_a_rerun_keeps_the_saved_settings_and_changes_only_what_is_given(install
     shown = json.loads(result.stdout.split("):\n", 1)[1].split("\n# commands", 1)[0])
     assert shown == {**json.loads(saved), "project_branch": "release"}
     assert (install.state / "terraform.tfvars.json").read_text() == saved, "a dry run writes nothing"
+
+
+def test_the_wheel_the_installer_built_is_in_the_bucket_and_the_vm_installs_it_only_if_its_hash_matches(
+    install: Install, tmp_path: Path
+) -> None:
+    """The VM's own fetch code (the rendered helpers and bootstrap function) against the emulated S3."""
+    tfvars = json.loads((install.state / "terraform.tfvars.json").read_text())
+    wheel = Path(tfvars["headrace_wheel"])
+    assert wheel.parent == install.state / "dist", "the installer built it into the state dir"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "headrace/project/deployment.py" in names and "headrace/orchestrator/__init__.py" in names
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    url = install.outputs["headrace_wheel"]["url"]
+    assert install.outputs["headrace_wheel"]["sha256"] == digest
+    assert url == f"s3://{install.outputs['bucket']}/artifacts/{digest[:16]}/{wheel.name}"
+    obj = install.client("s3").get_object(Bucket=install.outputs["bucket"], Key=url.split("/", 3)[3])
+    assert obj["Metadata"] == {"sha256": digest}
+    assert hashlib.sha256(obj["Body"].read()).hexdigest() == digest
+
+    _, files = _cloud_init(install, "airflow")
+    script = files["/usr/local/sbin/headrace-bootstrap"]
+    function = re.search(r"^fetch_headrace\(\) \{\n.*?^\}\n", script, re.S | re.M)
+    assert function
+    (tmp_path / "secrets.sh").write_text(files["/usr/local/lib/headrace/secrets.sh"])
+    env = {**install.env, "AWS_ENDPOINT_URL": install.endpoint, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+
+    def fetch(sha: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+        artifacts = tmp_path / sha[:8]
+        harness = (
+            f"set -euo pipefail\nARTIFACTS={artifacts}\nHEADRACE_WHEEL_URL={url}\nHEADRACE_WHEEL_SHA256={sha}\n"
+            f"log() {{ printf '%s\\n' \"$*\" >&2; }}\n. {tmp_path / 'secrets.sh'}\n{function.group(0)}fetch_headrace\n"
+        )
+        return run(["bash", "-c", harness], env=env), artifacts / wheel.name
+
+    fetched, path = fetch(digest)
+    assert fetched.returncode == 0, fetched.stderr
+    assert path.read_bytes() == wheel.read_bytes()
+    refused, path = fetch("0" * 64)
+    assert refused.returncode == 1 and "does not have the sha256 Terraform recorded" in refused.stderr
+    assert not path.exists()
+
+
+def test_the_vms_get_the_deployment_settings_of_this_bucket_snowflake_and_secrets_manager(install: Install) -> None:
+    expected = {
+        "storage": {
+            "type": "s3",
+            "bucket": install.outputs["bucket"],
+            "region": REGION,
+            "endpoint_url": install.endpoint,
+        },
+        "warehouse": {
+            "type": "snowflake",
+            "account": "acme-test",
+            "user": "HEADRACE",
+            "password": "${secret:snowflake_password}",
+            "role": "HEADRACE",
+            "warehouse": "HEADRACE",
+            "database": "HEADRACE",
+        },
+        "secrets": {"type": "aws", "region": REGION, "prefix": "headrace/project/", "endpoint_url": install.endpoint},
+    }
+    assert yaml.safe_load(install.outputs["deployment"]) == expected
+    for role in ("airflow", "worker"):
+        _, files = _cloud_init(install, role)
+        assert files["/etc/headrace/deployment.yaml"] == install.outputs["deployment"]
+        assert _env(files["/etc/headrace/env"])["HEADRACE_DEPLOYMENT"] == "/etc/headrace/deployment.yaml"
+    # ${secret:snowflake_password} is a secret of the install, which only the Airflow VM may read.
+    secrets = install.client("secretsmanager")
+    secret = secrets.describe_secret(SecretId="headrace/project/snowflake_password")
+    assert secret["KmsKeyId"] == install.outputs["kms_key_arn"]
+    reads = [
+        r
+        for st in _statements(install.client("iam"), "headrace-airflow")
+        if "secretsmanager:GetSecretValue" in _as_list(st["Action"])
+        for r in _as_list(st["Resource"])
+    ]
+    project_secrets = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:headrace/project/*"
+    assert project_secrets in reads
+    creates = [
+        st
+        for st in _statements(install.client("iam"), "headrace-airflow")
+        if "secretsmanager:CreateSecret" in _as_list(st["Action"])
+    ]
+    assert [_as_list(st["Resource"]) for st in creates] == [[project_secrets]], "datamart reader credentials only"
+    worker_reads = [
+        r
+        for st in _statements(install.client("iam"), "headrace-worker")
+        if "secretsmanager:GetSecretValue" in _as_list(st["Action"])
+        for r in _as_list(st["Resource"])
+    ]
+    assert all("headrace/project/" not in r for r in worker_reads)
+
+
+def test_the_example_project_runs_on_the_install_s_bucket_with_the_deployment_settings_the_vm_got(
+    install: Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One step past the install: the example project, its project.yaml unchanged (DuckDB and a
+    local folder), runs with HEADRACE_DEPLOYMENT naming the deployment file from the Airflow VM's
+    user data, so its extracts go through the emulated S3 bucket the install created. Only the
+    warehouse block is swapped: Snowflake cannot run here, DuckDB stands in for it. Its secrets
+    block is the install's: ${secret:snowflake_password} resolves from the secret the install
+    created in the emulated Secrets Manager."""
+    _, files = _cloud_init(install, "airflow")
+    settings = yaml.safe_load(files["/etc/headrace/deployment.yaml"])
+    assert settings["storage"]["bucket"] == install.outputs["bucket"]
+    settings["warehouse"] = {"type": "duckdb", "path": "warehouse.duckdb"}  # stands in for Snowflake
+    deployment = tmp_path / "deployment.yaml"
+    deployment.write_text(yaml.safe_dump(settings))
+    project = tmp_path / "coffee_shop"
+    shutil.copytree(TEMPLATE, project, ignore=shutil.ignore_patterns(".headrace", "__pycache__", "__init__.py"))
+    state = tmp_path / "state"
+    env = {**install.env, "HEADRACE_DEPLOYMENT": str(deployment), "HEADRACE_STATE_DIR": str(state)}
+    result = headrace("run", "--project", str(project), env=env, timeout=600)
+    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+
+    s3 = install.client("s3")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=install.outputs["bucket"], Prefix="raw/")
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    tables = {"/".join(k.split("/")[1:3]) for k in keys}
+    assert tables == {"shop/customers", "shop/orders", "shop/products", "web/sessions", "reference/countries",
+                      "reference/currencies"}  # fmt: skip
+    assert any(k.startswith("raw/shop/orders/") and k.endswith("/schema.json") for k in keys)
+    assert not (state / "storage").exists(), "nothing went to the local folder project.yaml names"
+    with open_test_warehouse(settings["warehouse"], state) as warehouse:
+        _, totals = warehouse.query("SELECT sum(orders), sum(items), sum(revenue_eur) FROM dm_sales.revenue_by_month")
+        counts = {t: warehouse.query(f"SELECT count(*) FROM {t}")[1][0][0] for t in DATAMARTS}
+    assert [tuple(r) for r in totals] == [(1595, 3890, Decimal("264989.58"))]
+    assert counts == {
+        "dm_sales.revenue_by_month": 60,
+        "dm_sales.orders": 1595,
+        "dm_marketing.conversion_by_country": 42,
+    }
+
+    # The Snowflake password the owner puts into the secret the install made, as a task resolves it.
+    password = "sf-Pa55-" + hashlib.sha256(install.state.name.encode()).hexdigest()[:16]
+    install.client("secretsmanager").put_secret_value(
+        SecretId="headrace/project/snowflake_password", SecretString=password
+    )
+    compiled = tmp_path / "manifest.json"
+    compiled_run = headrace("compile", str(project), "-o", str(compiled), env=env)
+    assert compiled_run.returncode == 0, compiled_run.stderr
+    secrets = json.loads(compiled.read_text())["project"]["secrets"]
+    assert secrets == settings["secrets"], "the manifest carries the install's secrets block"
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_EC2_METADATA_DISABLED"):
+        monkeypatch.setenv(key, install.env[key])  # the VM's identity: boto3's default chain
+    resolver = SecretResolver(project, secrets)
+    assert resolver.secret("snowflake_password") == password
 
 
 def test_destroy_asks_before_deleting_then_removes_everything(install: Install) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.tools import INFRA, run, run_ok, terraform_env, tool
+from tests.infrastructure.tools import INFRA, fake_wheel, run, run_ok, terraform_env, tool
 
 pytestmark = pytest.mark.infra
 
@@ -54,9 +54,17 @@ def test_validate_passes(initialised: dict[str, str]) -> None:
                 "endpoint must be empty or a local emulator URL",
             ],
         ),
-        ({"allowed_cidrs": [], "name": "Bad_Name"}, ["allowed_cidrs needs at least one CIDR", "name must be 3-20"]),
+        (
+            {"allowed_cidrs": [], "name": "Bad_Name", "headrace_wheel": "/dist/headrace-0.1.0.tar.gz"},
+            [
+                "allowed_cidrs needs at least one CIDR",
+                "name must be 3-20",
+                "headrace_wheel must be the path of a headrace-*.whl file",
+                'with warehouse = "snowflake" give the account',
+            ],
+        ),
     ],
-    ids=["internet-bigquery-remote-endpoint", "no-cidr-bad-name"],
+    ids=["internet-bigquery-remote-endpoint", "no-cidr-bad-name-no-wheel-no-snowflake-account"],
 )
 def test_plan_refuses_unsafe_or_invalid_settings(
     overrides: dict[str, object], messages: list[str], initialised: dict[str, str], tmp_path: Path
@@ -66,6 +74,7 @@ def test_plan_refuses_unsafe_or_invalid_settings(
         "allowed_cidrs": ["203.0.113.10/32"],
         "project_repo": "https://git.example.invalid/acme/project.git",
         "endpoint": "http://127.0.0.1:9",
+        "headrace_wheel": str(fake_wheel(tmp_path)),
         **overrides,
     }
     var_file = tmp_path / "t.tfvars.json"
@@ -103,6 +112,7 @@ def test_postgres_plan_is_private_encrypted_and_protected_by_default(
                 "warehouse": "postgres",
                 "endpoint": moto_endpoint,
                 "ami_id": moto_ami,
+                "headrace_wheel": str(fake_wheel(tmp_path)),
             }
         )
     )
@@ -115,7 +125,12 @@ def test_postgres_plan_is_private_encrypted_and_protected_by_default(
     assert db["publicly_accessible"] is False
     assert db["storage_encrypted"] is True
     assert db["deletion_protection"] is True, "protect_data defaults to true"
-    assert db["manage_master_user_password"] is True, "RDS keeps the password in Secrets Manager"
+    # The generated password goes to RDS and to the secret the deployment settings name, write-only.
+    assert db.get("password") is None and db.get("password_wo") is None and db["password_wo_version"] == 1
+    secret = resources["aws_secretsmanager_secret.warehouse_password"]
+    assert secret["name"] == "headrace/project/postgres_password"
+    version = resources["aws_secretsmanager_secret_version.warehouse_password[0]"]
+    assert version.get("secret_string") is None and version["secret_string_wo_version"] == 1
     assert db["skip_final_snapshot"] is False
     assert resources["aws_s3_bucket.this"]["force_destroy"] is False
     rules = [v for a, v in resources.items() if a.startswith("aws_vpc_security_group_ingress_rule.postgres")]

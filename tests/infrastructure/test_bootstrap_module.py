@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,8 @@ import yaml
 from tests.infrastructure.tools import INFRA, run, run_ok, terraform_env, tool
 
 pytestmark = pytest.mark.infra
+
+SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 ROOT_MODULE = """
 variable "project_branch" {
@@ -27,8 +32,17 @@ module "bootstrap" {
   source   = "%(source)s"
   for_each = toset(["aws", "gcp", "azure"])
 
-  cloud             = each.key
-  headrace_package  = "headrace[airflow,postgres,${each.key == "gcp" ? "gcs" : "s3"}]"
+  cloud = each.key
+  artifact = {
+    url    = "gs://headrace-bucket/artifacts/0123456789abcdef/headrace-0.1.0-py3-none-any.whl"
+    sha256 = "%(sha)s"
+    extras = "airflow,postgres,${each.key == "gcp" ? "gcs" : "s3"}"
+  }
+  deployment = {
+    storage   = { type = "gcs", bucket = "headrace-bucket", project = "acme-data" }
+    warehouse = { type = "bigquery", project = "acme-data", location = "EU" }
+    secrets   = { type = "gcp", project = "acme-data", prefix = "headrace-project-" }
+  }
   airflow_providers = ["apache-airflow-providers-amazon"]
   project_repo      = "git@github.com:acme/analytics-project.git"
   project_branch    = var.project_branch
@@ -56,7 +70,7 @@ output "user_data" {
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     work = tmp_path_factory.mktemp("bootstrap")
-    (work / "main.tf").write_text(ROOT_MODULE % {"source": INFRA / "modules" / "bootstrap"})
+    (work / "main.tf").write_text(ROOT_MODULE % {"source": INFRA / "modules" / "bootstrap", "sha": SHA})
     env = terraform_env(work)
     run_ok([tool("terraform"), f"-chdir={work}", "init", "-input=false"], env=env)
     return work, env
@@ -100,7 +114,13 @@ def test_airflow_settings_are_rendered_as_given(rendered: dict[str, dict[str, st
     assert env["HEADRACE_PUBLIC_SAN"] == '"IP:198.51.100.7"', "the self-signed certificate names the public IP"
     assert env["HEADRACE_WORKER_HOST"] == '"10.42.2.10"'
     boot = dict(line.split("=", 1) for line in files["/etc/headrace/bootstrap.env"].splitlines())
-    assert boot["HEADRACE_PACKAGE"] == '"headrace[airflow,postgres,gcs]"'
+    assert (
+        boot["HEADRACE_WHEEL_URL"]
+        == '"gs://headrace-bucket/artifacts/0123456789abcdef/headrace-0.1.0-py3-none-any.whl"'
+    )
+    assert boot["HEADRACE_WHEEL_SHA256"] == f'"{SHA}"'
+    assert boot["HEADRACE_EXTRAS"] == '"airflow,postgres,gcs"'
+    assert "HEADRACE_PACKAGE" not in boot
     assert boot["GCP_PROJECT"] == '"acme-data"'
     assert boot["HEADRACE_WORKER_IMAGE"] == '"ghcr.io/acme/headrace-worker:1.2.3"'
     modes = {f["path"]: f["permissions"] for f in doc["write_files"]}
@@ -120,3 +140,63 @@ def test_values_that_would_break_the_env_files_are_refused(
     )
     assert result.returncode != 0
     assert "project_branch must not contain quotes, backslashes" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_both_vms_get_the_deployment_settings_and_the_variable_naming_them(
+    cloud: str, rendered: dict[str, dict[str, str]]
+) -> None:
+    for role in ("airflow", "worker"):
+        doc, files = _files(rendered[cloud][role])
+        settings = yaml.safe_load(files["/etc/headrace/deployment.yaml"])
+        assert settings == {
+            "storage": {"type": "gcs", "bucket": "headrace-bucket", "project": "acme-data"},
+            "warehouse": {"type": "bigquery", "project": "acme-data", "location": "EU"},
+            "secrets": {"type": "gcp", "project": "acme-data", "prefix": "headrace-project-"},
+        }
+        env = dict(line.split("=", 1) for line in files["/etc/headrace/env"].splitlines())
+        assert env["HEADRACE_DEPLOYMENT"] == '"/etc/headrace/deployment.yaml"'
+        modes = {f["path"]: f["permissions"] for f in doc["write_files"]}
+        assert modes["/etc/headrace/deployment.yaml"] == "0644", "readable by the headrace user; no secret in it"
+
+
+def _fetch_headrace(tmp_path: Path, served: bytes, expected_sha: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run the bootstrap's own fetch_headrace function with a fetch_object that serves ``served``."""
+    script = (INFRA / "modules" / "bootstrap" / "files" / "headrace-bootstrap.sh").read_text()
+    function = re.search(r"^fetch_headrace\(\) \{\n.*?^\}\n", script, re.S | re.M)
+    assert function, "headrace-bootstrap.sh has no fetch_headrace function"
+    (tmp_path / "served.whl").write_bytes(served)
+    harness = tmp_path / "harness.sh"
+    harness.write_text(
+        "set -euo pipefail\n"
+        f"ARTIFACTS={tmp_path / 'artifacts'}\n"
+        "HEADRACE_WHEEL_URL=s3://bucket/artifacts/0123/headrace-0.1.0-py3-none-any.whl\n"
+        f"HEADRACE_WHEEL_SHA256={expected_sha}\n"
+        "log() { printf '%s\\n' \"$*\" >&2; }\n"
+        f'fetch_object() {{ cp {tmp_path / "served.whl"} "$2"; }}\n'
+        f"{function.group(0)}"
+        "fetch_headrace\n"
+    )
+    result = run(["bash", str(harness)])
+    return result, tmp_path / "artifacts" / "headrace-0.1.0-py3-none-any.whl"
+
+
+def test_the_vm_installs_the_wheel_only_when_its_sha256_is_the_recorded_one(tmp_path: Path) -> None:
+    wheel = b"PK\x03\x04 a wheel"
+    (tmp_path / "good").mkdir()
+    (tmp_path / "bad").mkdir()
+    good, path = _fetch_headrace(tmp_path / "good", wheel, hashlib.sha256(wheel).hexdigest())
+    assert good.returncode == 0, good.stderr
+    assert path.read_bytes() == wheel
+    bad, path = _fetch_headrace(tmp_path / "bad", b"PK\x03\x04 tampered", hashlib.sha256(wheel).hexdigest())
+    assert bad.returncode == 1
+    assert "does not have the sha256 Terraform recorded" in bad.stderr
+    assert not path.exists() and not list(path.parent.iterdir()), "nothing is left to install"
+
+
+def test_the_bootstrap_installs_that_file_never_a_package_by_name() -> None:
+    script = (INFRA / "modules" / "bootstrap" / "files" / "headrace-bootstrap.sh").read_text()
+    installs = [line.strip() for line in script.splitlines() if "headrace[" in line]
+    wheel = '"headrace[$HEADRACE_EXTRAS] @ file://$ARTIFACTS/${HEADRACE_WHEEL_URL##*/}"'
+    assert installs == [f"{wheel} $AIRFLOW_PROVIDERS psycopg2-binary"]
+    assert script.index("retry 5 fetch_headrace") < script.index('"headrace[$HEADRACE_EXTRAS] @ file://')

@@ -96,10 +96,13 @@ def test_role_assignments_are_data_plane_and_prefix_scoped(azure: Config) -> Non
     writes = re.findall(
         r'(\S+)\s*=\s*\{[^}]*role = "Storage Blob Data Contributor"[^}]*prefixes = \[([^\]]*)\]', source
     )
-    assert {name for name, _ in writes} == {"airflow-write", "worker-raw", "transform-own"}
-    for name, prefixes in writes:
-        assert prefixes.strip(), f"{name} writes to the whole container"
-    assert 'worker-raw     = { principal = azurerm_user_assigned_identity.this["worker"]' in source
+    assert {name: prefixes for name, prefixes in writes} == {
+        "airflow-write": '"raw/", "logs/", "datamarts/"',
+        "worker-raw": '"raw/"',
+        "transform-own": '"transformations/"',
+        "installer-artifacts": '"artifacts/"',
+    }
+    assert re.search(r'worker-raw\s+= \{ principal = azurerm_user_assigned_identity\.this\["worker"\]', source)
     blob = azure.one("azurerm_role_assignment", "blob").body
     assert blob["scope"] == "${azurerm_storage_container.this.id}"
     assert "StringStartsWith" in blob["condition"]
@@ -111,3 +114,59 @@ def test_postgres_is_private_and_the_worker_is_deallocated_by_the_installer(azur
     assert "administrator_password_wo" in server and "administrator_password" not in server
     installer = (azure.root.parent / "install-cloud.sh").read_text()
     assert "az vm deallocate" in installer
+
+
+def test_the_wheel_is_a_blob_of_the_install_s_container_installed_with_its_sha256(azure: Config) -> None:
+    blob = azure.one("azurerm_storage_blob", "headrace_wheel").body
+    assert blob["storage_container_name"] == "${azurerm_storage_container.this.name}"
+    assert blob["source"] == "${var.headrace_wheel}"
+    assert blob["metadata"] == {"sha256": "${local.wheel_sha256}"}
+    locals_ = {k: v for entry in azure.files["deployment.tf"]["locals"] for k, v in entry.items()}
+    assert locals_["wheel_sha256"] == "${filesha256(var.headrace_wheel)}"
+    assert locals_["wheel_key"].startswith("artifacts/")
+    for name in ("bootstrap", "bootstrap_worker"):
+        artifact = azure.one("module", name).body["artifact"]
+        assert artifact["url"] == "${local.account_url}/${local.container}/${azurerm_storage_blob.headrace_wheel.name}"
+        assert artifact["sha256"] == "${local.wheel_sha256}"
+    # The Airflow identity reads the whole container (artifacts/ included); no one else may write there.
+    grants = (azure.root / "storage.tf").read_text()
+    assert re.search(
+        r'airflow-read\s+= \{ principal = azurerm_user_assigned_identity\.this\["airflow"\]\.principal_id, '
+        r'role = "Storage Blob Data Reader", limit = "read", prefixes = \[\] \}',
+        grants,
+    )
+
+
+def test_the_deployment_settings_point_at_this_container_warehouse_and_key_vault(azure: Config) -> None:
+    locals_ = {k: v for entry in azure.files["deployment.tf"]["locals"] for k, v in entry.items()}
+    deployment = locals_["deployment"]
+    assert deployment["storage"] == {
+        "type": "azure",
+        "account_url": "${local.account_url}",
+        "container": "${local.container}",
+    }
+    assert deployment["secrets"] == {
+        "type": "azure",
+        "vault_url": "${azurerm_key_vault.this.vault_uri}",
+        "prefix": "${local.project_secret_prefix}",
+    }
+    assert locals_["project_secret_prefix"] == "project-"
+    warehouse = deployment["warehouse"]
+    assert "snowflake" in warehouse and "postgres" in warehouse, warehouse
+    assert "$${secret:postgres_password}" in warehouse and "$${secret:snowflake_password}" in warehouse
+    for name in ("bootstrap", "bootstrap_worker"):
+        assert azure.one("module", name).body["deployment"] == "${local.deployment}"
+    # Key Vault names allow no '_': ${secret:postgres_password} is the secret project-postgres-password.
+    names = {
+        n: azure.one("azurerm_key_vault_secret", n).body["name"] for n in ("postgres_password", "snowflake_password")
+    }
+    assert names == {
+        "postgres_password": "${local.project_secret_prefix}postgres-password",
+        "snowflake_password": "${local.project_secret_prefix}snowflake-password",
+    }
+    # Resolving the project's secrets and keeping created credentials (datamart readers): the
+    # Airflow identity only; data-plane secrets role, never Key Vault Administrator.
+    grant = azure.one("azurerm_role_assignment", "airflow_project_secrets").body
+    assert grant["scope"] == "${azurerm_key_vault.this.id}"
+    assert grant["role_definition_name"] == "Key Vault Secrets Officer"
+    assert grant["principal_id"] == '${azurerm_user_assigned_identity.this["airflow"].principal_id}'

@@ -110,3 +110,55 @@ def test_bigquery_is_the_warehouse(gcp: Config) -> None:
     assert gcp.one("google_bigquery_dataset", "meta").body["dataset_id"] == "headrace_meta"
     bootstrap = gcp.one("module", "bootstrap").body
     assert bootstrap["remote_log_folder"] == "gs://${google_storage_bucket.this.name}/logs/airflow"
+
+
+def test_the_wheel_is_an_object_of_the_install_s_bucket_installed_with_its_sha256(gcp: Config) -> None:
+    wheel = gcp.one("google_storage_bucket_object", "headrace_wheel").body
+    assert wheel["bucket"] == "${google_storage_bucket.this.name}"
+    assert wheel["source"] == "${var.headrace_wheel}"
+    assert wheel["metadata"] == {"sha256": "${local.wheel_sha256}"}
+    locals_ = {k: v for entry in gcp.files["deployment.tf"]["locals"] for k, v in entry.items()}
+    assert locals_["wheel_sha256"] == "${filesha256(var.headrace_wheel)}"
+    assert locals_["wheel_key"].startswith("artifacts/")
+    artifact = gcp.one("module", "bootstrap").body["artifact"]
+    assert (
+        artifact["url"] == "gs://${google_storage_bucket.this.name}/${google_storage_bucket_object.headrace_wheel.name}"
+    )
+    assert artifact["sha256"] == "${local.wheel_sha256}"
+    # Only the Airflow VM reads it (objectViewer on the bucket); no grant writes under artifacts/.
+    grants = gcp.files["iam.tf"]["locals"][0]["bucket_grants"]
+    assert grants["airflow-read"]["role"] == "roles/storage.objectViewer" and grants["airflow-read"]["expr"] is None
+    assert all("artifacts/" not in str(g["expr"]) for g in grants.values())
+
+
+def test_the_deployment_settings_point_at_this_bucket_bigquery_and_secret_manager(gcp: Config) -> None:
+    locals_ = {k: v for entry in gcp.files["deployment.tf"]["locals"] for k, v in entry.items()}
+    assert locals_["deployment"] == {
+        "storage": {"type": "gcs", "bucket": "${google_storage_bucket.this.name}", "project": "${var.project}"},
+        "warehouse": {
+            "type": "bigquery",
+            "project": "${var.project}",
+            "location": "${local.bq_location}",
+            "transformation_service_account": '${google_service_account.this["transformation"].email}',
+        },
+        "secrets": {"type": "gcp", "project": "${var.project}", "prefix": "${local.project_secret_prefix}"},
+    }
+    assert locals_["project_secret_prefix"] == "${var.name}-project-"
+    assert gcp.one("module", "bootstrap").body["deployment"] == "${local.deployment}"
+
+
+def test_the_airflow_vm_reads_the_project_s_secrets_and_writes_raw_files(gcp: Config) -> None:
+    iam = gcp.files["iam.tf"]["locals"][0]
+    prefixed = (
+        'resource.name.startsWith("projects/${data.google_project.this.number}/secrets/${local.project_secret_prefix}")'
+    )
+    grants = {k: g for k, g in iam["project_grants"].items() if "secretmanager" in g["role"]}
+    assert {k: g["role"] for k, g in grants.items()} == {
+        "airflow-project-secrets": "roles/secretmanager.secretAccessor",
+        "airflow-created-secrets": "roles/secretmanager.admin",  # datamart reader credentials
+    }
+    for grant in grants.values():
+        assert grant["member"] == '${local.sa["airflow"]}'
+        assert grant["expr"].replace('\\"', '"') == prefixed, "only the project's secrets, not the install's own"
+    write = iam["bucket_grants"]["airflow-write-logs"]["expr"]
+    assert all(f"${{local.bucket_objects}}{p}/" in write for p in ("raw", "logs", "datamarts"))

@@ -112,3 +112,11 @@ def assert_golden(name: str, text: str) -> None:
 def installer(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """Run ./install.sh (the real entry point) with the given arguments."""
     return run(["bash", str(REPO / "install.sh"), *args], env=env, cwd=REPO, timeout=timeout)
+
+
+def fake_wheel(folder: Path) -> Path:
+    """A small file named like the Headrace wheel, for plans that only hash and upload it."""
+    path = folder / "dist" / "headrace-0.1.0-py3-none-any.whl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    return path

@@ -11,6 +11,7 @@ from headrace.project.base import ID_HINT, ID_PATTERN
 from headrace.project.config import ProjectConfig, project_config_model
 from headrace.project.confine import OUTSIDE_HINT, links_out
 from headrace.project.datamarts import Datamart
+from headrace.project.deployment import apply_deployment
 from headrace.project.model import Project, SqlFile, Transformation
 from headrace.project.orchestrations import Orchestration
 from headrace.project.pydantic_errors import project_errors
@@ -225,6 +226,14 @@ def _load_list(
         project.positions[f"{kind}:{parsed.id}"] = index
 
 
+def _parse_project(doc: Document, errors: list[ProjectError]) -> Any:
+    """``project.yaml`` with the deployment file's blocks laid over it (``headrace.project.deployment``)."""
+    model = project_config_model()
+    data, _, deployment_errors = apply_deployment(doc.data, model)
+    errors.extend(deployment_errors)
+    return _parse(Document(doc.file, data, doc.lines), model, errors)
+
+
 def load_project(root: Path) -> Project:
     """Parse and check the whole project; raise ``ProjectInvalid`` with every error found."""
     from headrace.project.checks import check_project
@@ -238,7 +247,7 @@ def load_project(root: Path) -> Project:
         errors.append(ProjectError(rel, None, "", message, OUTSIDE_HINT))
     docs: dict[str, Document] = {}  # every file parsed once; the cross-file checks reuse them
     doc = _single(root, "project", errors, required=True, docs=docs)
-    config = _parse(doc, project_config_model(), errors) if doc else None
+    config = _parse_project(doc, errors) if doc else None
     project = Project(root, config or ProjectConfig(name="invalid"))
     _load_extractors(root, project, errors, docs)
     _load_transformations(root, project, errors, docs)

@@ -13,8 +13,11 @@ from pydantic_core import ErrorDetails
 _FIELD_PREFIX = re.compile(r"^([a-z_]+): (.*)$", re.S)
 
 
-def _clean_loc(loc: tuple[Any, ...], data: Any) -> Loc:
-    """Drop parts pydantic adds that are not in the data (union tags, validator names)."""
+def _clean_loc(loc: tuple[Any, ...], data: Any, exact: bool = False) -> Loc:
+    """Drop parts pydantic adds that are not in the data (union tags, validator names).
+
+    ``exact``: the loc names a value that is in the data (a mapping with an unknown key), so a
+    last part that is not in the data is a union tag too (``warehouse.postgres``)."""
     out: list[str | int] = []
     node = data
     for index, part in enumerate(loc):
@@ -24,7 +27,7 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Loc:
         ):
             node = node[part]
             out.append(part)
-        elif last and isinstance(part, str | int) and not str(part).startswith(("function-", "union[")):
+        elif last and not exact and isinstance(part, str | int) and not str(part).startswith(("function-", "union[")):
             out.append(part)
     return tuple(out)
 
@@ -60,7 +63,7 @@ def project_errors(doc: Document, exc: ValidationError, prefix: Loc = ()) -> lis
     """``prefix``: where the validated value sits in the document (an item of a list)."""
     errors = []
     for err in exc.errors():
-        loc = _clean_loc((*prefix, *err["loc"]), doc.data)
+        loc = _clean_loc((*prefix, *err["loc"]), doc.data, exact=err["type"] == "unknown_key")
         message, hint = _message(err)
         if err["type"] == "unknown_key":
             loc = (*loc, (err.get("ctx") or {})["key"])

@@ -1,5 +1,6 @@
 locals {
-  home = "/opt/headrace"
+  home            = "/opt/headrace"
+  deployment_path = "/etc/headrace/deployment.yaml"
 
   # /etc/headrace/env: read by systemd (EnvironmentFile), the bootstrap and Headrace itself.
   env = merge({
@@ -24,11 +25,14 @@ locals {
     AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID              = var.remote_log_conn_id
     AIRFLOW__LOGGING__DELETE_LOCAL_LOGS               = "True"
     HEADRACE_WORKER_SSH_KEY                           = "${local.home}/.ssh/worker_ed25519"
+    HEADRACE_DEPLOYMENT                               = local.deployment_path
   }, var.headrace_env)
 
   bootstrap_env = merge({
     CLOUD                     = var.cloud
-    HEADRACE_PACKAGE          = var.headrace_package
+    HEADRACE_WHEEL_URL        = var.artifact.url
+    HEADRACE_WHEEL_SHA256     = var.artifact.sha256
+    HEADRACE_EXTRAS           = var.artifact.extras
     AIRFLOW_PROVIDERS         = join(" ", var.airflow_providers)
     HEADRACE_WORKER_IMAGE     = var.worker_image
     AIRFLOW_SOURCE_CIDR       = var.airflow_source_cidr
@@ -44,8 +48,17 @@ locals {
   env_file       = join("", [for k in sort(keys(local.env)) : "${k}=\"${local.env[k]}\"\n"])
   bootstrap_file = join("", [for k in sort(keys(local.bootstrap_env)) : "${k}=\"${local.bootstrap_env[k]}\"\n"])
 
+  # Where this install keeps its data: laid over project.yaml's blocks by Headrace
+  # (headrace.project.deployment). No secret values: ${secret:NAME} references only.
+  deployment_file = join("", [
+    "# Headrace deployment settings, rendered by Terraform (infrastructure/modules/bootstrap).\n",
+    "# These blocks replace project.yaml's warehouse/storage/secrets while HEADRACE_DEPLOYMENT names this file.\n",
+    yamlencode(var.deployment),
+  ])
+
   common_files = [
     { path = "/etc/headrace/env", mode = "0644", content = local.env_file },
+    { path = local.deployment_path, mode = "0644", content = local.deployment_file },
     { path = "/etc/headrace/bootstrap.env", mode = "0600", content = local.bootstrap_file },
     { path = "/usr/local/sbin/headrace-bootstrap", mode = "0755", content = file("${path.module}/files/headrace-bootstrap.sh") },
     { path = "/usr/local/lib/headrace/secrets.sh", mode = "0644", content = file("${path.module}/files/secrets-${var.cloud}.sh") },

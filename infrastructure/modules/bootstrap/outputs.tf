@@ -7,3 +7,8 @@ output "worker_user_data" {
   description = "cloud-init user data of the worker VM."
   value       = templatefile("${path.module}/templates/cloud-init.yaml.tftpl", { role = "worker", cloud = var.cloud, files = local.worker_files })
 }
+
+output "deployment_yaml" {
+  description = "Text of /etc/headrace/deployment.yaml: this install's warehouse, storage and secrets blocks."
+  value       = local.deployment_file
+}

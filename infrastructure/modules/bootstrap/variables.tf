@@ -8,13 +8,35 @@ variable "cloud" {
   }
 }
 
-variable "headrace_package" {
-  description = "pip requirement of Headrace installed on the Airflow VM, e.g. headrace[airflow,snowflake,s3]."
-  type        = string
+variable "artifact" {
+  description = "The Headrace wheel the installer published to the install's bucket: its URL (s3://, gs:// or https:// on Azure Blob), sha256 and the pip extras of this install's backends. The VM fetches it with its own identity, checks the hash and installs that file, never a package by name from an index."
+  type = object({
+    url    = string
+    sha256 = string
+    extras = string
+  })
 
   validation {
-    condition     = !can(regex("[\"\\\\$`\n]", var.headrace_package))
-    error_message = "headrace_package must not contain quotes, backslashes, '$', backticks or newlines."
+    condition     = can(regex("^[0-9a-f]{64}$", var.artifact.sha256))
+    error_message = "artifact.sha256 must be 64 lower-case hex digits."
+  }
+  validation {
+    condition     = can(regex("^(s3|gs|https)://[^\\s\"$`]+/headrace-[^/\\s\"$`]+\\.whl$", var.artifact.url))
+    error_message = "artifact.url must be an s3://, gs:// or https:// URL of a headrace-*.whl file, without quotes, '$' or backticks."
+  }
+  validation {
+    condition     = can(regex("^[a-z0-9,_-]*$", var.artifact.extras))
+    error_message = "artifact.extras must be a comma-separated list of extras such as airflow,snowflake,s3."
+  }
+}
+
+variable "deployment" {
+  description = "The warehouse, storage and secrets blocks of this install, written to /etc/headrace/deployment.yaml (named by HEADRACE_DEPLOYMENT) and laid over the project's project.yaml. Secret values only as $${secret:NAME} references."
+  type        = any
+
+  validation {
+    condition     = length(setsubtract(keys(var.deployment), ["warehouse", "storage", "secrets"])) == 0
+    error_message = "deployment may only hold the blocks warehouse, storage and secrets."
   }
 }
 

@@ -8,8 +8,10 @@
 #   headrace-bootstrap clone-project    clone (or fetch) the project repository with the deploy key
 #   headrace-bootstrap worker-keys      worker: authorize the public key Airflow published
 #
-# Settings come from /etc/headrace/bootstrap.env (cloud, secret names, package spec) and
-# /etc/headrace/env (what Airflow and Headrace read). Every step can run again safely.
+# Settings come from /etc/headrace/bootstrap.env (cloud, secret names, the Headrace wheel in the
+# install's bucket and its sha256) and /etc/headrace/env (what Airflow and Headrace read;
+# HEADRACE_DEPLOYMENT names /etc/headrace/deployment.yaml, this install's warehouse, storage
+# and secrets). Every step can run again safely.
 set -euo pipefail
 
 set -a  # exported: the secret helpers' python and curl children read them too
@@ -22,6 +24,7 @@ set +a
 . /usr/local/lib/headrace/secrets.sh
 
 VENV="$HEADRACE_HOME/venv"
+ARTIFACTS=/var/lib/headrace/artifacts
 log() { printf 'headrace-bootstrap: %s\n' "$*" >&2; }
 
 retry() {  # retry N CMD...: run CMD until it succeeds, at most N times, 10 s apart
@@ -76,13 +79,30 @@ setup_postgres() {
         su postgres -c "createdb -O airflow airflow"
 }
 
+# The wheel the installer published to this install's bucket, fetched with the VM's own
+# identity (fetch_object, secrets.sh) and installed only if its sha256 is the one Terraform
+# recorded: Headrace never comes from a package index by name.
+fetch_headrace() {
+    local wheel="$ARTIFACTS/${HEADRACE_WHEEL_URL##*/}"
+    install -d -m 0755 "$ARTIFACTS"
+    rm -f "$wheel.part"
+    fetch_object "$HEADRACE_WHEEL_URL" "$wheel.part" || return 1
+    if ! printf '%s  %s\n' "$HEADRACE_WHEEL_SHA256" "$wheel.part" | sha256sum --check --status; then
+        log "$HEADRACE_WHEEL_URL does not have the sha256 Terraform recorded ($HEADRACE_WHEEL_SHA256): not installing it"
+        rm -f "$wheel.part"
+        return 1
+    fi
+    mv "$wheel.part" "$wheel"
+}
+
 install_headrace() {
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --upgrade pip uv
+    retry 5 fetch_headrace
     # uv resolves Airflow with its providers in seconds where pip backtracks for minutes.
     # shellcheck disable=SC2086  # AIRFLOW_PROVIDERS is a list of requirements
     retry 3 "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" \
-        "$HEADRACE_PACKAGE" $AIRFLOW_PROVIDERS psycopg2-binary
+        "headrace[$HEADRACE_EXTRAS] @ file://$ARTIFACTS/${HEADRACE_WHEEL_URL##*/}" $AIRFLOW_PROVIDERS psycopg2-binary
     chown -R headrace:headrace "$VENV"
 }
 

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Secret helpers for GCP Secret Manager, with the VM service account's token from the metadata server.
-# read_secret NAME   prints the latest version; fails when the secret has no version yet.
-# write_secret NAME  adds stdin as a new version.
+# Cloud helpers for GCP, with the VM service account's token from the metadata server.
+# read_secret NAME         prints the latest version of a Secret Manager secret; fails when it has none yet.
+# write_secret NAME        adds stdin as a new version.
+# fetch_object URL FILE    downloads gs://BUCKET/OBJECT to FILE (Cloud Storage JSON API).
 
 _gcp_token() {
     curl -fsS -H 'Metadata-Flavor: Google' \
@@ -21,4 +22,11 @@ write_secret() {
     curl -fsS -X POST -H "Authorization: Bearer $(_gcp_token)" -H 'Content-Type: application/json' \
         -d "{\"payload\": {\"data\": \"$data\"}}" \
         "https://secretmanager.googleapis.com/v1/projects/$GCP_PROJECT/secrets/$1:addVersion" >/dev/null
+}
+
+fetch_object() {
+    local path="${1#gs://}" object
+    object="$(jq -rn --arg o "${path#*/}" '$o|@uri')"
+    curl -fsS -o "$2" -H "Authorization: Bearer $(_gcp_token)" \
+        "https://storage.googleapis.com/storage/v1/b/${path%%/*}/o/$object?alt=media"
 }
