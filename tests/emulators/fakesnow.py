@@ -39,7 +39,14 @@ def statements(srv: server.Server) -> list[str]:
     path = srv.log.parent / LOG
     if not path.exists():
         return []
-    return [json.loads(line)["sql"] for line in path.read_text().splitlines() if line.strip()]
+    return [json.loads(line)["sql"] for line in path.read_text().splitlines() if '"sql"' in line]
+
+
+def logins(srv: server.Server) -> list[tuple[str, str | None]]:
+    """(user, role) of every login so far, in order."""
+    path = srv.log.parent / LOG
+    rows = [json.loads(line) for line in path.read_text().splitlines() if '"login"' in line] if path.exists() else []
+    return [(r["login"], r["role"]) for r in rows]
 
 
 def warehouse_block(srv: server.Server, database: str) -> tuple[dict, dict[str, str]]:

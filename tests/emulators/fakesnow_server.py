@@ -16,7 +16,8 @@ in a way Headrace's loads depend on, this file brings it back, and nothing more:
   emulation creates a temporary table, failed in any explicit transaction): not recorded.
 - Access control (roles, users, grants) is not emulated: those statements succeed and do
   nothing (fakesnow's own ``nop_regexes``). What Headrace sends is checked in the tests from
-  the statement log instead (one JSON line per statement received), and only a real account
+  the statement log instead (one JSON line per statement and per login, with its user and
+  role), and only a real account
   shows the confinement they give.
 - An unhandled emulator error answers as a failed statement instead of HTTP 500, which the
   connector would retry for minutes.
@@ -28,6 +29,7 @@ import json
 import re
 import sys
 import threading
+import time
 
 import fakesnow.arrow as fs_arrow
 import fakesnow.copy_into as copy_into
@@ -43,6 +45,7 @@ ACCESS_CONTROL = [
     r"\s*(GRANT|REVOKE)\b",
     r"\s*USE\s+(SECONDARY\s+)?ROLES?\b",
     r"\s*SHOW\s+GRANTS\b",
+    r"\s*ALTER\s+SCHEMA\s+\S+\s+ENABLE\s+MANAGED\s+ACCESS\b",
 ]
 _SWAP = re.compile(r"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(\S+)\s+SWAP\s+WITH\s+(\S+?)\s*;?\s*$", re.I | re.S)
 _log_lock = threading.Lock()
@@ -93,7 +96,7 @@ def _swap_and_log(log_path: str) -> None:
 
     def execute(self, command: str, *args, **kwargs):  # type: ignore[no-untyped-def]
         with _log_lock, open(log_path, "a") as log:
-            log.write(json.dumps({"sql": command}) + "\n")
+            log.write(json.dumps({"sql": command, "t": round(time.time(), 3)}) + "\n")
         swap = _SWAP.match(command)
         if not swap:
             return original(self, command, *args, **kwargs)
@@ -104,6 +107,27 @@ def _swap_and_log(log_path: str) -> None:
         return original(self, f"ALTER TABLE {spare} RENAME TO {b}")
 
     fs_cursor.FakeSnowflakeCursor.execute = execute  # type: ignore[method-assign]
+
+
+def _log_logins(log_path: str) -> None:
+    """One line per login: the user and the role the connector asked for."""
+    original = fs_server.login_request
+
+    async def login_request(request):  # type: ignore[no-untyped-def]
+        import gzip
+
+        body = await request.body()
+        if request.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        user = json.loads(body)["data"].get("LOGIN_NAME")
+        with _log_lock, open(log_path, "a") as log:
+            log.write(json.dumps({"login": user, "role": request.query_params.get("roleName")}) + "\n")
+        return await original(request)
+
+    fs_server.app.router.routes = [
+        Route(r.path, login_request, methods=["POST"]) if getattr(r, "path", "") == "/session/v1/login-request" else r
+        for r in fs_server.app.router.routes
+    ]
 
 
 def _errors_not_500() -> None:
@@ -136,6 +160,7 @@ def main(port: int, log_path: str) -> None:
     _no_empty_comments()
     _swap_and_log(log_path)
     _errors_not_500()
+    _log_logins(log_path)
     fs_server.shared_fs.nop_regexes = ACCESS_CONTROL
     import uvicorn
 

@@ -72,7 +72,9 @@ def transformation_session(
     minutes = int(timeout_s // 60) + 10 if timeout_s else DEFAULT_MINUTES
     session: SnowflakeSession | None = None
     try:
-        wh.run(f"CREATE OR REPLACE SCHEMA {quote(schema)} WITH MANAGED ACCESS")
+        wh.run(f"CREATE OR REPLACE SCHEMA {quote(schema)}")
+        # only the schema's owner (the warehouse user) grants on what is in it, not the run's role
+        wh.run(f"ALTER SCHEMA {quote(schema)} ENABLE MANAGED ACCESS")
         for name, source in inputs.items():
             src_schema, src_table = source.split(".")
             wh.run(f"CREATE TABLE {qualified(schema, name)} CLONE {qualified(src_schema, src_table)}")
@@ -82,12 +84,12 @@ def transformation_session(
             wh.run(statement)
         args = {**wh.args, "user": stored(role), "role": stored(role), "schema": stored(schema), "private_key": private}
         args.pop("password", None)
+        if timeout_s:  # the server stops a statement running past the task's timeout
+            args["session_parameters"] = {**args["session_parameters"], "STATEMENT_TIMEOUT_IN_SECONDS": int(timeout_s)}
         con = connect.connect(args, "transformation")
         session = SnowflakeSession(wh, schema, con)
         session.execute("USE SECONDARY ROLES NONE")
         session.execute(f"USE SCHEMA {quote(wh.database)}.{quote(schema)}")
-        if timeout_s:
-            session.execute(f"ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = {int(timeout_s)}")
         yield session
     finally:
         if session is not None:

@@ -234,8 +234,8 @@ class SnowflakeWarehouse(SqlWarehouse):
         schemas = {
             shown(name)
             for (name,) in self.run(
-                "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE %s",
-                (stored(common_leftovers.WORK_PREFIX) + "%",),
+                "SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, %s) = %s",
+                (len(common_leftovers.WORK_PREFIX), stored(common_leftovers.WORK_PREFIX)),
             ).fetchall()
         }
         rows = self.run(
@@ -246,8 +246,8 @@ class SnowflakeWarehouse(SqlWarehouse):
         found += [("registration", s) for s, dead in sorted(registered.items()) if dead and s not in schemas]
         tables = self.run(
             "SELECT table_schema, table_name, comment FROM information_schema.tables "
-            "WHERE table_name LIKE %s AND table_type = 'BASE TABLE'",
-            (stored(common_leftovers.STAGE_PREFIX) + "%",),
+            "WHERE LEFT(table_name, %s) = %s AND table_type = 'BASE TABLE'",
+            (len(common_leftovers.STAGE_PREFIX), stored(common_leftovers.STAGE_PREFIX)),
         ).fetchall()
         for schema, table, comment in sorted(tables):
             owned = loads.OWNER_COMMENT.match(comment or "")
