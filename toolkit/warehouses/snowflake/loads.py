@@ -188,10 +188,11 @@ def _merge(wh: SnowflakeWarehouse, request: LoadRequest, target: str) -> int:
     updates = ", ".join([*(f"{v} = b.{v}" for v in values), f"{quote(LOADED_AT)} = CURRENT_TIMESTAMP()"])
     updates += f", {quote(RUN_ID)} = {run}"
     insert = f"({', '.join(cols)}, {quote(LOADED_AT)}, {quote(RUN_ID)})"
+    new = f"({', '.join(f'b.{c}' for c in cols)}, CURRENT_TIMESTAMP(), {run})"
     return wh.changed(
         f"MERGE INTO {target} AS t USING {last} AS b ON {on} "
         + (f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {updates} " if values else "")
-        + f"WHEN NOT MATCHED THEN INSERT {insert} VALUES ({', '.join(f'b.{c}' for c in cols)}, CURRENT_TIMESTAMP(), {run})"
+        + f"WHEN NOT MATCHED THEN INSERT {insert} VALUES {new}"
     )
 
 

@@ -8,6 +8,7 @@ transformations run as a throwaway user (``session``, ``roles``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -106,10 +107,8 @@ class SnowflakeWarehouse(SqlWarehouse):
             yield
             self.run("COMMIT")
         except BaseException:
-            try:
+            with contextlib.suppress(Exception):  # the connection is gone: Snowflake rolls it back
                 self.run("ROLLBACK")
-            except Exception:  # the connection is gone: Snowflake rolls the transaction back
-                pass
             raise
 
     def lock(self, key: str) -> None:
@@ -189,12 +188,15 @@ class SnowflakeWarehouse(SqlWarehouse):
             self.run(f"CREATE TABLE IF NOT EXISTS {META}.{table} ({cols})")
 
     def get_state(self, key: str) -> Any:
-        row = self.run(f'SELECT TO_JSON("VALUE") FROM {META}.state WHERE "KEY" = %s', (key,)).fetchone()
+        row = self.run(
+            f'SELECT TO_JSON("VALUE") FROM {META}.state WHERE "KEY" = %s ORDER BY updated_at DESC LIMIT 1', (key,)
+        ).fetchone()
         return json.loads(row[0]) if row and row[0] is not None else None
 
     def set_state(self, key: str, value: Any) -> None:
-        """Inside the caller's transaction (a load's)."""
-        self.run(f'DELETE FROM {META}.state WHERE "KEY" = %s', (key,))
+        """Inside the caller's transaction (a load's). Only INSERTs: a DELETE or MERGE would lock the
+        whole state table, and a killed load's open transaction would then hold every other table's
+        cursor until Snowflake aborts it. The newest row of a key is its cursor."""
         self.run(
             f"INSERT INTO {META}.state SELECT %s, PARSE_JSON(%s), CURRENT_TIMESTAMP()",
             (key, json.dumps(value, default=str)),
@@ -283,7 +285,8 @@ class SnowflakeWarehouse(SqlWarehouse):
         for table, relation in sources.items():
             stage = self.short_name("_hr_stage_", table)
             self.run(
-                f"CREATE OR REPLACE TRANSIENT TABLE {qualified(target_schema, stage)} COMMENT = {comment} AS SELECT * FROM {relation}"
+                f"CREATE OR REPLACE TRANSIENT TABLE {qualified(target_schema, stage)} COMMENT = {comment} "
+                f"AS SELECT * FROM {relation}"
             )
             rows[table] = self.count(f"SELECT count(*) FROM {qualified(target_schema, stage)}")
             stages[table] = stage
