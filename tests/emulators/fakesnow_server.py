@@ -4,10 +4,11 @@
 fakesnow runs Snowflake SQL on DuckDB. Where it departs from documented Snowflake behaviour
 in a way Headrace's loads depend on, this file brings it back, and nothing more:
 
-- CSV: Snowflake reads every field as text and converts it to the column's type, and with
-  ``FIELD_OPTIONALLY_ENCLOSED_BY = '"'`` a quoted empty field is an empty string. fakesnow
-  hands the file to DuckDB's ``read_csv``, which sniffs types ('007' becomes 7) and reads
-  ``""`` as NULL: ``all_varchar`` and ``allow_quoted_nulls = false`` restore Snowflake's reading.
+- CSV: Snowflake reads every field as text and converts it to the column's type, refuses a
+  row with more fields than columns, and with ``FIELD_OPTIONALLY_ENCLOSED_BY = '"'`` reads a
+  quoted empty field as an empty string. fakesnow hands the file to DuckDB's ``read_csv``,
+  which sniffs types ('007' becomes 7) and column count, and reads ``""`` as NULL: the
+  columns are given (as VARCHAR) and ``allow_quoted_nulls = false``.
 - A NULL timestamp comes back as 1970-01-01 (fakesnow's result structs drop the null mask):
   the mask is kept.
 - ``ALTER TABLE a SWAP WITH b`` (not parsed by fakesnow) runs as three renames.
@@ -52,14 +53,34 @@ _log_lock = threading.Lock()
 
 
 def _read_csv_as_snowflake() -> None:
-    original = copy_into.ReadCSV.read_expression
+    """Fields as text, exactly the target's column count (a row with more fields fails, as in
+    Snowflake), ``""`` not NULL. fakesnow reads ``column0..N`` from an untyped ``read_csv``, whose
+    sniffer also names them ``column00`` past nine columns and finds one column in an empty file."""
+    import sqlglot
+
+    original_inserts = copy_into._inserts
+    original_read = copy_into.ReadCSV.read_expression
+
+    def _inserts(expr, params, urls, parquet_info=None):  # type: ignore[no-untyped-def]
+        if isinstance(params.file_format, copy_into.ReadCSV) and isinstance(expr.this, exp.Schema):
+            params.file_format.columns = len(expr.this.expressions)  # type: ignore[attr-defined]
+        return original_inserts(expr, params, urls, parquet_info)
 
     def read_expression(self: copy_into.ReadCSV, url: str) -> exp.Expr:
-        call = original(self, url)
-        call.append("expressions", self.make_eq("all_varchar", True))
+        call = original_read(self, url)
+        count = getattr(self, "columns", None)
+        if count:
+            spec = ", ".join(f"'column{i}': 'VARCHAR'" for i in range(count))
+            call.append(
+                "expressions",
+                exp.EQ(this=exp.var("columns"), expression=sqlglot.parse_one("{" + spec + "}", read="duckdb")),
+            )
+        else:
+            call.append("expressions", self.make_eq("all_varchar", True))
         call.append("expressions", self.make_eq("allow_quoted_nulls", False))
         return call
 
+    copy_into._inserts = _inserts
     copy_into.ReadCSV.read_expression = read_expression  # type: ignore[method-assign]
 
 
