@@ -73,6 +73,15 @@ SKIPS: dict[tuple[str, str], str] = {
         "Snowflake holds no BC or infinite timestamps: such a value fails the load with table, column, line and "
         "value named, like any value a warehouse cannot hold"
     ),
+    **{
+        ("snowflake", f"test_sigkill_in_extract_and_in_load_then_rerun_equals_source[{mode}]"): (
+            "the load killed inside its MERGE transaction leaves that transaction open: fakesnow keeps a dead "
+            "client's session forever, so the rerun's MERGE meets DuckDB's write conflict; Snowflake holds the "
+            "lock until it aborts the transaction (lock_timeout, SYSTEM$ABORT_TRANSACTION: docs/snowflake.md). "
+            "A kill before the swap of a full load, and appends killed in their transaction, are run here"
+        )
+        for mode in ("incremental", "upsert")
+    },
     ("snowflake", "test_statements_are_split_as_the_warehouse_reads_its_strings"): (
         "the case is written in PostgreSQL's string syntax (E'...', $tag$...$tag$), which Snowflake does not have"
     ),

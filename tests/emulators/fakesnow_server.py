@@ -20,6 +20,8 @@ in a way Headrace's loads depend on, this file brings it back, and nothing more:
   the statement log instead (one JSON line per statement and per login, with its user and
   role), and only a real account
   shows the confinement they give.
+- A CSV that DuckDB cannot read (a row with a field too many) fails the COPY with DuckDB's
+  message (its line number) instead of an unhandled error.
 - An unhandled emulator error answers as a failed statement instead of HTTP 500, which the
   connector would retry for minutes.
 """
@@ -32,11 +34,13 @@ import sys
 import threading
 import time
 
+import duckdb
 import fakesnow.arrow as fs_arrow
 import fakesnow.copy_into as copy_into
 import fakesnow.cursor as fs_cursor
 import fakesnow.info_schema as info_schema
 import fakesnow.server as fs_server
+import snowflake.connector.errors
 from sqlglot import exp
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -116,6 +120,12 @@ def _swap_and_log(log_path: str) -> None:
     original = fs_cursor.FakeSnowflakeCursor.execute
 
     def execute(self, command: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return _execute(self, command, *args, **kwargs)
+        except duckdb.InvalidInputException as exc:  # a file COPY cannot read: Snowflake's user error 100xxx
+            raise snowflake.connector.errors.ProgrammingError(msg=str(exc), errno=100016, sqlstate="22000") from None
+
+    def _execute(self, command: str, *args, **kwargs):  # type: ignore[no-untyped-def]
         with _log_lock, open(log_path, "a") as log:
             log.write(json.dumps({"sql": command, "t": round(time.time(), 3)}) + "\n")
         swap = _SWAP.match(command)

@@ -174,3 +174,26 @@ def test_tables_are_stored_upper_case_and_read_by_unquoted_lowercase_sql(target:
         assert columns == ["id", "name"]  # shown in Headrace's form
         assert rows == [(1, ""), (2, None), (3, "x")]
         assert wh.column_types("in_sales", "orders")[:2] == [("id", "NUMBER(38,0)"), ("name", "TEXT")]
+
+
+def test_a_dead_runs_working_schema_user_and_role_are_swept(target: Target, fakesnow_server) -> None:  # type: ignore[no-untyped-def]
+    with target.open() as wh:
+        wh.register_working_schema("tr_calc_dead", "r1", "transformation:calc", "gone:1:1", 1.0)  # expired
+        wh.execute("CREATE SCHEMA tr_calc_dead")
+        wh.register_working_schema("tr_calc_live", "r2", "transformation:calc", "me:1:1", 9_999_999_999.0)
+        wh.execute("CREATE SCHEMA tr_calc_live")
+        found = wh.leftovers(1_000.0, lambda owner: owner.startswith("gone"))
+        assert found == [("schema", "tr_calc_dead")]
+        mark = len(fakesnow.statements(fakesnow_server))
+        wh.remove_leftover(*found[0])
+        sent = _sent_since(fakesnow_server, mark)
+        schemas = {r[0] for r in wh.query("SELECT schema_name FROM information_schema.schemata")[1]}
+        registered = wh.query("SELECT schema_name FROM headrace_meta.working_schemas")[1]
+    assert "TR_CALC_DEAD" not in schemas and "TR_CALC_LIVE" in schemas
+    assert registered == [("tr_calc_live",)]
+    assert sent[:4] == [
+        'DROP SCHEMA IF EXISTS "TR_CALC_DEAD" CASCADE',
+        'ALTER USER IF EXISTS "HR_TR_CALC_DEAD" SET DISABLED = TRUE',
+        'DROP USER IF EXISTS "HR_TR_CALC_DEAD"',
+        'DROP ROLE IF EXISTS "HR_TR_CALC_DEAD"',
+    ]

@@ -52,7 +52,7 @@ STAGE = "_HEADRACE_LOADS"  # a temporary internal stage: it goes with the sessio
 SPOOL_MEMORY = 64 * 1024 * 1024  # a part above this spools to a temporary file while it is uploaded
 STAGE_TTL_S = 24 * 3600  # a staging table older than this is a leftover, whoever made it
 OWNER_COMMENT = re.compile(r"^headrace load owner=(?P<owner>\S*) expires=(?P<expires>\d+)$")
-_LINE = re.compile(r"\bline (\d+)")
+_LINE = re.compile(r"\bline:? (\d+)", re.IGNORECASE)
 
 
 def file_format(codec: str) -> str:
@@ -287,8 +287,9 @@ def _copy_failed(exc: Exception, request: LoadRequest, part: StoredPart) -> Exce
     """A COPY refused the file: a row that is not one of the contract (e.g. a field too many)."""
     text = (getattr(exc, "msg", None) or str(exc)).strip()
     line_match = _LINE.search(text)
+    first = text.splitlines()[0] if text else type(exc).__name__  # the rest may quote the whole row
     return parts.bad_value(
-        request, part, int(line_match.group(1)) if line_match else None, None, None, f"Snowflake: {_message(exc)}"
+        request, part, int(line_match.group(1)) if line_match else None, None, None, f"Snowflake: {first}"
     )
 
 
