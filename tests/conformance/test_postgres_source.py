@@ -84,8 +84,8 @@ def test_types_and_null_vs_empty_arrive_exactly(tmp_path: Path, target: Target, 
     columns = [
         r[0]
         for r in target.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'in_src' "
-            "AND table_name = 'everything' ORDER BY ordinal_position"
+            "SELECT lower(column_name) FROM information_schema.columns WHERE lower(table_schema) = 'in_src' "
+            "AND lower(table_name) = 'everything' ORDER BY ordinal_position"
         )
     ]
     assert "secret" not in columns  # excluded columns never leave the source

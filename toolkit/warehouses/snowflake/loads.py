@@ -52,7 +52,9 @@ STAGE = "_HEADRACE_LOADS"  # a temporary internal stage: it goes with the sessio
 SPOOL_MEMORY = 64 * 1024 * 1024  # a part above this spools to a temporary file while it is uploaded
 STAGE_TTL_S = 24 * 3600  # a staging table older than this is a leftover, whoever made it
 OWNER_COMMENT = re.compile(r"^headrace load owner=(?P<owner>\S*) expires=(?P<expires>\d+)$")
-_LINE = re.compile(r"\bline:? (\d+)", re.IGNORECASE)
+_LINE = re.compile(r"\bline (\d+)")  # Snowflake: "File '...', line 5, character 1" (a physical line)
+_ROW = re.compile(r"\bRow (\d+)")  # Snowflake: "Row 3 starts at line 4" (data rows, header skipped)
+_RECORD = re.compile(r"CSV Error on Line: (\d+)")  # the emulator (DuckDB): the record, header = 1
 
 
 def file_format(codec: str) -> str:
@@ -226,7 +228,7 @@ def _fill_raw(wh: SnowflakeWarehouse, request: LoadRequest, storage: Storage) ->
         except TaskFailed:
             raise
         except Exception as exc:
-            raise _copy_failed(exc, request, part) from None
+            raise _copy_failed(exc, request, part, storage) from None
 
 
 def _put(wh: SnowflakeWarehouse, part: StoredPart, storage: Storage, path: str) -> None:
@@ -283,14 +285,17 @@ def _message(exc: BaseException) -> str:
     return (text[:300] + "...") if len(text) > 300 else text or type(exc).__name__
 
 
-def _copy_failed(exc: Exception, request: LoadRequest, part: StoredPart) -> Exception:
+def _copy_failed(exc: Exception, request: LoadRequest, part: StoredPart, storage: Storage) -> Exception:
     """A COPY refused the file: a row that is not one of the contract (e.g. a field too many)."""
     text = (getattr(exc, "msg", None) or str(exc)).strip()
-    line_match = _LINE.search(text)
     first = text.splitlines()[0] if text else type(exc).__name__  # the rest may quote the whole row
-    return parts.bad_value(
-        request, part, int(line_match.group(1)) if line_match else None, None, None, f"Snowflake: {first}"
-    )
+    line = None
+    if match := _ROW.search(text) or _RECORD.search(text):
+        record = int(match.group(1)) + (1 if match.re is _ROW else 0)
+        line = parts.find_line(storage, part, 0, None, record=record)
+    elif match := _LINE.search(text):
+        line = int(match.group(1))
+    return parts.bad_value(request, part, line, None, None, f"Snowflake: {first}")
 
 
 def _explained(wh: SnowflakeWarehouse, exc: Exception, request: LoadRequest, storage: Storage) -> Exception:
