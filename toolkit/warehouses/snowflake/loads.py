@@ -154,8 +154,6 @@ def _full(wh: SnowflakeWarehouse, request: LoadRequest, storage: Storage) -> int
         )
     except Exception as exc:
         raise _explained(wh, exc, request, storage) from None
-    if request.merges:
-        common._check_keys(wh, stage, request)
     wh.run(f"DROP TABLE IF EXISTS {RAW}")
     faults.point("load.before_commit")
     wh.swap(request.schema, stage_name, request.table)  # the commit point of the rows
