@@ -75,10 +75,9 @@ def _read_csv_as_snowflake() -> None:
         count = getattr(self, "columns", None)
         if count:
             spec = ", ".join(f"'column{i}': 'VARCHAR'" for i in range(count))
-            call.append(
-                "expressions",
-                exp.EQ(this=exp.var("columns"), expression=sqlglot.parse_one("{" + spec + "}", read="duckdb")),
-            )
+            columns = sqlglot.parse_one("{" + spec + "}", read="duckdb")
+            call.append("expressions", exp.EQ(this=exp.var("columns"), expression=columns))
+            call.append("expressions", self.make_eq("auto_detect", False))
         else:
             call.append("expressions", self.make_eq("all_varchar", True))
         call.append("expressions", self.make_eq("allow_quoted_nulls", False))
