@@ -144,16 +144,18 @@ def _full(wh: SnowflakeWarehouse, request: LoadRequest, storage: Storage) -> int
         f"CREATE OR REPLACE TRANSIENT TABLE {stage} ({', '.join(_ddl(wh, request))}) "
         f"COMMENT = {wh.lit(stage_comment())}"
     )
-    _fill_raw(wh, request, storage)
     cols = ", ".join(quote(c.name) for c in request.files.columns)
     try:
+        _fill_raw(wh, request, storage)
         rows = wh.changed(
             f"INSERT INTO {stage} ({cols}, {quote(LOADED_AT)}, {quote(RUN_ID)}) "
             f"SELECT {', '.join(_typed(request))}, CURRENT_TIMESTAMP(), {wh.lit(request.run_id)} "
             f"FROM {RAW} ORDER BY {SEQ}"
         )
     except Exception as exc:
-        raise _explained(wh, exc, request, storage) from None
+        error = _explained(wh, exc, request, storage)
+        wh.run(f"DROP TABLE IF EXISTS {stage}")  # a failed load leaves nothing (a killed one: the sweep)
+        raise error from None
     wh.run(f"DROP TABLE IF EXISTS {RAW}")
     faults.point("load.before_commit")
     wh.swap(request.schema, stage_name, request.table)  # the commit point of the rows
