@@ -71,3 +71,16 @@ def azurite_account_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         pytest.fail(str(exc))
     yield azurite.account_url(server.endpoint)
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def fakesnow_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real fakesnow server on 127.0.0.1 for the session (tests/emulators/fakesnow.py); tests use own databases."""
+    from tests.emulators import fakesnow
+
+    try:
+        server = fakesnow.start(tmp_path_factory.mktemp("fakesnow"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()

@@ -30,8 +30,25 @@ POSTGRES = {
     "json": "jsonb",
     "bytes": "bytea",
 }
+# Snowflake: integers are NUMBER(38,0) (BIGINT is its alias); TIMESTAMP_NTZ keeps a timestamp
+# without a zone whatever TIMESTAMP_TYPE_MAPPING says; JSON is VARIANT
+SNOWFLAKE = {
+    "string": "VARCHAR",
+    "integer": "NUMBER(38,0)",
+    "float": "FLOAT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP_NTZ(9)",
+    "timestamp_tz": "TIMESTAMP_TZ(9)",
+    "json": "VARIANT",
+    "bytes": "BINARY",
+}
 # sqlglot dialect -> (simple types, decimal(p,s) template)
-MAPS = {"duckdb": (DUCKDB, "DECIMAL({p},{s})"), "postgres": (POSTGRES, "numeric({p},{s})")}
+MAPS = {
+    "duckdb": (DUCKDB, "DECIMAL({p},{s})"),
+    "postgres": (POSTGRES, "numeric({p},{s})"),
+    "snowflake": (SNOWFLAKE, "NUMBER({p},{s})"),
+}
 
 
 def duckdb_type(portable: str) -> str:

@@ -84,8 +84,8 @@ def test_types_and_null_vs_empty_arrive_exactly(tmp_path: Path, target: Target, 
     columns = [
         r[0]
         for r in target.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'in_src' "
-            "AND table_name = 'everything' ORDER BY ordinal_position"
+            "SELECT lower(column_name) FROM information_schema.columns WHERE lower(table_schema) = 'in_src' "
+            "AND lower(table_name) = 'everything' ORDER BY ordinal_position"
         )
     ]
     assert "secret" not in columns  # excluded columns never leave the source
@@ -126,6 +126,10 @@ def _source_orders(server: PgServer, db: str, where: str = "true") -> list[tuple
     return execute(server, db, f"SELECT id, status, amount FROM public.orders WHERE {where} ORDER BY id")
 
 
+# the cursor: the newest row of the key (a warehouse may keep older ones, as Snowflake does)
+STATE = "SELECT CAST(value AS VARCHAR) FROM headrace_meta.state ORDER BY updated_at DESC LIMIT 1"
+
+
 def test_incremental_reads_past_the_cursor_and_merges_lookback(
     tmp_path: Path, target: Target, source: tuple[PgServer, str]
 ) -> None:
@@ -143,7 +147,7 @@ def test_incremental_reads_past_the_cursor_and_merges_lookback(
     project = write_project(tmp_path / "p", target.project_yaml(), server, db, [table])
     run_ok("run", "--project", str(project))
     assert _orders(target) == _source_orders(server, db)
-    state = target.query("SELECT CAST(value AS VARCHAR) FROM headrace_meta.state")
+    state = target.query(STATE)
     assert json.loads(state[0][0])["value"] == "2024-01-01 00:50:00+00"  # UTC, as PostgreSQL prints it
     # an update moves a row's cursor forward; a late row (cursor 20 minutes behind) is caught by the lookback;
     # a row changed outside the lookback without moving its cursor is not re-read; filtered rows never arrive
@@ -162,7 +166,7 @@ def test_incremental_reads_past_the_cursor_and_merges_lookback(
     assert got[3] == ("paid", Decimal("4.50")) and got[51] == ("late", Decimal("1.00"))
     assert got[4] == ("new", Decimal("6.00")) and 52 not in got
     assert len(got) == len(_orders(target)) == 51  # the lookback re-read rows 21..50 without duplicating them
-    state = json.loads(target.query("SELECT CAST(value AS VARCHAR) FROM headrace_meta.state")[0][0])
+    state = json.loads(target.query(STATE)[0][0])
     assert state["value"] == "2024-01-02 00:00:00+00"
     # nothing new: nothing changes, the cursor stays
     run_ok("run", "--project", str(project))

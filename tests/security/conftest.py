@@ -7,11 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.conftest import target
 from tests.conformance.targets import TARGETS, Target
 from tests.orchestrator.support import project_remote
 
 __all__ = ["project_remote", "target"]
+
+# The hostile cases run where the warehouse enforces what they attack: fakesnow (the snowflake
+# target) enforces no grants, so its confinement is checked at the boundary in tests/snowflake.
+SECURITY_TARGETS = ("duckdb", "postgres")
+
+
+@pytest.fixture(params=SECURITY_TARGETS)
+def target(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:
+    return _made(request.param, request, tmp_path, monkeypatch)
 
 
 def _made(name: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:

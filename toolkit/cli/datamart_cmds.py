@@ -52,10 +52,10 @@ def credentials(datamart_id: str, project: Path, fmt: str) -> None:
             blocks.append(f"{reader}: not created yet: run `headrace run datamart:{datamart_id}` first")
             continue
         password = info.get("password") or "(not created by Headrace: ask its owner)"
-        blocks.append(
-            f"{reader}\n  host:     {info['host']}\n  port:     {info['port']}\n  database: {info['database']}\n"
-            f"  user:     {info['user']}\n  password: {password}\n  schema:   {task.target_schema}"
-        )
+        # the connection settings the warehouse gives (host and port, or a Snowflake account, role, ...)
+        fields = {k: v for k, v in info.items() if k not in ("password", "exists")}
+        fields |= {"password": password, "schema": task.target_schema}
+        blocks.append(reader + "".join(f"\n  {k + ':':<9} {v}" for k, v in fields.items()))
     reveal("\n".join(blocks) + "\n")
 
 
