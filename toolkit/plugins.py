@@ -18,7 +18,7 @@ import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from headrace.errors import ConfigError
 from pydantic import BaseModel
@@ -99,8 +99,14 @@ class Plugin:
             ) from None
 
 
+class _EntryPointsByGroup(Protocol):
+    """What ``importlib.metadata.entry_points()`` returns (grouped on Python 3.11, flat from 3.12)."""
+
+    def select(self, *, group: str) -> EntryPoints: ...
+
+
 @functools.cache
-def _entry_points() -> EntryPoints:
+def _entry_points() -> _EntryPointsByGroup:
     """Every entry point installed, read once per process: each read scans the metadata of every
     installed distribution (hundreds with the cloud SDKs and Airflow), whatever the group."""
     from importlib.metadata import entry_points
