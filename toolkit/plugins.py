@@ -18,10 +18,13 @@ import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from headrace.errors import ConfigError
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from importlib.metadata import Distribution, EntryPoints
 
 Kind = Literal["warehouse", "storage", "worker", "extractor", "transformation", "secrets"]
 GROUPS: dict[Kind, str] = {
@@ -99,14 +102,37 @@ class Plugin:
             ) from None
 
 
+class _EntryPointsByGroup(Protocol):
+    """What ``importlib.metadata.entry_points()`` returns (grouped on Python 3.11, flat from 3.12)."""
+
+    def select(self, *, group: str) -> EntryPoints: ...
+
+
+@functools.cache
+def _entry_points() -> _EntryPointsByGroup:
+    """Every entry point installed, read once per process: each read scans the metadata of every
+    installed distribution (hundreds with the cloud SDKs and Airflow), whatever the group."""
+    from importlib.metadata import entry_points
+
+    return entry_points()
+
+
+@functools.cache
+def _provider(dist: Distribution | None) -> tuple[str, str]:
+    """(name, version) of the distribution that provides an entry point: its metadata file is
+    parsed once, not once per plugin it provides."""
+    if dist is None:
+        return "", ""
+    metadata = dist.metadata
+    return metadata["Name"], metadata["Version"]
+
+
 @functools.cache
 def _registry(kind: Kind) -> tuple[dict[str, Plugin], dict[str, str]]:
     """(plugins that loaded, name -> why a plugin could not be loaded)."""
-    from importlib.metadata import entry_points
-
     found: dict[str, Plugin] = {}
     broken: dict[str, str] = {}
-    for entry in entry_points(group=GROUPS[kind]):
+    for entry in _entry_points().select(group=GROUPS[kind]):
         where = f"{GROUPS[kind]}: {entry.name} = {entry.value}"
         try:
             record = entry.load()
@@ -118,7 +144,7 @@ def _registry(kind: Kind) -> tuple[dict[str, Plugin], dict[str, str]]:
                 f"plugin {where} is not a headrace.plugins.Plugin of kind {kind!r} named {entry.name!r}"
             )
             continue
-        dist = entry.dist
+        distribution, version = _provider(entry.dist)
         found[entry.name] = Plugin(
             record.kind,
             record.name,
@@ -129,8 +155,8 @@ def _registry(kind: Kind) -> tuple[dict[str, Plugin], dict[str, str]]:
             record.compile_files,
             record.extra,
             record.requires,
-            distribution=dist.metadata["Name"] if dist is not None else "",
-            version=dist.version if dist is not None else "",
+            distribution=distribution,
+            version=version,
         )
     return dict(sorted(found.items())), dict(sorted(broken.items()))
 

@@ -3,6 +3,10 @@
 Each case stops a real ``headrace`` process the way a user, a timeout or Airflow would,
 then asserts what the user sees (exit status, history row) and that nothing stayed: no
 working schema, no working role, no staging table, no temporary folder, no task process.
+
+The cases that stop a transformation share one warehouse per target whose input table was
+extracted once (``loaded``); each runs its own project folder under its own run id, and
+asserts on the whole warehouse that nothing stayed, so a case that leaks fails there.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conformance.targets import Target
+from tests.conformance.targets import TARGETS, Target
 from tests.helpers import headrace, run_ok, write_files
 
 pytestmark = pytest.mark.integration
@@ -57,13 +61,39 @@ def _project(
     )
 
 
-def _history(target: Target, task_id: str) -> list[tuple[str, str]]:
+def _history(target: Target, task_id: str, run_id: str | None = None) -> list[tuple[str, str]]:
+    of_run = f" AND run_id = '{run_id}'" if run_id else ""
     return [
         (r[0], r[1] or "")
         for r in target.query(
-            f"SELECT status, error FROM headrace_meta.task_runs WHERE task_id = '{task_id}' ORDER BY started_at"
+            f"SELECT status, error FROM headrace_meta.task_runs WHERE task_id = '{task_id}'{of_run} ORDER BY started_at"
         )
     ]
+
+
+# the warehouses of tests/security (tests/security/conftest.py); each gets one shared, loaded warehouse here
+LOADED_TARGETS = ("duckdb", "postgres")
+
+
+@pytest.fixture(scope="module", params=LOADED_TARGETS)
+def loaded_warehouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Target:
+    """A warehouse of the target with ``in_src.items`` (20 rows) extracted once for the module."""
+    root = tmp_path_factory.mktemp(f"loaded-{request.param}")
+    made = TARGETS[request.param](request, root)
+    project = _project(root / "extract", made)
+    run_ok(
+        "run", "extractor:src", "--project", str(project), env={"HEADRACE_STATE_DIR": str(made.state_dir), **made.env}
+    )
+    return made
+
+
+@pytest.fixture
+def loaded(loaded_warehouse: Target, monkeypatch: pytest.MonkeyPatch) -> Target:
+    """The module's loaded warehouse, its state folder and secrets in this test's environment."""
+    monkeypatch.setenv("HEADRACE_STATE_DIR", str(loaded_warehouse.state_dir))
+    for key, value in loaded_warehouse.env.items():
+        monkeypatch.setenv(key, value)
+    return loaded_warehouse
 
 
 def _working_schemas(target: Target) -> list[str]:
@@ -131,16 +161,15 @@ def _schema_appears(target: Target) -> None:
 
 
 def test_transformation_past_its_timeout_is_recorded_as_timeout_and_leaves_nothing(
-    tmp_path: Path, target: Target
+    tmp_path: Path, loaded: Target
 ) -> None:
-    project = _project(tmp_path / "p", target, LONG_SQL[target.name], timeout=3)
-    run_ok("run", "extractor:src", "--project", str(project))
-    proc = headrace("run", "transformation:calc", "--project", str(project))
+    project = _project(tmp_path / "p", loaded, LONG_SQL[loaded.name], timeout=3)
+    proc = headrace("run", "transformation:calc", "--project", str(project), "--run-id", "timed-out")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "timeout" in proc.stdout
-    assert [s for s, _ in _history(target, "transformation:calc")] == ["timeout"]
-    assert _working_schemas(target) == []
-    assert _working_roles(target) == []
+    assert [s for s, _ in _history(loaded, "transformation:calc", "timed-out")] == ["timeout"]
+    assert _working_schemas(loaded) == []
+    assert _working_roles(loaded) == []
     assert _task_processes(project) == []
 
 
@@ -148,7 +177,7 @@ def test_transformation_past_its_timeout_is_recorded_as_timeout_and_leaves_nothi
 
 
 def _kill_task_in_transformation(project: Path, target: Target) -> None:
-    run_ok("run", "extractor:src", "--project", str(project))
+    """SIGKILL ``run-task`` of the transformation while its working schema exists (inputs already loaded)."""
     run_ok("compile", str(project))
     proc = _start(
         ["run-task", "transformation:calc", "--project", str(project), "--run-id", "killed"],
@@ -161,17 +190,18 @@ def _kill_task_in_transformation(project: Path, target: Target) -> None:
     assert len(_working_roles(target)) == (1 if target.name == "postgres" else 0)
 
 
-def test_sigkilled_transformation_leftovers_are_swept_by_the_next_run(tmp_path: Path, target: Target) -> None:
-    project = _project(tmp_path / "p", target)
-    _kill_task_in_transformation(project, target)
+def test_sigkilled_transformation_leftovers_are_swept_by_the_next_run(tmp_path: Path, loaded: Target) -> None:
+    project = _project(tmp_path / "p", loaded)
+    _kill_task_in_transformation(project, loaded)
     out = run_ok("run", "transformation:calc", "--project", str(project)).stdout
     assert "removed what an earlier task left: working schema tr_calc_" in out
-    assert _working_schemas(target) == []
-    assert _working_roles(target) == []
-    assert target.query("SELECT n FROM out_calc.result") == [(20,)]
+    assert _working_schemas(loaded) == []
+    assert _working_roles(loaded) == []
+    assert loaded.query("SELECT n FROM out_calc.result") == [(20,)]
 
 
-def test_headrace_cleanup_removes_leftovers_and_dry_run_only_lists_them(tmp_path: Path, target: Target) -> None:
+def test_headrace_cleanup_removes_leftovers_and_dry_run_only_lists_them(tmp_path: Path, loaded: Target) -> None:
+    target = loaded
     project = _project(tmp_path / "p", target)
     _kill_task_in_transformation(project, target)
     leftover = target.state_dir / "tmp" / "src-old@999999999-1"  # a temporary folder of a dead process
@@ -195,11 +225,11 @@ def test_headrace_cleanup_removes_leftovers_and_dry_run_only_lists_them(tmp_path
     assert run_ok("cleanup", "--project", str(project)).stdout.strip() == "nothing to remove"
 
 
-def test_sweep_leaves_a_running_parallel_tasks_schema_alone(tmp_path: Path, target: Target) -> None:
+def test_sweep_leaves_a_running_parallel_tasks_schema_alone(tmp_path: Path, loaded: Target) -> None:
+    target = loaded
     if target.name == "duckdb":
         pytest.skip("one process at a time writes a DuckDB file: no parallel task to protect")
     project = _project(tmp_path / "p", target, LONG_SQL[target.name], timeout=600)
-    run_ok("run", "extractor:src", "--project", str(project))
     run_ok("compile", str(project))
     live = _start(["run-task", "transformation:calc", "--project", str(project), "--run-id", "live"])
     try:
@@ -223,25 +253,23 @@ def test_sweep_leaves_a_running_parallel_tasks_schema_alone(tmp_path: Path, targ
     "how",
     ["SIGINT to the group", "SIGTERM to the group", "SIGKILL to the group", "SIGKILL to the parent alone"],
 )
-def test_killing_headrace_run_leaves_no_task_process(tmp_path: Path, target: Target, how: str) -> None:
-    project = _project(tmp_path / "p", target, LONG_SQL[target.name], timeout=600)
-    run_ok("run", "extractor:src", "--project", str(project))
-    for attempt in range(3):
-        proc = _start(["run", "transformation:calc", "--project", str(project)])
-        _wait_for(proc, "working schema tr_calc_")  # (DuckDB: the test must not open the file meanwhile)
-        assert _task_processes(project), f"attempt {attempt}: the task did not start"
-        sig = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}.get(how.split()[0], signal.SIGKILL)
-        if how.endswith("alone"):
-            os.kill(proc.pid, sig)
-        else:
-            os.killpg(proc.pid, sig)
-        out, _ = proc.communicate(timeout=60)
-        assert _no_task_process_left(project) == [], f"attempt {attempt}: {how} left the task running"
-        assert _working_schemas(target) == [] and _working_roles(target) == [], out
-        if sig != signal.SIGKILL:
-            assert proc.returncode == (130 if sig == signal.SIGINT else 143)
-    statuses = [s for s, _ in _history(target, "transformation:calc")]
-    assert statuses == ["cancelled"] * 3
+def test_killing_headrace_run_leaves_no_task_process(tmp_path: Path, loaded: Target, how: str) -> None:
+    project = _project(tmp_path / "p", loaded, LONG_SQL[loaded.name], timeout=600)
+    run_id = "killed-" + how.replace(" ", "-")
+    proc = _start(["run", "transformation:calc", "--project", str(project), "--run-id", run_id])
+    _wait_for(proc, "working schema tr_calc_")  # (DuckDB: the test must not open the file meanwhile)
+    assert _task_processes(project), "the task did not start"
+    sig = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}.get(how.split()[0], signal.SIGKILL)
+    if how.endswith("alone"):
+        os.kill(proc.pid, sig)
+    else:
+        os.killpg(proc.pid, sig)
+    out, _ = proc.communicate(timeout=60)
+    assert _no_task_process_left(project) == [], f"{how} left the task running"
+    assert _working_schemas(loaded) == [] and _working_roles(loaded) == [], out
+    if sig != signal.SIGKILL:
+        assert proc.returncode == (130 if sig == signal.SIGINT else 143)
+    assert [s for s, _ in _history(loaded, "transformation:calc", run_id)] == ["cancelled"]
 
 
 # -- a kill after the load committed is not a failure ---------------------------------------------------

@@ -5,6 +5,11 @@ did not declare, reach the server's files or programs, write elsewhere) and asse
 user sees (exit 1, the file, the statement's line, the warehouse's own refusal and the hint)
 and that the attempt left nothing behind: no output, no working schema, role or work file, and
 no trace of the attack itself.
+
+The hostile cases share one warehouse per target whose inputs were extracted once for the
+module (``loaded``); each runs only its transformation, in its own project folder, and asserts
+on the whole warehouse that nothing stayed. Cases whose transformation succeeds (and publishes)
+get a warehouse of their own.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.targets import Target
+from tests.conformance.targets import TARGETS, Target
 from tests.helpers import headrace, run_ok, write_files
 from tests.pgserver import WAREHOUSE_USER, PgServer
 from tests.postgres.source import execute
@@ -54,11 +59,64 @@ def _project(root: Path, target: Target, sql: str, outputs: str = "[team_size]")
     )
 
 
+# the warehouses of tests/security (tests/security/conftest.py); each gets one shared, loaded warehouse here
+LOADED_TARGETS = ("duckdb", "postgres")
+
+
+def _load(name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Target:
+    root = tmp_path_factory.mktemp(f"loaded-{name}")
+    made = TARGETS[name](request, root)
+    project = _project(root / "extract", made, GOOD)
+    env = {"HEADRACE_STATE_DIR": str(made.state_dir), **made.env}
+    out = run_ok("run", "extractor:hr", "--project", str(project), env=env).stdout
+    assert "in_hr.people: 3 rows loaded" in out and "in_hr.salaries: 3 rows loaded" in out, out
+    return made
+
+
+@pytest.fixture(scope="module")
+def loaded_postgres(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Target:
+    """A PostgreSQL warehouse with in_hr.people and in_hr.salaries extracted once for the module."""
+    return _load("postgres", request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def loaded_duckdb(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Target:
+    """A DuckDB warehouse with in_hr.people and in_hr.salaries extracted once for the module."""
+    return _load("duckdb", request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=LOADED_TARGETS)
+def loaded_warehouse(request: pytest.FixtureRequest) -> Target:
+    return request.getfixturevalue(f"loaded_{request.param}")
+
+
+def _use(target: Target, monkeypatch: pytest.MonkeyPatch) -> Target:
+    """The shared warehouse's state folder and secrets in this test's environment."""
+    monkeypatch.setenv("HEADRACE_STATE_DIR", str(target.state_dir))
+    for key, value in target.env.items():
+        monkeypatch.setenv(key, value)
+    return target
+
+
+@pytest.fixture
+def loaded(loaded_warehouse: Target, monkeypatch: pytest.MonkeyPatch) -> Target:
+    return _use(loaded_warehouse, monkeypatch)
+
+
+@pytest.fixture
+def loaded_pg(loaded_postgres: Target, monkeypatch: pytest.MonkeyPatch) -> Target:
+    return _use(loaded_postgres, monkeypatch)
+
+
+@pytest.fixture
+def loaded_db(loaded_duckdb: Target, monkeypatch: pytest.MonkeyPatch) -> Target:
+    return _use(loaded_duckdb, monkeypatch)
+
+
 def _attempt(tmp_path: Path, target: Target, sql: str) -> str:
-    """Load the inputs, run the hostile transformation; what the user saw (it must fail)."""
+    """Run the hostile transformation on the loaded inputs; what the user saw (it must fail)."""
     project = _project(tmp_path / "p", target, sql)
-    result = headrace("run", "--project", str(project))  # the extractor, then the transformation
-    assert "in_hr.people: 3 rows loaded" in result.stdout + result.stderr
+    result = headrace("run", "transformation:teams", "--project", str(project))
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
     return out
@@ -84,20 +142,23 @@ def _assert_refused(out: str, line: int, says: str, hint: bool = True) -> None:
 # -- on every warehouse ----------------------------------------------------------------------------
 
 
-def test_undeclared_input_cannot_be_read(tmp_path: Path, target: Target) -> None:
+def test_undeclared_input_cannot_be_read(tmp_path: Path, loaded: Target) -> None:
+    target = loaded
     out = _attempt(tmp_path, target, "CREATE TABLE team_size AS SELECT id, salary AS members FROM in_hr.salaries;\n")
     _assert_refused(out, 1, "in_hr", hint=target.name == "postgres")
     assert "inputs declared in transformation.yaml" in out
     assert _leftovers(target) == []
 
 
-def test_run_history_in_headrace_meta_cannot_be_read(tmp_path: Path, target: Target) -> None:
+def test_run_history_in_headrace_meta_cannot_be_read(tmp_path: Path, loaded: Target) -> None:
+    target = loaded
     out = _attempt(tmp_path, target, GOOD + "CREATE TABLE loot AS SELECT * FROM headrace_meta.task_runs;\n")
     _assert_refused(out, 2, "headrace_meta", hint=target.name == "postgres")
     assert _leftovers(target) == []
 
 
-def test_table_cannot_be_created_in_another_schema(tmp_path: Path, target: Target) -> None:
+def test_table_cannot_be_created_in_another_schema(tmp_path: Path, loaded: Target) -> None:
+    target = loaded
     out = _attempt(tmp_path, target, GOOD + "\nCREATE TABLE in_hr.planted AS SELECT 1 AS x;\n")
     _assert_refused(out, 3, "in_hr", hint=target.name == "postgres")
     planted = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'planted'"
@@ -196,7 +257,8 @@ def test_postgres_session_logs_in_as_a_role_with_nothing_to_spare(tmp_path: Path
 
 
 @pytest.mark.parametrize("attack", list(PG_ATTACKS.values()), ids=list(PG_ATTACKS))
-def test_postgres_session_cannot_leave_its_working_role(tmp_path: Path, postgres: Target, attack: Attack) -> None:
+def test_postgres_session_cannot_leave_its_working_role(tmp_path: Path, loaded_pg: Target, attack: Attack) -> None:
+    postgres = loaded_pg
     out = _attempt(tmp_path, postgres, attack.sql)
     _assert_refused(out, attack.line, attack.says, attack.hint)
     assert _leftovers(postgres) == []
@@ -205,7 +267,8 @@ def test_postgres_session_cannot_leave_its_working_role(tmp_path: Path, postgres
     assert postgres.query(grants) == [(False,)]
 
 
-def test_copy_from_program_runs_nothing_on_the_server(tmp_path: Path, postgres: Target) -> None:
+def test_copy_from_program_runs_nothing_on_the_server(tmp_path: Path, loaded_pg: Target) -> None:
+    postgres = loaded_pg
     marker = Path("/tmp") / f"headrace-pwned-{uuid.uuid4().hex[:8]}"
     sql = f"CREATE TEMP TABLE loot (line text);\nCOPY loot FROM PROGRAM 'touch {marker}';\n"
     out = _attempt(tmp_path, postgres, sql)
@@ -243,7 +306,8 @@ def test_publishing_runs_no_transformation_code_as_the_warehouse_user(
     assert [x for x in _leftovers(postgres) if x != "out_teams"] == []
 
 
-def test_output_with_a_type_made_by_the_transformation_is_not_published(tmp_path: Path, postgres: Target) -> None:
+def test_output_with_a_type_made_by_the_transformation_is_not_published(tmp_path: Path, loaded_pg: Target) -> None:
+    postgres = loaded_pg
     sql = LURE + (
         "CREATE DOMAIN bait AS bigint CHECK (lure());\n"
         "CREATE TABLE team_size AS SELECT team, count(*)::bait AS members FROM staff GROUP BY team;\n"
@@ -293,14 +357,16 @@ def test_duckdb_session_has_external_access_off_and_configuration_locked(tmp_pat
 
 
 @pytest.mark.parametrize("attack", list(DUCKDB_ATTACKS.values()), ids=list(DUCKDB_ATTACKS))
-def test_duckdb_session_cannot_reach_files_or_the_warehouse(tmp_path: Path, duckdb: Target, attack: Attack) -> None:
+def test_duckdb_session_cannot_reach_files_or_the_warehouse(tmp_path: Path, loaded_db: Target, attack: Attack) -> None:
+    duckdb = loaded_db
     sql = GOOD + attack.sql.replace("{warehouse}", str(duckdb.state_dir / "warehouse.duckdb"))
     out = _attempt(tmp_path, duckdb, sql)
     _assert_refused(out, attack.line + 1, attack.says, attack.hint)
     assert _leftovers(duckdb) == []
 
 
-def test_copy_to_writes_no_file(tmp_path: Path, duckdb: Target) -> None:
+def test_copy_to_writes_no_file(tmp_path: Path, loaded_db: Target) -> None:
+    duckdb = loaded_db
     marker = tmp_path / "exported.csv"
     out = _attempt(tmp_path, duckdb, GOOD + f"COPY team_size TO '{marker}';\n")
     _assert_refused(out, 2, DISABLED)
