@@ -56,6 +56,18 @@ class Target:
             sql = f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'"
             return sorted(r[0] for r in wh.query(sql)[1])
 
+    def columns(self, schema: str, table: str) -> list[str]:
+        """Column names of ``schema.table``, in order."""
+        with self.open() as wh:
+            column_types = getattr(wh, "column_types", None)
+            if column_types is not None:
+                return [name for name, _ in column_types(schema, table)]
+            sql = (
+                "SELECT column_name FROM information_schema.columns "
+                f"WHERE table_schema = '{schema}' AND table_name = '{table}' ORDER BY ordinal_position"
+            )
+            return [r[0] for r in wh.query(sql)[1]]
+
     def skip_unless(self, case: str) -> None:
         """Skip ``case`` on a target whose emulator cannot show it, with the reason."""
         if case in self.skips:
