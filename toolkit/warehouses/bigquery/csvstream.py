@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 from headrace.storage.base import Storage
 from headrace.warehouses.base import StoredPart
@@ -47,7 +48,11 @@ def where(seq: int) -> tuple[int, int]:
 
 def _records(storage: Storage, part: StoredPart, part_index: int) -> Iterator[bytes]:
     """Chunks of the rewritten part."""
-    with parts.open_csv(storage, part) as stream:
+    with ExitStack() as stack:
+        try:
+            stream = stack.enter_context(parts.open_csv(storage, part))
+        except FileNotFoundError as exc:
+            raise parts.unreadable(storage, part, exc) from None
         in_quotes = False
         record = 0
         at_start = True
@@ -89,27 +94,35 @@ def _records(storage: Storage, part: StoredPart, part_index: int) -> Iterator[by
 
 
 class SequencedPart(io.RawIOBase):
-    """A file object over ``_records`` for ``load_table_from_file`` (read and tell, no seek)."""
+    """A file object over ``_records`` for ``load_table_from_file``: ``read(n)`` returns n bytes
+    until the end (the upload takes a short read for the last chunk), ``tell``; no seek."""
 
     def __init__(self, storage: Storage, part: StoredPart, part_index: int):
         self._chunks = _records(storage, part, part_index)
-        self._buffer = b""
+        self._buffer = bytearray()
         self._position = 0
+        self._done = False
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target: memoryview) -> int:  # type: ignore[override]
-        while not self._buffer:
+    def read(self, size: int | None = -1) -> bytes:
+        while not self._done and (size is None or size < 0 or len(self._buffer) < size):
             chunk = next(self._chunks, None)
             if chunk is None:
-                return 0
-            self._buffer = chunk
-        n = min(len(target), len(self._buffer))
-        target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
+                self._done = True
+            else:
+                self._buffer += chunk
+        n = len(self._buffer) if size is None or size < 0 else min(size, len(self._buffer))
+        out = bytes(self._buffer[:n])
+        del self._buffer[:n]
         self._position += n
-        return n
+        return out
+
+    def readinto(self, target: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(target))
+        target[: len(data)] = data
+        return len(data)
 
     def tell(self) -> int:
         return self._position

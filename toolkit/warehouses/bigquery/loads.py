@@ -159,7 +159,24 @@ def _check_values(
     raise parts.bad_value(request, part, line, column.name, value, why)
 
 
+def _check_keys(wh: BigQueryWarehouse, request: LoadRequest, relation: str, labels: dict[str, str]) -> None:
+    """Keys compare with = (``null_safe_keys`` is off): a NULL key fails the load."""
+    nulls = " OR ".join(f"{ident(k, D)} IS NULL" for k in request.primary_key)
+    count = wh.scalar(f"SELECT count(*) FROM {relation} WHERE {nulls}", labels)
+    if count:
+        raise TaskFailed(
+            f"{request.schema}.{request.table}: {count} row(s) have a NULL primary key "
+            f"({', '.join(request.primary_key)}); a merge needs every key set (fix the source or the filter)"
+        )
+
+
 def _full(wh: BigQueryWarehouse, request: LoadRequest, raw: str, target: str, streamed: bool) -> tuple[list[str], int]:
+    if request.merges:  # later runs merge into this table
+        typed = {c.name: c for c in request.files.columns}
+        keys = [
+            f"{convert.typed(typed[k], convert.text(typed[k], streamed))} AS {ident(k, D)}" for k in request.primary_key
+        ]
+        _check_keys(wh, request, f"(SELECT {', '.join(keys)} FROM {raw})", {})
     cols = convert.converted(request.files.columns, streamed)
     select = f"SELECT {', '.join(cols)}, CURRENT_TIMESTAMP() AS {LOADED_AT}, {wh.lit(request.run_id)} AS {RUN_ID}"
     rows = wh.scalar(f"SELECT count(*) FROM {raw}", {})
@@ -198,13 +215,7 @@ def _merge(
         f"ROW_NUMBER() OVER (PARTITION BY {', '.join(keys)} ORDER BY {order} DESC) AS _hr_n "
         f"FROM {raw}) WHERE _hr_n = 1)"
     )
-    nulls = " OR ".join(f"{k} IS NULL" for k in keys)
-    null_keys = wh.scalar(f"SELECT count(*) FROM {last} WHERE {nulls}", labels)
-    if null_keys:
-        raise TaskFailed(
-            f"{request.schema}.{request.table}: {null_keys} row(s) have a NULL primary key "
-            f"({', '.join(request.primary_key)}); a merge needs every key set (fix the source or the filter)"
-        )
+    _check_keys(wh, request, last, labels)
     on = " AND ".join(f"t.{k} = b.{k}" for k in keys)
     values = [c for c in columns if c.name not in request.primary_key]
     changed = " OR ".join(f"{_comparable(c, 't')} IS DISTINCT FROM {_comparable(c, 'b')}" for c in values)

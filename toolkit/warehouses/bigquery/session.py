@@ -46,6 +46,8 @@ class BigQuerySession(TransformationSession):
             {**self.labels, "step": "transformation"},
             default_dataset=f"{wh.config.project}.{wh.dataset(self.schema)}",
         )
+        if self.client is None:
+            raise TaskFailed("the transformation's SQL already ended: nothing more runs in its session")
         try:
             job = self.client.query(sql, job_config=config, location=wh.config.location)
             job.result(timeout=float(wh.config.job_timeout))
