@@ -12,8 +12,10 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
+from unittest import mock
 
 import pytest
+from headrace import tablefiles
 from headrace.errors import TaskFailed
 from headrace.runner import stored_table
 from headrace.storage.base import Storage, StorageCapabilities
@@ -83,10 +85,12 @@ def _rows(target: Target) -> int:
 
 def _store(storage: Storage, tmp_path: Path, key: str, rows: list[tuple[Any, ...]], scale: float = 1.0) -> None:
     folder = tmp_path / "parts" / key.replace("/", "_")
-    writer = TableWriter(folder, COLUMNS, part_bytes=int(400_000 * scale))  # several parts at any scale
-    for start in range(0, len(rows), 500):
-        writer.write_csv(b"".join(_csv(r) for r in rows[start : start + 500]), len(rows[start : start + 500]))
-    writer.close()
+    # several parts at any scale: the writer cuts parts when it flushes its buffer
+    with mock.patch.object(tablefiles, "_BUFFER", int(tablefiles._BUFFER * scale)):
+        writer = TableWriter(folder, COLUMNS, part_bytes=int(400_000 * scale))
+        for start in range(0, len(rows), 500):
+            writer.write_csv(b"".join(_csv(r) for r in rows[start : start + 500]), len(rows[start : start + 500]))
+        writer.close()
     storage.upload_folder(folder, key)
 
 
