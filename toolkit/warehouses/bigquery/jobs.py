@@ -4,9 +4,10 @@ A job's id comes from what it does (run id, table, step, part), never from the a
 retried task finds the jobs an earlier attempt started. Inserting a job whose id exists answers
 409: the job is then looked at instead of started again. A job that still runs (its task was
 killed, the job was not) is waited for; one that failed is superseded by the next id in a
-deterministic sequence (``..._1``, ``..._2``); one that succeeded is either taken as done
-(``reuse``: the step that commits a load, so a retry never loads twice) or superseded (staging
-steps, whose tables a later attempt rebuilds).
+deterministic sequence (``..._1``, ``..._2``); one that succeeded is taken as done. That is for
+the step that commits a load (``reuse``), so a retry never loads twice; a staging step whose id
+is taken simply runs under the next id (its tables are rebuilt by every attempt, and an upload
+an earlier attempt never finished may hold its id).
 """
 
 from __future__ import annotations
@@ -62,13 +63,15 @@ def run(
         try:
             job = start(job_id)
         except Conflict:
+            if not reuse:  # a staging step: an earlier attempt's job (maybe an upload it never finished) is left alone
+                continue
             job = client.get_job(job_id, location=location)
             if job.state != "DONE":
                 try:
                     job.result(timeout=timeout_s)
                 except Exception:
                     continue
-            if job.error_result or not reuse:
+            if job.error_result:
                 continue
             return job
         job.result(timeout=timeout_s)
