@@ -84,3 +84,16 @@ def fakesnow_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
         pytest.fail(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def crucible_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real crucible-emulator (BigQuery REST on DuckDB) on 127.0.0.1 for the session (tests/emulators/crucible.py)."""
+    from tests.emulators import crucible
+
+    try:
+        server = crucible.start(tmp_path_factory.mktemp("crucible"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server.endpoint
+    server.stop()

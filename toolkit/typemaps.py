@@ -43,11 +43,24 @@ SNOWFLAKE = {
     "json": "VARIANT",
     "bytes": "BINARY",
 }
+# BigQuery: ``timestamp`` (no zone) is DATETIME, ``timestamp_tz`` an instant (TIMESTAMP)
+BIGQUERY = {
+    "string": "STRING",
+    "integer": "INT64",
+    "float": "FLOAT64",
+    "boolean": "BOOL",
+    "date": "DATE",
+    "timestamp": "DATETIME",
+    "timestamp_tz": "TIMESTAMP",
+    "json": "JSON",
+    "bytes": "BYTES",
+}
 # sqlglot dialect -> (simple types, decimal(p,s) template)
 MAPS = {
     "duckdb": (DUCKDB, "DECIMAL({p},{s})"),
     "postgres": (POSTGRES, "numeric({p},{s})"),
     "snowflake": (SNOWFLAKE, "NUMBER({p},{s})"),
+    "bigquery": (BIGQUERY, "NUMERIC"),
 }
 
 
@@ -63,4 +76,9 @@ def sql_type(portable: str, dialect: str) -> str:
     """The DDL type of a portable type in a warehouse's dialect, e.g. ``numeric(12,2)``."""
     names, decimal = MAPS[dialect]
     t = parse_type(portable)
+    scale, digits = t.scale or 0, (t.precision or 0) - (t.scale or 0)
+    if t.name == "decimal" and dialect == "bigquery" and (scale > 9 or digits > 29):
+        # NUMERIC holds 29 digits before and 9 after the point. BigQuery's columns stay unparameterised:
+        # a load rounds each value to the scale and refuses one that does not fit decimal(p,s)
+        decimal = "BIGNUMERIC"
     return decimal.format(p=t.precision, s=t.scale) if t.name == "decimal" else names[t.name]

@@ -12,8 +12,10 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
+from unittest import mock
 
 import pytest
+from headrace import tablefiles
 from headrace.errors import TaskFailed
 from headrace.runner import stored_table
 from headrace.storage.base import Storage, StorageCapabilities
@@ -76,12 +78,19 @@ def _csv(row: tuple[Any, ...]) -> bytes:
     return (",".join(fields) + "\n").encode()
 
 
-def _store(storage: Storage, tmp_path: Path, key: str, rows: list[tuple[Any, ...]]) -> None:
+def _rows(target: Target) -> int:
+    """The cases' row count, or fewer where the target's emulator loads slowly (``Target.bulk_rows``)."""
+    return target.bulk_rows or ROWS
+
+
+def _store(storage: Storage, tmp_path: Path, key: str, rows: list[tuple[Any, ...]], scale: float = 1.0) -> None:
     folder = tmp_path / "parts" / key.replace("/", "_")
-    writer = TableWriter(folder, COLUMNS, part_bytes=400_000)
-    for start in range(0, len(rows), 500):
-        writer.write_csv(b"".join(_csv(r) for r in rows[start : start + 500]), len(rows[start : start + 500]))
-    writer.close()
+    # several parts at any scale: the writer cuts parts when it flushes its buffer
+    with mock.patch.object(tablefiles, "_BUFFER", int(tablefiles._BUFFER * scale)):
+        writer = TableWriter(folder, COLUMNS, part_bytes=int(400_000 * scale))
+        for start in range(0, len(rows), 500):
+            writer.write_csv(b"".join(_csv(r) for r in rows[start : start + 500]), len(rows[start : start + 500]))
+        writer.close()
     storage.upload_folder(folder, key)
 
 
@@ -98,22 +107,23 @@ def _loaded(target: Target, table: str) -> list[tuple[Any, ...]]:
 
 def test_every_mode_streams_parts_from_a_storage_the_warehouse_cannot_read(tmp_path: Path, target: Target) -> None:
     storage = StreamOnlyStorage(tmp_path / "bucket")
-    first = [_row(i) for i in range(1, ROWS + 1)]
-    _store(storage, tmp_path, "raw/t/r1", first)
+    rows = _rows(target)
+    first = [_row(i) for i in range(1, rows + 1)]
+    _store(storage, tmp_path, "raw/t/r1", first, rows / ROWS)
     parts = stored_table(storage, "raw/t/r1")[1]
     assert len(parts) >= 3 and all(p.uri.startswith("test-stream://") for p in parts)
     # a second batch: changed rows, new rows, and a key twice (the last one wins)
-    second = [_row(i, version=1) for i in range(ROWS - 99, ROWS + 101)] + [_row(ROWS + 100, version=2)]
+    second = [_row(i, version=1) for i in range(rows - 99, rows + 101)] + [_row(rows + 100, version=2)]
     _store(storage, tmp_path, "raw/t/r2", second)
     with target.open() as wh:
-        assert wh.load(_request(storage, "raw/t/r1", "full_t", "full", "r1"), storage) == ROWS
-        assert wh.load(_request(storage, "raw/t/r1", "append_t", "append", "r1"), storage) == ROWS
+        assert wh.load(_request(storage, "raw/t/r1", "full_t", "full", "r1"), storage) == rows
+        assert wh.load(_request(storage, "raw/t/r1", "append_t", "append", "r1"), storage) == rows
         assert wh.load(_request(storage, "raw/t/r2", "append_t", "append", "r2"), storage) == len(second)
-        assert wh.load(_request(storage, "raw/t/r1", "upsert_t", "upsert", "r1"), storage) == ROWS
+        assert wh.load(_request(storage, "raw/t/r1", "upsert_t", "upsert", "r1"), storage) == rows
         assert wh.load(_request(storage, "raw/t/r2", "upsert_t", "upsert", "r2"), storage) == 200
     assert set(storage.opened) >= {p.key for p in parts}  # every part was read as a stream
     assert _loaded(target, "full_t") == first
-    assert len(_loaded(target, "append_t")) == ROWS + len(second)
+    assert len(_loaded(target, "append_t")) == rows + len(second)
     merged = {r[0]: r for r in first} | {r[0]: r for r in second}
     assert _loaded(target, "upsert_t") == sorted(merged.values())
 
@@ -145,8 +155,9 @@ def test_upserts_give_the_same_table_with_and_without_the_merge_statement(tmp_pa
 
 def test_a_part_that_cannot_be_read_fails_the_load_and_keeps_the_table(tmp_path: Path, target: Target) -> None:
     storage = StreamOnlyStorage(tmp_path / "bucket")
-    _store(storage, tmp_path, "raw/b/r1", [_row(i) for i in range(1, ROWS + 1)])
-    _store(storage, tmp_path, "raw/b/r2", [_row(i, version=1) for i in range(1, ROWS + 1)])
+    rows = _rows(target)
+    _store(storage, tmp_path, "raw/b/r1", [_row(i) for i in range(1, rows + 1)], rows / ROWS)
+    _store(storage, tmp_path, "raw/b/r2", [_row(i, version=1) for i in range(1, rows + 1)], rows / ROWS)
     parts = stored_table(storage, "raw/b/r2")[1]
     cut = storage.root / parts[-1].key
     data = cut.read_bytes()
@@ -160,7 +171,7 @@ def test_a_part_that_cannot_be_read_fails_the_load_and_keeps_the_table(tmp_path:
         (storage.root / (parts[0].key + ".gone")).rename(storage.root / parts[0].key)
         with pytest.raises(TaskFailed, match=rf"{parts[-1].key}: cannot read the stored part .* end-of-stream"):
             wh.load(_request(storage, "raw/b/r2", "kept", "append", "r2"), storage)
-    assert target.query("SELECT count(*), max(_headrace_run_id) FROM in_paths.kept") == [(ROWS, "r1")]
+    assert target.query("SELECT count(*), max(_headrace_run_id) FROM in_paths.kept") == [(rows, "r1")]
     assert target.query("SELECT count(*) FROM headrace_meta.table_loads") == [(1,)]
 
 

@@ -42,8 +42,13 @@ COLUMNS = {
 }
 
 
+def _columns(target: Target) -> dict[str, str]:
+    """decimal(38,10) needs BIGNUMERIC on BigQuery, which its emulator refuses: 9 places there."""
+    return {**COLUMNS, "amount": "decimal(38,9)"} if "bignumeric" in target.skips else COLUMNS
+
+
 def _project(root: Path, target: Target, load: str = "full", data: str = TRICKY_CSV) -> Path:
-    table = {"name": "tricky", "path": "data/tricky.csv", "load": load, "columns": COLUMNS}
+    table = {"name": "tricky", "path": "data/tricky.csv", "load": load, "columns": _columns(target)}
     return write_files(
         root,
         {
@@ -59,21 +64,25 @@ def test_tricky_values_round_trip_exactly(tmp_path: Path, target: Target) -> Non
     run_ok("run", "extractor:src", "--project", str(project))
     rows = target.query('SELECT id, text, code, amount, ratio, flag, day, "at", at_tz FROM in_src.tricky ORDER BY id')
     utc = dt.UTC
-    assert rows[0] == (
+    amount = "1234567890123456789012345678.1234567890"
+    expected = (
         1,
         "",
         "007",
-        Decimal("1234567890123456789012345678.1234567890"),
+        Decimal(amount[:-1] if "bignumeric" in target.skips else amount),
         0.5,
         True,
         dt.date(2024, 2, 29),
         dt.datetime(2024, 1, 1, 10),
         dt.datetime(2024, 3, 30, 23, 30, tzinfo=utc),
     )
+    if "numeric_cast" in target.skips:  # the emulator's own defect, named in targets.py
+        rows[0], expected = rows[0][:3] + rows[0][4:], expected[:3] + expected[4:]
+    assert rows[0] == expected
     assert rows[1] == (2, None, None, None, None, None, None, None, None)
     assert rows[2][1] == 'comma, "quote" and\nnewline'
     assert rows[2][2] == "0042"
-    assert rows[2][3] == Decimal("-0.0000000001")
+    assert rows[2][3] == (0 if "bignumeric" in target.skips else Decimal("-0.0000000001"))
     assert rows[2][7] == dt.datetime(2000, 1, 1, 0, 0, 0, 123456)
     assert rows[2][8] == dt.datetime(2024, 6, 1, tzinfo=utc)
     assert rows[3][1] == "emoji 🚀🎉 and עברית RTL مرحبا"
@@ -95,7 +104,7 @@ def test_storage_files_follow_the_csv_contract(tmp_path: Path, target: Target) -
         ("id", "integer"),
         ("text", "string"),
         ("code", "string"),
-        ("amount", "decimal(38,10)"),
+        ("amount", _columns(target)["amount"]),
     ]
     assert schema["rows"] == 5
     with gzip.open(folders[0] / schema["parts"][0], "rt", encoding="utf-8", newline="") as part:

@@ -69,6 +69,7 @@ def _source(server: PgServer, db: str) -> list[tuple]:
 def test_sigkill_in_extract_and_in_load_then_rerun_equals_source(
     tmp_path: Path, target: Target, source: tuple[PgServer, str], mode: str
 ) -> None:
+    target.skip_unless("slow_loads")
     server, db = source
     project = _project(tmp_path, target, server, db, mode)
     run_ok("run", "--project", str(project))
@@ -99,6 +100,7 @@ def test_sigkill_in_extract_and_in_load_then_rerun_equals_source(
 def test_source_connection_dropped_mid_stream_keeps_previous_table(
     tmp_path: Path, target: Target, source: tuple[PgServer, str]
 ) -> None:
+    target.skip_unless("slow_loads")
     server, db = source
     project = _project(tmp_path, target, server, db, "full")
     run_ok("run", "--project", str(project))

@@ -81,13 +81,7 @@ def test_types_and_null_vs_empty_arrive_exactly(tmp_path: Path, target: Target, 
     assert others[0] == ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "happy")
     blobs = target.query("SELECT blob FROM in_src.everything ORDER BY id")
     assert [bytes(b[0]) if b[0] is not None else None for b in blobs] == [b"\x00\xff", b"", None, b"\xde\xad\xbe\xef"]
-    columns = [
-        r[0]
-        for r in target.query(
-            "SELECT lower(column_name) FROM information_schema.columns WHERE lower(table_schema) = 'in_src' "
-            "AND lower(table_name) = 'everything' ORDER BY ordinal_position"
-        )
-    ]
+    columns = target.columns("in_src", "everything")
     assert "secret" not in columns  # excluded columns never leave the source
     schema = json.loads(next((target.state_dir / "storage/raw/src/everything").glob("*/schema.json")).read_text())
     types = {c["name"]: c["type"] for c in schema["columns"]}

@@ -1,4 +1,4 @@
-"""Fixtures of the hostile-input tests: the conformance ``target`` (every warehouse), one
+"""Fixtures of the hostile-input tests: the conformance ``target`` (the warehouses that enforce access), one
 warehouse at a time for attacks that exist on only one of them, and a project in a git remote."""
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ import pytest
 from tests.conformance.targets import TARGETS, Target
 from tests.orchestrator.support import project_remote
 
-__all__ = ["project_remote", "target"]
+__all__ = ["project_remote"]
 
-# The hostile cases run where the warehouse enforces what they attack: fakesnow (the snowflake
-# target) enforces no grants, so its confinement is checked at the boundary in tests/snowflake.
+# The hostile cases run where the warehouse enforces what they attack (logins and grants, or
+# DuckDB's locked configuration). The emulators enforce no access control: BigQuery's IAM
+# confinement is asserted at its HTTP boundary (tests/bigquery), Snowflake's grants at the
+# statement boundary (tests/snowflake); docs/cloud-verification.md lists what a real account shows.
 SECURITY_TARGETS = ("duckdb", "postgres")
 
 

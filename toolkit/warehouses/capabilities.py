@@ -32,3 +32,7 @@ class Capabilities:
     # storage URI schemes the warehouse loads from natively (e.g. "file" for DuckDB's
     # read_csv, "gs" for BigQuery); parts of any other storage are streamed to it
     native_load_schemes: tuple[str, ...] = ()
+    # a transformation's inputs are zero-copy table clones in its working area (BigQuery): the
+    # confined identity reads them without access to the source; otherwise copies (or views where
+    # the warehouse's grants confine them, as on PostgreSQL). Read by the BigQuery session.
+    clones: bool = False
