@@ -23,6 +23,8 @@ locals {
       location = local.bq_location
       # transformation SQL runs as this account, granted only tr_*/out_* (iam.tf)
       transformation_service_account = google_service_account.this["transformation"].email
+      # datamart readers read as this account (BI tools impersonate it: var.datamart_reader_members)
+      default_reader = "serviceAccount:${google_service_account.this["datamart-reader"].email}"
     }
     secrets = { type = "gcp", project = var.project, prefix = local.project_secret_prefix }
   }

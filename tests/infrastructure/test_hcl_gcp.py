@@ -140,6 +140,7 @@ def test_the_deployment_settings_point_at_this_bucket_bigquery_and_secret_manage
             "project": "${var.project}",
             "location": "${local.bq_location}",
             "transformation_service_account": '${google_service_account.this["transformation"].email}',
+            "default_reader": 'serviceAccount:${google_service_account.this["datamart-reader"].email}',
         },
         "secrets": {"type": "gcp", "project": "${var.project}", "prefix": "${local.project_secret_prefix}"},
     }

@@ -49,6 +49,11 @@ class BigQueryConfig(Strict):
         default_factory=dict,
         description="datamart reader names of datamarts.yaml -> IAM members, e.g. analysts: group:analysts@example.com",
     )
+    default_reader: Member | None = Field(
+        None,
+        description="IAM member for datamart readers not named in readers (a cloud install sets its datamart "
+        "reader service account); without it an unnamed reader is an error",
+    )
     emulator: Deferred[bool] = Field(
         False,
         description="api_endpoint is crucible-emulator (tests): anonymous credentials, only the job settings "

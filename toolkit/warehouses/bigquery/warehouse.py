@@ -330,14 +330,16 @@ class BigQueryWarehouse(Warehouse):
             access.grant_readers(self, schema, members, [s for s, _ in entries], materialization)
 
     def reader_members(self, readers: Sequence[str]) -> list[str]:
-        """The IAM members of datamart readers, from ``warehouse.readers`` in project.yaml."""
+        """The IAM members of datamart readers: ``warehouse.readers``, else ``warehouse.default_reader``."""
+        fallback = self.config.default_reader
         unknown = [r for r in readers if r not in self.config.readers]
-        if unknown:
+        if unknown and not fallback:
             raise ConfigError(
                 f"project.yaml: warehouse.readers: no IAM member for datamart reader(s) {', '.join(unknown)}; "
-                f"add e.g. `readers: {{{unknown[0]}: group:{unknown[0]}@example.com}}` to the warehouse block"
+                f"add e.g. `readers: {{{unknown[0]}: group:{unknown[0]}@example.com}}` to the warehouse block "
+                "(or default_reader: <member> for every reader it does not name)"
             )
-        return [self.config.readers[r] for r in readers]
+        return sorted({self.config.readers.get(r) or str(fallback) for r in readers})
 
     def drop_schema(self, schema: str) -> None:
         self.drop_dataset(schema)
