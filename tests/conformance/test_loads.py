@@ -138,3 +138,31 @@ def test_run_history_is_queryable(tmp_path: Path, target: Target) -> None:
     assert runs == [("r1", "extractor:src", "success", 5)]
     loads = target.query("SELECT table_name, mode, rows FROM headrace_meta.table_loads")
     assert loads == [("in_src.tricky", "full", 5)]
+
+
+def test_new_columns_in_an_appended_table_are_refused_until_a_full_refresh(tmp_path: Path, target: Target) -> None:
+    """A table that gains a column is not appended to silently: the error lists both column sets and
+    says how to rebuild; --full-refresh rebuilds it with the new column."""
+    from tests.helpers import headrace
+
+    def project(columns: dict[str, str], data: str) -> Path:
+        table = {"name": "grows", "path": "data/grows.csv", "load": "append", "columns": columns}
+        return write_files(
+            tmp_path / "p",
+            {
+                "project.yaml": target.project_yaml(),
+                "data/grows.csv": data,
+                "extractors/src.yaml": yaml.safe_dump({"type": "file", "tables": [table]}, sort_keys=False),
+            },
+        )
+
+    run_ok("run", "extractor:src", "--project", str(project({"id": "integer"}, "id\n1\n")))
+    grown = project({"id": "integer", "note": "string"}, "id,note\n2,two\n")
+    refused = headrace("run", "extractor:src", "--project", str(grown))
+    out = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert "in_src.grows has columns (id " in out and "but the new data has (id " in out and "note " in out
+    assert "run with --full-refresh to rebuild the table" in out
+    assert target.query("SELECT count(*) FROM in_src.grows") == [(1,)], "the table keeps its rows"
+    run_ok("run", "extractor:src", "--full-refresh", "--project", str(grown))
+    assert target.query("SELECT id, note FROM in_src.grows") == [(2, "two")]

@@ -33,6 +33,7 @@ from headrace.tablefiles import Column
 from headrace.warehouses.base import LOADED_AT, RUN_ID, LoadRequest
 from headrace.warehouses.bigquery import convert, csvstream
 from headrace.warehouses.common import parts
+from headrace.warehouses.common.loads import check_columns
 
 if TYPE_CHECKING:
     from headrace.warehouses.bigquery.warehouse import BigQueryWarehouse
@@ -62,7 +63,7 @@ def load(wh: BigQueryWarehouse, request: LoadRequest, storage: Storage) -> int:
             statements, rows = _full(wh, request, raw, target, streamed)
             transaction = False
         else:
-            _check_columns(wh, request)
+            check_columns(wh, request, _base)
             if request.merges:
                 statements, rows = _merge(wh, request, raw, target, streamed, labels)
             else:
@@ -251,19 +252,6 @@ def _meta(wh: BigQueryWarehouse, request: LoadRequest, name: str, rows: int) -> 
     if request.state_key is not None and request.state_value is not None:
         statements.append(wh.state_sql(request.state_key, json.dumps(request.state_value, default=str)))
     return statements
-
-
-def _check_columns(wh: BigQueryWarehouse, request: LoadRequest) -> None:
-    """The table must have the batch's columns, in order and of the same types."""
-    have = [(n, t) for n, t in wh.column_types(request.schema, request.table) if n not in (LOADED_AT, RUN_ID)]
-    new = [(c.name, wh.sql_type(c.type)) for c in request.files.columns]
-    if [(n, _base(t)) for n, t in have] != [(n, _base(t)) for n, t in new]:
-        shown = ", ".join(f"{n} {t}" for n, t in have)
-        incoming = ", ".join(f"{n} {t}" for n, t in new)
-        raise TaskFailed(
-            f"{request.schema}.{request.table} has columns ({shown}) but the new data has ({incoming}); "
-            "run with --full-refresh to rebuild the table"
-        )
 
 
 _ALIASES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL"}

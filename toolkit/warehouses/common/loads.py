@@ -16,12 +16,14 @@ data. Every row gets ``_headrace_loaded_at`` (the transaction's time) and ``_hea
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from headrace import faults
 from headrace.errors import TaskFailed
 from headrace.storage.base import Storage
 from headrace.warehouses.base import LOADED_AT, META, RUN_ID, LoadRequest
+from headrace.warehouses.capabilities import Capabilities
 
 if TYPE_CHECKING:
     from headrace.warehouses.common.sqlwarehouse import SqlWarehouse
@@ -39,7 +41,7 @@ def load(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
         if request.mode == "full" or not wh.table_exists(request.schema, request.table):
             rows = _full(wh, request, storage)
         else:
-            _check_columns(wh, request)
+            check_columns(wh, request)
             rows = _merge(wh, request, storage) if request.merges else _append(wh, request, storage)
         if request.state_key is not None and request.state_value is not None:
             wh.set_state(request.state_key, request.state_value)
@@ -78,11 +80,9 @@ def _full(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
     return rows
 
 
-def _check_columns(wh: SqlWarehouse, request: LoadRequest) -> None:
-    """The table must have the batch's columns, in order and of the same base types."""
+def _sqlglot_base(dialect: str) -> Callable[[str], object]:
+    """Column types compared by sqlglot's base type in ``dialect`` (the text where sqlglot does not know it)."""
     from sqlglot import exp
-
-    dialect = wh.capabilities.dialect
 
     def base(kind: str) -> object:
         try:
@@ -90,6 +90,23 @@ def _check_columns(wh: SqlWarehouse, request: LoadRequest) -> None:
         except Exception:  # a type sqlglot does not know: compare the text
             return kind.split("(")[0].lower()
 
+    return base
+
+
+class TypedColumns(Protocol):
+    """What ``check_columns`` needs of a warehouse."""
+
+    capabilities: Capabilities
+
+    def column_types(self, schema: str, table: str) -> list[tuple[str, str]]: ...
+
+    def sql_type(self, portable: str) -> str: ...
+
+
+def check_columns(wh: TypedColumns, request: LoadRequest, base: Callable[[str], object] | None = None) -> None:
+    """The table must have the batch's columns, in order and of the same base types (``base(type)``
+    says what a type is compared as; default: sqlglot's base type in the warehouse's dialect)."""
+    base = base or _sqlglot_base(wh.capabilities.dialect)
     have = [(n, t) for n, t in wh.column_types(request.schema, request.table) if n not in (LOADED_AT, RUN_ID)]
     new = [(c.name, wh.sql_type(c.type)) for c in request.files.columns]
     same = len(have) == len(new) and all(

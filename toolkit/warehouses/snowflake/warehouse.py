@@ -18,11 +18,11 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from headrace.errors import TaskFailed
 from headrace.secretstore import SecretStore, open_secret_store
 from headrace.storage.base import Storage
-from headrace.warehouses.base import LOADED_AT, META, RUN_ID, LoadRequest, StoredPart, TaskRecord, TransformationSession
+from headrace.warehouses.base import META, LoadRequest, StoredPart, TaskRecord, TransformationSession
 from headrace.warehouses.common import leftovers as common_leftovers
+from headrace.warehouses.common import loads as common_loads
 from headrace.warehouses.common import meta
 from headrace.warehouses.common.sqlwarehouse import Cursor, SqlWarehouse
 from headrace.warehouses.snowflake import CAPABILITIES, SnowflakeConfig, connect, loads, roles, session
@@ -133,19 +133,7 @@ class SnowflakeWarehouse(SqlWarehouse):
         return loads.load(self, request, storage)
 
     def check_columns(self, request: LoadRequest) -> None:
-        have = [(n, t) for n, t in self.column_types(request.schema, request.table) if n not in (LOADED_AT, RUN_ID)]
-        new = [(c.name, self.sql_type(c.type)) for c in request.files.columns]
-        same = len(have) == len(new) and all(
-            name == new_name and _base_type(kind) == _base_type(new_kind)
-            for (name, kind), (new_name, new_kind) in zip(have, new, strict=True)
-        )
-        if not same:
-            shown_have = ", ".join(f"{n} {t}" for n, t in have)
-            incoming = ", ".join(f"{n} {t}" for n, t in new)
-            raise TaskFailed(
-                f"{request.schema}.{request.table} has columns ({shown_have}) but the new data has ({incoming}); "
-                "run with --full-refresh to rebuild the table"
-            )
+        common_loads.check_columns(self, request, _base_type)
 
     # -- catalog (names stored in upper case, shown in Headrace's lowercase) ---------------------
 
