@@ -150,7 +150,7 @@ def test_plugins_lists_the_toy_backends_with_their_distribution(toy_site: Path) 
     assert "extractor toy headrace-toy 0.3.1 yes a deterministic number sequence (toy)" in lines
     remote = rows[("extractor", "toy_remote")]
     assert not remote["usable"], "a plugin whose SDK is missing is listed as not usable"
-    assert remote["needs"] == 'toy_vendor_sdk (pip install "headrace-toy")'
+    assert remote["needs"] == 'pip install "headrace-toy" (missing toy_vendor_sdk)'
     assert "storage toy headrace-toy 0.3.1 yes objects in one folder under hashed names (toy)" in lines
 
     without = headrace("plugins", "--format", "json", site=None)

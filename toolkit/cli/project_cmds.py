@@ -101,7 +101,7 @@ def plugins_cmd(fmt: str) -> None:
             "module": p.factory.split(":")[0],
             "description": p.description,
             "usable": not p.missing(),
-            "needs": "" if not p.missing() else f"{', '.join(p.missing())} ({p.install_hint()})",
+            "needs": "" if not p.missing() else f"{p.install_hint()} (missing {', '.join(p.missing())})",
         }
         for kind in plugins.GROUPS
         for p in plugins.plugins(kind).values()
