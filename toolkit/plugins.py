@@ -81,7 +81,14 @@ class Plugin:
         return absent
 
     def load(self) -> Callable[..., Any]:
-        """Import and return the implementation (a class or function)."""
+        """Import and return the implementation (a class or function). Its SDK is imported only where it
+        connects, so what ``requires`` names is checked here: a missing extra is a clear error up front."""
+        absent = self.missing()
+        if absent:
+            raise ConfigError(
+                f"{self.kind} type {self.name!r} needs a package that is not installed ({', '.join(absent)}): "
+                f"run {self.install_hint()}"
+            )
         return self._import(self.factory)
 
     def load_compile_files(self) -> Callable[..., Any] | None:
