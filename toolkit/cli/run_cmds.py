@@ -90,7 +90,11 @@ def run(targets: tuple[str, ...], project: Path, full_refresh: bool, run_id: str
 
 
 def _stop_on_sigterm() -> list[str]:
-    """SIGTERM interrupts the run like Ctrl-C; the list names the signal once one arrived."""
+    """SIGTERM interrupts the run like Ctrl-C; the list names the signal once one arrived.
+
+    SIGINT gets Python's own handler back too: a process started in the background of a
+    non-interactive shell (``nohup``, CI runners) inherits SIGINT as ignored, and Python then
+    leaves it ignored, so a SIGINT to ``headrace run`` would not stop its tasks."""
     import signal
 
     seen: list[str] = []
@@ -101,6 +105,7 @@ def _stop_on_sigterm() -> list[str]:
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return seen
 
 
