@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,30 +37,32 @@ def pg_database(pg_server, request: pytest.FixtureRequest) -> str:  # type: igno
     return pgserver.fresh_database(pg_server, request)
 
 
+@contextmanager
+def _emulator(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Start ``tests/emulators/<name>.py``'s server for the session; fail the test with its log if it cannot."""
+    module = importlib.import_module(f"tests.emulators.{name}")
+    try:
+        server = module.start(tmp_path_factory.mktemp(name))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real moto server on 127.0.0.1 for the session (tests/emulators/moto.py)."""
-    from tests.emulators import moto
-
-    try:
-        server = moto.start(tmp_path_factory.mktemp("moto"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    yield server.endpoint
-    server.stop()
+    with _emulator("moto", tmp_path_factory) as server:
+        yield server.endpoint
 
 
 @pytest.fixture(scope="session")
 def gcs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real gcp-storage-emulator on 127.0.0.1 for the session (tests/emulators/gcs.py)."""
-    from tests.emulators import gcs
-
-    try:
-        server = gcs.start(tmp_path_factory.mktemp("gcs"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    yield server.endpoint
-    server.stop()
+    with _emulator("gcs", tmp_path_factory) as server:
+        yield server.endpoint
 
 
 @pytest.fixture(scope="session")
@@ -65,35 +70,19 @@ def azurite_account_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     """A real Azurite blob service on 127.0.0.1 for the session: its account URL (tests/emulators/azurite.py)."""
     from tests.emulators import azurite
 
-    try:
-        server = azurite.start(tmp_path_factory.mktemp("azurite"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    yield azurite.account_url(server.endpoint)
-    server.stop()
+    with _emulator("azurite", tmp_path_factory) as server:
+        yield azurite.account_url(server.endpoint)
 
 
 @pytest.fixture(scope="session")
 def fakesnow_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A real fakesnow server on 127.0.0.1 for the session (tests/emulators/fakesnow.py); tests use own databases."""
-    from tests.emulators import fakesnow
-
-    try:
-        server = fakesnow.start(tmp_path_factory.mktemp("fakesnow"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    yield server
-    server.stop()
+    with _emulator("fakesnow", tmp_path_factory) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def crucible_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real crucible-emulator (BigQuery REST on DuckDB) on 127.0.0.1 for the session (tests/emulators/crucible.py)."""
-    from tests.emulators import crucible
-
-    try:
-        server = crucible.start(tmp_path_factory.mktemp("crucible"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    yield server.endpoint
-    server.stop()
+    with _emulator("crucible", tmp_path_factory) as server:
+        yield server.endpoint
