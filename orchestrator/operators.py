@@ -33,7 +33,7 @@ from headrace.errors import EXIT_PROJECT_INVALID, HeadraceError
 from headrace.orchestrator import settings
 from headrace.redaction import redact
 from headrace.secrets.maskline import MaskChannel
-from headrace.workers.base import Worker, WorkerOutcome, WorkSpec, run_task_command
+from headrace.workers.base import TaskCall, Worker, WorkerOutcome, WorkSpec
 
 UPDATE_TIMEOUT_S = 900
 
@@ -191,11 +191,12 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
         full_refresh = bool(context["params"].get("full_refresh", False))
         run_id = headrace_run_id(dag_run.dag_id, dag_run.run_id, dag_run.run_after, ti.try_number)
         _protect(project)
-        command = run_task_command(self.headrace_task, project, run_id, full_refresh)
+        call = TaskCall(self.headrace_task, project, run_id, full_refresh)
+        command = call.command()
         self.log.info("headrace %s (project version %s)", " ".join(command[3:]), project.name)
         channel = MaskChannel(on_value=_airflow_masker)
         env = {**_task_env(), **_airflow_secrets(project, self.headrace_task), **channel.env()}
-        spec = WorkSpec(command, env=env, timeout_s=self.worker_timeout_s)
+        spec = WorkSpec(command, env=env, timeout_s=self.worker_timeout_s, task=call)
         worker = self._worker_for(project)
         started = time.time()
         try:

@@ -86,3 +86,10 @@ def crucible_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     """A real crucible-emulator (BigQuery REST on DuckDB) on 127.0.0.1 for the session (tests/emulators/crucible.py)."""
     with _emulator("crucible", tmp_path_factory) as server:
         yield server.endpoint
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real Docker engine (Debian's dockerd, started here) for the session: ``.host`` is its unix:// URL."""
+    with _emulator("dockerd", tmp_path_factory) as engine:
+        yield engine

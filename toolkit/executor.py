@@ -28,7 +28,7 @@ from headrace.results import TaskResult
 from headrace.secrets import SecretResolver
 from headrace.secrets.maskline import MaskChannel
 from headrace.workers import open_worker
-from headrace.workers.base import Worker, WorkSpec, run_task_command
+from headrace.workers.base import TaskCall, Worker, WorkSpec
 
 Echo = Callable[[str, str], None]
 
@@ -60,8 +60,8 @@ def run_plan(
     def one(task_id: str) -> TaskResult:
         task = manifest.task(task_id)
         channel = MaskChannel()
-        command = run_task_command(task_id, project_dir, run_id, full_refresh)
-        spec = WorkSpec(command, env=channel.env(), timeout_s=task.timeout)
+        call = TaskCall(task_id, project_dir, run_id, full_refresh)
+        spec = WorkSpec(call.command(), env=channel.env(), timeout_s=task.timeout, task=call)
         delay = manifest.project.defaults.retry_delay
         attempt = 0
         while True:

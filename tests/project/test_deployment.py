@@ -89,11 +89,11 @@ def test_errors_name_the_deployment_file_its_line_and_key(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _deployment(
-        tmp_path, POSTGRES.replace("  sslmode: require", "  sslmod: require") + "worker: {}\n", monkeypatch
+        tmp_path, POSTGRES.replace("  sslmode: require", "  sslmod: require") + "workers: {}\n", monkeypatch
     )
     errors = _errors(project)
     assert f"{path}:8: warehouse.sslmod: unknown key (did you mean 'sslmode'? " in errors[0]
-    assert errors[1].startswith(f"{path}:12: worker: unknown block (a deployment file holds only these blocks: ")
+    assert errors[1].startswith(f"{path}:12: workers: unknown block (a deployment file holds only these blocks: ")
     assert len(errors) == 2, "project.yaml's own blocks are not reported again"
 
 

@@ -1,8 +1,8 @@
 """Deployment settings: where *this* install keeps its data, laid over ``project.yaml``.
 
 A cloud install writes a YAML file (``/etc/headrace/deployment.yaml``, named by the
-environment variable ``HEADRACE_DEPLOYMENT``) with the ``warehouse:``, ``storage:`` and
-``secrets:`` blocks of the bucket, warehouse and secret store it created. When the variable
+environment variable ``HEADRACE_DEPLOYMENT``) with the ``warehouse:``, ``storage:``,
+``secrets:`` and ``worker:`` blocks of the bucket, warehouse, secret store and worker VM it created. When the variable
 is set, each block the file has replaces the same block of ``project.yaml`` as a whole
 (no key-by-key merge: a ``storage: {type: s3, ...}`` block shares no keys with a local one);
 blocks the file leaves out stay as ``project.yaml`` has them. So one project runs on a
@@ -26,7 +26,7 @@ from headrace.project.yamlfile import Document, parse_json, parse_yaml
 from pydantic import BaseModel, ValidationError
 
 ENV = "HEADRACE_DEPLOYMENT"
-BLOCKS = ("warehouse", "storage", "secrets")
+BLOCKS = ("warehouse", "storage", "secrets", "worker")
 HINT = f"the install writes this file; fix it there or unset {ENV} to use project.yaml's blocks"
 
 

@@ -32,17 +32,61 @@ def run_task_command(task_id: str, project_dir: Path, run_id: str, full_refresh:
 @dataclass(frozen=True)
 class WorkerCapabilities:
     runs_images: bool  # can start a container image (``WorkSpec.image``)
+    # the task runs on another machine (a worker VM): it reaches only network storage and warehouses,
+    # never this machine's files (a local storage folder, a DuckDB file)
+    remote: bool = False
+    starts_machine: bool = False  # starts (and stops) a VM for its tasks: keep in-warehouse tasks off it
+
+
+@dataclass(frozen=True)
+class TaskCall:
+    """A task of the manifest, as ``headrace run-task`` takes it.
+
+    ``WorkSpec.command`` is that command for this machine (this interpreter, this project
+    folder); a worker that runs the task elsewhere (a container, a VM) builds the command
+    for that place from this instead, with the project folder copied there.
+    """
+
+    task_id: str
+    project_dir: Path
+    run_id: str
+    full_refresh: bool = False
+
+    def command(self) -> list[str]:
+        return run_task_command(self.task_id, self.project_dir, self.run_id, self.full_refresh)
+
+    def args(self, project_dir: str) -> list[str]:
+        """``run-task ...`` after the ``headrace`` executable, with the project at ``project_dir``."""
+        args = ["run-task", self.task_id, "--project", project_dir, "--run-id", self.run_id]
+        return [*args, "--full-refresh"] if self.full_refresh else args
+
+
+DATA_DIR = "/data"  # the container contract (docs/components.md): /data/config.json, /data/in, /data/out
 
 
 @dataclass(frozen=True)
 class WorkSpec:
-    """What to run: ``command`` (argv), run as it is or inside ``image`` where the worker runs images."""
+    """What to run: ``command`` (argv), run as it is or inside ``image`` where the worker runs images.
+
+    ``task`` names the Headrace task when the command is ``headrace run-task``: workers that
+    run it in a container use it (and the worker image) instead of ``command``.
+    ``data_in``/``data_out`` are for component images (``type: container``): the folder
+    ``data_in`` is copied to ``DATA_DIR`` in the container before it starts, and the
+    container's ``DATA_DIR/out`` is copied into ``data_out`` after it ends (both streamed,
+    through the worker's API, so they work on a remote engine too).
+    ``env`` may hold secret values: a worker hands them to the process or container when it
+    starts and never writes them to a file or an image.
+    """
 
     command: list[str]
     env: dict[str, str] = field(default_factory=dict)  # added to the worker's own environment
     cwd: Path | None = None
     timeout_s: float | None = None  # stopped (TERM, then KILL) after this long
     image: str | None = None
+    task: TaskCall | None = None
+    data_in: Path | None = None
+    data_out: Path | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # on the container, e.g. the task and run ids
 
 
 @dataclass
