@@ -254,7 +254,7 @@ class DockerWorker(Worker):
     def __init__(self, config: DockerWorkerConfig | None = None) -> None:
         from headrace.workers.docker.engine import connect, is_local
 
-        self.config = config or DockerWorkerConfig(type="docker")
+        self.config = config or DockerWorkerConfig.model_validate({"type": "docker"})
         local = is_local(self.config.docker_host)
         self.capabilities = replace(CAPABILITIES, remote=not local)
         self.runner = ContainerRunner(lambda: connect(self.config.docker_host), self.config, local)
