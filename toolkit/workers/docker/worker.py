@@ -28,7 +28,7 @@ from headrace.results import TaskResult
 from headrace.workers.base import DATA_DIR, EXIT_TERMINATED, KILL_GRACE_S, Worker, WorkerOutcome, WorkSpec
 from headrace.workers.docker import CAPABILITIES, WORKER_IMAGE, ContainerSettings, DockerWorkerConfig
 from headrace.workers.docker.image import ensure_image
-from headrace.workers.docker.taskenv import REMOTE_PROJECT, TaskPlacement, place_task, skip_in_copy
+from headrace.workers.docker.taskenv import REMOTE_DEPLOYMENT, REMOTE_PROJECT, TaskPlacement, place_task, skip_in_copy
 from headrace.workers.handoff import encode
 
 if TYPE_CHECKING:
@@ -66,6 +66,8 @@ def send_stdin(sock: Any, data: bytes) -> None:
     target = getattr(sock, "_sock", sock)
     try:
         target.sendall(data)
+    except OSError:  # the container ended already (a broken image): its exit status and logs say why
+        pass
     finally:
         with contextlib.suppress(Exception):
             sock.close()
@@ -134,12 +136,14 @@ class ContainerRunner:
 
     def _copy_in(self, container: Container, spec: WorkSpec, placement: TaskPlacement | None) -> None:
         from headrace.paths import state_dir
-        from headrace.workers.docker.transfer import pack
+        from headrace.workers.docker.transfer import pack, pack_file
 
         if placement is not None and placement.project_copy is not None:
             project = placement.project_copy
             skip = skip_in_copy(project, state_dir(project))
             container.put_archive("/", pack(project, REMOTE_PROJECT.lstrip("/"), skip))
+        if placement is not None and placement.deployment_copy is not None:
+            container.put_archive("/", pack_file(placement.deployment_copy, REMOTE_DEPLOYMENT.lstrip("/")))
         if spec.data_in is not None:
             root = DATA_DIR.lstrip("/")
             container.put_archive("/", pack(spec.data_in, root, extra_dirs=[(f"{root}/out", 0o777)]))
