@@ -43,4 +43,9 @@ def worker_image(docker_engine, base_image: str) -> str:  # type: ignore[no-unty
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
     assert f"built {WORKER_IMAGE}" in done.stdout
     print(f"worker image built in {time.monotonic() - started:.1f} s")
+    import docker
+
+    client = docker.DockerClient(base_url=docker_engine.host)
+    client.images.prune(filters={"dangling": True})  # earlier sessions' builds: the data root stays small
+    client.close()
     return WORKER_IMAGE

@@ -219,3 +219,16 @@ def test_the_copy_of_a_project_leaves_out_git_secrets_and_state(tmp_path: Path) 
     with tarfile.open(fileobj=stream) as tar:
         names = sorted(m.name for m in tar.getmembers() if m.isfile())
     assert names == ["headrace/project/.headrace/manifest.json", "headrace/project/project.yaml"]
+
+
+def test_the_worker_image_runs_this_version_and_names_its_wheel(docker_client, worker_image: str) -> None:
+    import re
+
+    from headrace import __version__
+
+    image = docker_client.images.get(worker_image)
+    assert re.fullmatch(r"[0-9a-f]{64}", image.labels["headrace.wheel.sha256"])
+    assert image.labels["org.opencontainers.image.version"] == __version__
+    assert image.labels["headrace.wheel"].startswith(f"headrace-{__version__}-")
+    out = docker_client.containers.run(worker_image, ["--version"], remove=True, network_mode="host")
+    assert out.decode().strip() == f"headrace, version {__version__}"
