@@ -206,6 +206,8 @@ class ContainerRunner:
         try:
             stdin = container.attach_socket(params={"stdin": 1, "stream": 1}) if placement is not None else None
             container.start()
+            if self._cancelled.is_set():  # a cancel that came while it started found nothing running to stop
+                self._stop(container)
             if placement is not None:
                 send_stdin(stdin, encode(placement.env))
             if timer:
