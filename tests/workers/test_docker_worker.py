@@ -232,3 +232,27 @@ def test_the_worker_image_runs_this_version_and_names_its_wheel(docker_client, w
     assert image.labels["headrace.wheel"].startswith(f"headrace-{__version__}-")
     out = docker_client.containers.run(worker_image, ["--version"], remove=True, network_mode="host")
     assert out.decode().strip() == f"headrace, version {__version__}"
+
+
+def test_a_state_folder_outside_the_project_is_mounted_at_its_own_path(
+    docker_engine, worker_image: str, tmp_path: Path, state_env: Path
+) -> None:
+    """HEADRACE_STATE_DIR (as the Airflow install sets it: the state survives a project swap)."""
+    project = _example(tmp_path, docker_engine.host)
+    out = run_ok("run", "extractor:web", "--project", str(project)).stdout
+    assert "in_web.sessions: 6,000 rows loaded (full)" in out
+    assert (state_env / "warehouse.duckdb").is_file() and not (project / ".headrace" / "warehouse.duckdb").exists()
+    assert rows(project, "(SELECT count(*) AS n FROM in_web.sessions)") == [{"n": 6000}]
+
+
+def test_an_engine_that_does_not_answer_fails_the_task_as_transient(tmp_path: Path) -> None:
+    from headrace.workers.base import TaskCall, WorkSpec
+    from headrace.workers.docker import DockerWorkerConfig
+    from headrace.workers.docker.worker import DockerWorker
+
+    dead = f"unix://{tmp_path}/docker.sock"
+    call = TaskCall("extractor:shop", tmp_path, "20250101T000000_dead")
+    worker = DockerWorker(DockerWorkerConfig(type="docker", docker_host=dead))
+    result = worker.run(WorkSpec(call.command(), task=call), lambda line: None).task_result("extractor:shop", None)
+    assert result.status == "failed" and result.error_class == "transient"
+    assert result.error is not None and f"the Docker engine at {dead} does not answer" in result.error
