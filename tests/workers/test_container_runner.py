@@ -211,3 +211,26 @@ def test_the_engine_keeps_the_environment_on_disk_only_while_the_container_exist
     assert runner(docker_engine).run(spec, lambda line: during.extend(holding())).returncode == 0
     assert [Path(p).name for p in during] == ["config.v2.json"]
     assert holding() == []
+
+
+def test_build_image_builds_a_component_folder_and_names_a_failing_step(
+    docker_engine, docker_client, base_image: str, tmp_path: Path
+) -> None:
+    """``build_image`` (components with a ``build:`` folder use it): progress lines, then the image runs."""
+    from headrace.workers.docker.image import build_image
+
+    folder = tmp_path / "component"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(f'FROM {base_image}\nRUN echo built > /built\nCMD ["cat", "/built"]\n')
+    progress: list[str] = []
+    assert build_image(docker_client, folder, "test-component:1", progress.append).startswith("sha256:")
+    assert any(line.startswith("Step 2/3 : RUN echo built") for line in progress)
+    lines: list[str] = []
+    assert runner(docker_engine).run(WorkSpec([], image="test-component:1"), lines.append).returncode == 0
+    assert lines == ["built"]
+    (folder / "Dockerfile").write_text(f"FROM {base_image}\nRUN exit 7\n")
+    with pytest.raises(
+        TaskFailed, match=r"building the image test-component:2 from .* failed: .*returned a non-zero code: 7"
+    ):
+        build_image(docker_client, folder, "test-component:2", lambda line: None)
+    docker_client.images.remove("test-component:1")
