@@ -26,7 +26,7 @@ from headrace.tablefiles import RESERVED_PREFIX, SCHEMA_FILE, Column, TableSchem
 from headrace.types import parse_type
 
 PART_SUFFIXES = (".csv.gz", ".csv")
-CONTRACT = "see docs/components.md, 'Output tables'"
+CONTRACT = "the contract: docs/components.md"
 
 
 class OutputRefused(TaskFailed):

@@ -93,4 +93,6 @@ def _check_outcome(outcome: WorkerOutcome, run: ContainerRun, task: ExtractorTas
         raise TransientError(
             f"{file}: {run.image} could not run now (exit code {EXIT_TRANSIENT}); its last lines:\n{tail}"
         )
-    raise TaskFailed(f"{file}: {run.image} failed with exit code {outcome.returncode}; its last lines:\n{tail}")
+    raise TaskFailed(
+        f"{file}: {run.image} failed with exit code {outcome.returncode}; its last lines:\n{tail}\nnothing was loaded"
+    )
