@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from headrace import plugins
+from headrace.components.container import ContainerFields
 from headrace.project.confine import OUTSIDE_HINT, OutsideProject, resolve_inside
 from headrace.project.model import Project
 
@@ -28,11 +29,11 @@ def check_build(root: Path, file: str, build: str, add: Add) -> None:
 def check_containers(project: Project, file_of: Callable[[str], str], add: Add) -> None:
     """``file_of(prefix)`` names a component's file (``extractors/crm`` -> ``extractors/crm.yaml``)."""
     for ext_id, config in project.extractors.items():
-        if config.type == "container" and config.build is not None:
+        if isinstance(config, ContainerFields) and config.build is not None:
             check_build(project.root, file_of(f"extractors/{ext_id}"), config.build, add)
     caps = plugins.get("warehouse", project.config.warehouse.type).capabilities
     for tr_id, tr in project.transformations.items():
-        if tr.config.type != "container":
+        if not isinstance(tr.config, ContainerFields):
             continue
         file = file_of(f"transformations/{tr_id}/transformation")
         if tr.config.build is not None:
