@@ -59,6 +59,8 @@ def _roundtrip(wh: Any, tmp_path: Path, column: int, bytes_value: str) -> None:
     _, after = wh.query(f"SELECT {names} FROM back.t ORDER BY id")
     assert after == before
     assert after[1][1] == "" and after[2][1] is None  # the empty string and NULL stay apart
+    loaded_table = wh.export_table("back", "t", tmp_path / "again")  # it has _headrace_loaded_at and _run_id
+    assert [c.name for c in loaded_table.columns] == list(TYPES)  # Headrace's own columns are left out
 
 
 def test_duckdb_exports_a_table_that_loads_back_unchanged(tmp_path: Path) -> None:

@@ -155,6 +155,7 @@ class Warehouse(ABC):
     def export_table(self, schema: str, table: str, folder: Path) -> TableSchema:
         """Write ``schema.table`` into ``folder`` as table files (CSV parts of the contract and
         ``schema.json`` with portable types), streamed, never the whole table in memory; its schema.
+        Headrace's own columns (``_headrace_...``) are left out; a missing table is a ``LookupError``.
 
         Only where ``capabilities.exports_tables`` says so (container transformations read these)."""
         raise TaskFailed(

@@ -2,7 +2,8 @@
 
 DuckDB writes the CSV of the contract itself (an unquoted empty field is NULL, ``""`` the empty
 string, timestamps with a zone in UTC: every connection runs with ``TimeZone = 'UTC'``); only
-``BLOB`` is spelled as the loaders read it (``\\x`` and hex, as PostgreSQL's ``bytea``).
+``BLOB`` is spelled as the loaders read it (``\\x`` and hex, as PostgreSQL's ``bytea``). Headrace's
+own columns (``_headrace_loaded_at``, ...) are left out: the files hold the table's data.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from headrace.tablefiles import Column, TableSchema, TableWriter
+from headrace.tablefiles import Column, TableSchema, TableWriter, reserved_columns
 from headrace.typemaps import portable_type
 
 if TYPE_CHECKING:
@@ -18,9 +19,10 @@ if TYPE_CHECKING:
 
 
 def export_table(wh: DuckDBWarehouse, schema: str, table: str, folder: Path) -> TableSchema:
-    columns = [Column(name, portable_type(kind, "duckdb")) for name, kind in wh.column_types(schema, table)]
-    if not columns:
+    found = wh.column_types(schema, table)
+    if not found:
         raise LookupError(f"{schema}.{table} does not exist in the warehouse")
+    columns = [Column(name, portable_type(kind, "duckdb")) for name, kind in found if not reserved_columns([name])]
     selected = []
     for c in columns:
         v = wh.quote(c.name)

@@ -3,6 +3,7 @@
 PostgreSQL's CSV is the contract's (an unquoted empty field is NULL, ``""`` the empty string,
 ``bytea`` as ``\\x`` hex); the connection runs with ``TimeZone = 'UTC'`` and ISO dates. Column
 types come from ``format_type`` (``numeric(12,2)``, not information_schema's bare ``numeric``).
+Headrace's own columns (``_headrace_loaded_at``, ...) are left out: the files hold the table's data.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from headrace.tablefiles import Column, TableSchema, TableWriter
+from headrace.tablefiles import Column, TableSchema, TableWriter, reserved_columns
 from headrace.typemaps import portable_type
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def export_table(wh: PostgresWarehouse, schema: str, table: str, folder: Path) -
     found = wh.run(_COLUMNS, (name,)).fetchall()
     if not found:
         raise LookupError(f"{schema}.{table} does not exist in the warehouse")
-    columns = [Column(col, portable_type(kind, "postgres")) for col, kind in found]
+    columns = [Column(col, portable_type(kind, "postgres")) for col, kind in found if not reserved_columns([col])]
     writer = TableWriter(folder, columns)
     select = ", ".join(wh.quote(c.name) for c in columns)
     sql = f"COPY (SELECT {select} FROM {name}) TO STDOUT WITH (FORMAT csv)"
