@@ -7,6 +7,9 @@ Debian base, imported from Debian's packages: nothing is pulled)."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,7 @@ HOSTILE = {
     "lying": {"config": {"mode": "lying_schema"}, "tables": TABLES},
     "escape": {"config": {"mode": "escape"}, "tables": TABLES},
     "fails": {"config": {"mode": "fails"}, "tables": TABLES},
+    "sleepy": {"config": {"mode": "sleep"}, "tables": TABLES},
     "bad_config": {"config": {"mode": "config_error"}, "tables": TABLES, "retries": 2},
     "secret": {
         "config": {"mode": "secret"},
@@ -128,3 +132,29 @@ def test_a_secret_in_env_reaches_the_container_and_nothing_else(project: Path) -
     for folder, _, files in os.walk(project):
         for name in files:
             assert TOKEN.encode() not in (Path(folder) / name).read_bytes(), f"{folder}/{name} holds the secret"
+
+
+def test_a_stopped_task_stops_and_removes_its_container(project: Path, docker_host: str) -> None:
+    import docker
+
+    command = [sys.executable, "-m", "headrace", "run-task", "extractor:sleepy", "--project", str(project)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [*command, "--run-id", "stop-1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:  # until the container is running
+        seen.append(line)
+        if "started, sleeping" in line:
+            break
+    proc.send_signal(signal.SIGTERM)  # what a worker's cancel, Airflow's on_kill or a timeout sends
+    rest = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 143, "".join(seen) + rest
+    client = docker.DockerClient(base_url=docker_host)
+    try:
+        left = client.containers.list(all=True, filters={"label": "headrace.task=extractor:sleepy"})
+    finally:
+        client.close()
+    assert left == []
+    assert "in_sleepy" not in _schemas(project / ".headrace")

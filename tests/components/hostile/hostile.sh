@@ -27,6 +27,10 @@ config_error)
   echo "config: endpoint is required"
   exit 2
   ;;
+sleep)
+  echo "started, sleeping"
+  sleep 600
+  ;;
 fails)
   echo "something broke at line 42"
   exit 3
