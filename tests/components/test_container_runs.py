@@ -19,6 +19,7 @@ from headrace.project.manifest import read_manifest
 from headrace.runner import TaskError, run_task
 
 from tests.components import project as components
+from tests.emulators.dockerd import DATA_ROOT
 from tests.helpers import headrace, open_test_warehouse, run_ok
 from tests.pgserver import PgServer, fresh_database, warehouse_block
 
@@ -129,9 +130,29 @@ def test_a_secret_in_env_reaches_the_container_and_nothing_else(project: Path) -
     assert _rows(state, "SELECT token_length FROM in_secret.tokens") == [(len(TOKEN),)]  # it had the value
     out = done.stdout + done.stderr
     assert "calling the API with token" in out and TOKEN not in out  # the container printed it: redacted
-    for folder, _, files in os.walk(project):
+    assert _files_holding(project, TOKEN) == []  # the project, its state, storage, warehouse and manifest
+
+
+def _files_holding(top: Path, value: str) -> list[Path]:
+    found = []
+    for folder, _, files in os.walk(top):
         for name in files:
-            assert TOKEN.encode() not in (Path(folder) / name).read_bytes(), f"{folder}/{name} holds the secret"
+            path = Path(folder) / name
+            if path.is_file() and not path.is_symlink() and value.encode() in path.read_bytes():
+                found.append(path)
+    return found
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a component image gets env: at container create, and containerd's metadata database (meta.db) "
+    "keeps the value after the container is removed; needs the docker worker to hand a component's env "
+    "over stdin as it does for headrace run-task (toolkit/workers/docker, not this branch)",
+)
+def test_the_docker_engine_keeps_no_secret_of_a_component(project: Path) -> None:
+    token = "tok-engine-5be0c4d2a9"
+    run_ok("run", "extractor:secret", "--project", str(project), env={"HEADRACE_SECRET_API_TOKEN": token})
+    assert _files_holding(DATA_ROOT, token) == []
 
 
 def test_a_stopped_task_stops_and_removes_its_container(project: Path, docker_host: str) -> None:
