@@ -151,5 +151,8 @@ def test_the_type_checked_extractors_are_the_registered_ones() -> None:
     from headrace import plugins
     from headrace.extractors.conformance import BUILT_IN
 
-    registered = {name: p.load() for name, p in plugins.plugins("extractor").items() if p.distribution == "headrace"}
+    # container extractors run one image for all their tables: the runner hands them to headrace.containers
+    ours = {n: p for n, p in plugins.plugins("extractor").items() if p.distribution == "headrace"}
+    built_in = {n: p for n, p in ours.items() if n != "container"}
+    registered = {name: p.load() for name, p in built_in.items()}
     assert registered == BUILT_IN

@@ -28,7 +28,7 @@ from headrace import faults, lifecycle, plugins, retention, sweep
 from headrace.errors import ConfigError, HeadraceError, TransientError
 from headrace.history import settled
 from headrace.paths import PROJECT_FILE, state_dir
-from headrace.project.manifest import DatamartTask, ExtractorTask, Manifest, TransformationTask
+from headrace.project.manifest import DatamartTask, ExtractedTable, ExtractorTask, Manifest, TransformationTask
 from headrace.resolve import resolved_config
 from headrace.results import ErrorClass, TaskResult
 from headrace.secrets import SecretResolver, redact
@@ -172,11 +172,27 @@ def stored_table(storage: Storage, key: str) -> tuple[TableSchema, list[StoredPa
 
 
 def _run_extractor(ctx: TaskContext, task: ExtractorTask) -> TaskResult:
+    if task.container is not None:  # type: container (docs/components.md): one image writes every table
+        from headrace.containers.task import container_tables
+
+        return _load_tables(ctx, task, task.tables, container_tables(ctx, task), {})
     done, failed = _extract_tables(ctx, task)
+    return _load_tables(ctx, task, task.tables, done, failed)
+
+
+def _load_tables(
+    ctx: TaskContext,
+    task: ExtractorTask | TransformationTask,
+    tables: list[ExtractedTable],
+    done: dict[str, tuple[str, dict]],
+    failed: dict[str, BaseException],
+) -> TaskResult:
+    """Load each table of ``done`` (table -> storage key of this run's files, new state) into the
+    task's schema; then raise for the tables of ``failed``."""
     result = TaskResult(task_id=task.id, status="success", rows=0, bytes=0)
     if done:
         with ctx.warehouse() as wh:
-            for table in task.tables:
+            for table in tables:
                 if table.name not in done:
                     continue
                 key, new_state = done[table.name]
@@ -211,7 +227,9 @@ def _run_extractor(ctx: TaskContext, task: ExtractorTask) -> TaskResult:
     return result
 
 
-def _prune(ctx: TaskContext, wh: Warehouse, task: ExtractorTask, prefix: str, table_name: str) -> None:
+def _prune(
+    ctx: TaskContext, wh: Warehouse, task: ExtractorTask | TransformationTask, prefix: str, table_name: str
+) -> None:
     keep = ctx.manifest.project.retention.keep_runs
     try:
         removed = retention.prune(ctx.storage, wh, prefix, table_name, task.id, ctx.run_id, keep)
@@ -238,6 +256,10 @@ def _sweep(ctx: TaskContext, task: ExtractorTask | TransformationTask | Datamart
 
 
 def _run_transformation(ctx: TaskContext, task: TransformationTask) -> TaskResult:
+    if task.container is not None:  # type: container: its outputs load into out_<id> like extracted tables
+        from headrace.containers.task import container_tables
+
+        return _load_tables(ctx, task, task.container.tables, container_tables(ctx, task), {})
     run = plugins.get("transformation", task.type).load()
     with ctx.warehouse() as wh:
         rows: dict[str, int] = run(wh, task, ctx.run_id, ctx.log)

@@ -82,3 +82,38 @@ def sql_type(portable: str, dialect: str) -> str:
         # a load rounds each value to the scale and refuses one that does not fit decimal(p,s)
         decimal = "BIGNUMERIC"
     return decimal.format(p=t.precision, s=t.scale) if t.name == "decimal" else names[t.name]
+
+
+# sqlglot base types -> portable types, for tables read back out of a warehouse (``export_table``)
+_PORTABLE = {
+    "integer": ("TINYINT", "SMALLINT", "INT", "BIGINT", "UTINYINT", "USMALLINT", "UINT", "SERIAL", "BIGSERIAL"),
+    "float": ("FLOAT", "DOUBLE"),
+    "boolean": ("BOOLEAN",),
+    "date": ("DATE",),
+    "timestamp": ("TIMESTAMP", "DATETIME", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMPNTZ"),
+    "timestamp_tz": ("TIMESTAMPTZ", "TIMESTAMPLTZ"),
+    "json": ("JSON", "JSONB"),
+    "bytes": ("BLOB", "VARBINARY", "BINARY", "LONGBLOB"),
+}
+
+
+def portable_type(sql: str, dialect: str) -> str:
+    """The portable type of a warehouse column type (``numeric(12,2)`` -> ``decimal(12,2)``).
+
+    Types without a portable equivalent (UUID, intervals, a ``numeric`` without precision, lists)
+    are ``string``: their text survives every hop, where a guessed type could lose values.
+    """
+    from sqlglot import exp
+
+    try:
+        built = exp.DataType.build(sql, dialect=dialect)
+    except Exception:  # a type sqlglot does not know: its text is still a value
+        return "string"
+    name = built.this.name
+    if name in ("DECIMAL", "NUMERIC", "BIGDECIMAL") and len(built.expressions) == 2:
+        precision, scale = (int(e.sql()) for e in built.expressions)
+        return f"decimal({precision},{scale})" if 1 <= precision <= 38 else "string"
+    for portable, names in _PORTABLE.items():
+        if name in names:
+            return portable
+    return "string"

@@ -199,8 +199,8 @@ def test_a_mistyped_plugin_type_names_the_installed_ones(toy_site: Path, tmp_pat
     done = headrace("validate", str(project), site=toy_site)
     assert done.returncode == 2
     assert (
-        "extractors/numbers.yaml:1: type: unknown extractor type 'toi' (use one of: file, postgres, toy, toy_remote)"
-        in (done.stderr)
+        "extractors/numbers.yaml:1: type: unknown extractor type 'toi' "
+        "(use one of: container, file, postgres, toy, toy_remote)" in (done.stderr)
     )
     assert "project.yaml:3: storage.type: unknown type 'tyo' (use one of: azure, gcs, local, s3, toy)" in done.stderr
 
@@ -209,7 +209,8 @@ def test_without_the_package_a_toy_project_says_what_is_installed(toy_site: Path
     project = toy_project(tmp_path / "project", {"type": "duckdb"})
     done = headrace("validate", str(project), site=None)
     assert done.returncode == 2
-    assert "extractors/numbers.yaml:1: type: unknown extractor type 'toy' (use one of: file, postgres)" in done.stderr
+    unknown = "extractors/numbers.yaml:1: type: unknown extractor type 'toy' (use one of: container, file, postgres)"
+    assert unknown in done.stderr
     assert "project.yaml:3: storage.type: unknown type 'toy' (use one of: azure, gcs, local, s3)" in done.stderr
 
 

@@ -6,6 +6,7 @@ import difflib
 from urllib.parse import urlsplit
 
 from headrace import plugins
+from headrace.containers.checks import check_containers
 from headrace.errors import ProjectError
 from headrace.project.confine import (
     OUTSIDE_HINT,
@@ -84,6 +85,7 @@ def check_project(project: Project, docs: dict[str, Document]) -> list[ProjectEr
         )
     _check_orchestrations(project, report, deps)
     _check_identifiers(project, report)
+    check_containers(project, report.file, report.add)
     return report.errors + _plugin_checks(project)
 
 

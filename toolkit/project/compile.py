@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from headrace import __version__, plugins
+from headrace.containers.plan import container_run, output_prefix
 from headrace.project.graph import (
     dependencies,
     dm_schema,
@@ -41,7 +42,8 @@ from headrace.project.manifest import (
 from headrace.project.model import Project
 
 # Tasks that run inside the warehouse (SQL transformations, datamarts) only send SQL: they run on
-# the machine that orchestrates, never on a worker VM.
+# the machine that orchestrates, never on a worker VM. So do container components: their task moves
+# files and talks to the warehouse, and starts the component's image on a worker that runs images.
 IN_WAREHOUSE_WORKER = "local"
 
 
@@ -93,6 +95,7 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
 
     dialect = plugins.get("warehouse", project.config.warehouse.type).capabilities.dialect
     tasks: dict[str, Any] = {}
+    worker = project.config.worker.type
     for ext_id, ext in project.extractors.items():
         schema = in_schema(ext_id)
         tables = [
@@ -106,14 +109,23 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
             for t in ext.table_configs()
         ]
         file = project.files.get(f"extractor:{ext_id}", f"extractors/{ext_id}.yaml")
+        container = container_run(ext, project.root, worker) if ext.type == "container" else None
         tasks[f"extractor:{ext_id}"] = ExtractorTask(
-            **common("extractor", ext_id, ext, file, project.config.worker.type, schema),
+            **common("extractor", ext_id, ext, file, IN_WAREHOUSE_WORKER if container else worker, schema),
             type=ext.type,
             tables=tables,
             config=_dump(ext),
+            container=container,
         )
     for tr_id, tr in project.transformations.items():
         file = project.files.get(f"transformation:{tr_id}", f"transformations/{tr_id}/transformation.yaml")
+        container = None
+        if tr.config.type == "container":
+            outputs = [
+                ExtractedTable(name=name, load="full", storage_prefix=output_prefix(tr_id, name))
+                for name in tr.config.outputs
+            ]
+            container = container_run(tr.config, project.root, worker, outputs)
         tasks[f"transformation:{tr_id}"] = TransformationTask(
             **common("transformation", tr_id, tr.config, file, IN_WAREHOUSE_WORKER, out_schema(tr_id)),
             type=tr.config.type,
@@ -123,6 +135,7 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
             sql=list(tr.compiled),
             dialect=dialect,
             config=_dump(tr.config),
+            container=container,
         )
     for dm_id, dm in project.datamarts.items():
         tasks[f"datamart:{dm_id}"] = DatamartTask(

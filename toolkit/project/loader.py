@@ -147,7 +147,7 @@ def _load_transformations(root: Path, project: Project, errors: list[ProjectErro
         errors.extend(parse_errors)
         config = _parse_transformation(doc, errors) if doc else None
         sql_files = _read_sql(path, root, errors)
-        if config is not None and not any(path.glob("*.sql")):
+        if config is not None and config.type == "sql" and not any(path.glob("*.sql")):
             errors.append(
                 ProjectError(rel, None, "", "no .sql files", "add files such as 10_orders.sql; they run in name order")
             )

@@ -49,10 +49,21 @@ class ExtractedTable(_Model):
     storage_prefix: str  # raw/<extractor>/<table>: a run's parts go under <prefix>/<run_id>
 
 
+class ContainerRun(_Model):
+    """How a component of ``type: container`` runs (docs/components.md): the task itself runs
+    beside the orchestrator (``runs_on: local``) and starts the image on ``worker``."""
+
+    image: str  # the image run: the one named, or the tag of the build folder's content hash
+    build: str | None = None  # project folder with the Dockerfile, built on the engine when the tag is missing
+    worker: str  # worker plugin that runs the image: the project's when it runs images, else docker
+    tables: list[ExtractedTable] = Field(default_factory=list)  # a transformation's outputs (loaded in full)
+
+
 class ExtractorTask(TaskBase):
     kind: Literal["extractor"] = "extractor"
     tables: list[ExtractedTable]
     config: dict[str, Any]  # the extractor plugin's config, references unresolved
+    container: ContainerRun | None = None  # type: container
 
 
 class TransformationInputRef(_Model):
@@ -78,6 +89,7 @@ class TransformationTask(TaskBase):
     sql: list[SqlFile] = Field(default_factory=list)
     dialect: str  # the warehouse's SQL dialect, which ``sql`` is written in
     config: dict[str, Any]  # the transformation plugin's config
+    container: ContainerRun | None = None  # type: container
 
 
 class DatamartTable(_Model):

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from headrace.errors import TaskFailed
@@ -150,6 +151,17 @@ class Warehouse(ABC):
         Reads natively from ``part.uri`` when ``storage.capabilities.scheme`` is one of
         ``capabilities.native_load_schemes``; otherwise streams ``storage.open(part.key)``.
         """
+
+    def export_table(self, schema: str, table: str, folder: Path) -> TableSchema:
+        """Write ``schema.table`` into ``folder`` as table files (CSV parts of the contract and
+        ``schema.json`` with portable types), streamed, never the whole table in memory; its schema.
+        Headrace's own columns (``_headrace_...``) are left out; a missing table is a ``LookupError``.
+
+        Only where ``capabilities.exports_tables`` says so (container transformations read these)."""
+        raise TaskFailed(
+            f"the {self.capabilities.name} warehouse cannot export tables as files yet, so container "
+            "transformations cannot read their inputs from it: use a SQL transformation instead"
+        )
 
     @abstractmethod
     def get_state(self, key: str) -> Any: ...

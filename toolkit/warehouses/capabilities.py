@@ -36,3 +36,7 @@ class Capabilities:
     # confined identity reads them without access to the source; otherwise copies (or views where
     # the warehouse's grants confine them, as on PostgreSQL). Read by the BigQuery session.
     clones: bool = False
+    # ``Warehouse.export_table`` streams a table out as table files (CSV parts + schema.json): the
+    # inputs of a container transformation (docs/components.md). Without it, project validation
+    # refuses container transformations on this warehouse.
+    exports_tables: bool = False

@@ -71,6 +71,7 @@ CAPABILITIES = Capabilities(
     single_writer=False,
     native_load_schemes=("gs",),
     clones=True,
+    exports_tables=False,  # not yet: container transformations are refused at validation
 )
 
 plugin = Plugin(

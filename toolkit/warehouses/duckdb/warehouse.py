@@ -16,9 +16,10 @@ from typing import Any
 
 from headrace.errors import TaskFailed, TransientError
 from headrace.storage.base import Storage
+from headrace.tablefiles import TableSchema
 from headrace.warehouses.base import LoadRequest, StoredPart, TransformationSession
 from headrace.warehouses.common.sqlwarehouse import Cursor, SqlWarehouse
-from headrace.warehouses.duckdb import CAPABILITIES, DuckDBConfig, csvread, session
+from headrace.warehouses.duckdb import CAPABILITIES, DuckDBConfig, csvread, export, session
 
 LOCK_WAIT_S = 600.0
 
@@ -164,6 +165,9 @@ class DuckDBWarehouse(SqlWarehouse):
         if kind:
             self.run(f"DROP {kind} {self.qualified(schema, table)}")
         self.run(f"ALTER TABLE {self.qualified(schema, stage)} RENAME TO {self.quote(table)}")
+
+    def export_table(self, schema: str, table: str, folder: Path) -> TableSchema:
+        return export.export_table(self, schema, table, folder)
 
     # -- transformations -------------------------------------------------------------------------
 

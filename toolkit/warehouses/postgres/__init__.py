@@ -30,6 +30,7 @@ CAPABILITIES = Capabilities(
     null_safe_keys=False,
     roles=True,
     single_writer=False,
+    exports_tables=True,
 )
 
 plugin = Plugin(

@@ -18,9 +18,10 @@ from typing import Any
 from headrace.connectors.postgres import connect, describe_target
 from headrace.secretstore import SecretStore, open_secret_store
 from headrace.storage.base import Storage
+from headrace.tablefiles import TableSchema
 from headrace.warehouses.base import LoadRequest, StoredPart, TransformationSession
 from headrace.warehouses.common.sqlwarehouse import Cursor, SqlWarehouse
-from headrace.warehouses.postgres import CAPABILITIES, PostgresConfig, copy, roles, session
+from headrace.warehouses.postgres import CAPABILITIES, PostgresConfig, copy, export, roles, session
 from headrace.warehouses.postgres.swap import swap
 
 LOCK_CLASS = 0x4865_6164  # advisory locks (class, hashtext(key)): creating headrace_meta, loading a table
@@ -80,6 +81,9 @@ class PostgresWarehouse(SqlWarehouse):
     def swap(self, schema: str, stage: str, table: str) -> None:
         with self.con.cursor() as cur:
             swap(cur, schema, stage, table)
+
+    def export_table(self, schema: str, table: str, folder: Path) -> TableSchema:
+        return export.export_table(self, schema, table, folder)
 
     def index_keys(self, table: str, keys: Sequence[str]) -> None:
         self.run(f"CREATE INDEX ON {table} ({', '.join(self.quote(k) for k in keys)})")

@@ -55,6 +55,7 @@ CAPABILITIES = Capabilities(
     single_writer=False,
     # with a storage_integration only (the warehouse clears these without one)
     native_load_schemes=("s3", "gs", "az"),
+    exports_tables=False,  # not yet: container transformations are refused at validation
 )
 
 plugin = Plugin(
