@@ -36,3 +36,6 @@ class Capabilities:
     # confined identity reads them without access to the source; otherwise copies (or views where
     # the warehouse's grants confine them, as on PostgreSQL). Read by the BigQuery session.
     clones: bool = False
+    # the database is a file on the machine that runs Headrace (DuckDB): project validation refuses
+    # a worker on another machine (a worker VM) with it, as its tasks could not open the file
+    local_file: bool = False

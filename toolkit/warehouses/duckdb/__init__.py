@@ -40,6 +40,7 @@ CAPABILITIES = Capabilities(
     roles=False,
     single_writer=True,
     native_load_schemes=("file",),
+    local_file=True,
 )
 
 plugin = Plugin(
