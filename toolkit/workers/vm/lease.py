@@ -5,7 +5,8 @@ One folder per VM under the state directory (``<state>/workers/<vm key>/``):
 - ``leases/<id>.json``: one per task that needs the VM, with its owner process and an
   expiry; a thread of the task renews it every third of ``lease_ttl``. A task that dies
   (SIGKILL) stops renewing, and its lease expires ``lease_ttl`` after the last renewal.
-- ``idle.json``: since when the VM has had no live lease (the sweeper's idle clock).
+- ``state.json``: since when the VM has had no live lease (the sweeper's idle clock), and
+  when a task last asked the cloud to start it.
 - ``events.log``: one line per decision (start, stop, expired lease), for people and tests.
 - ``lock``: every read and change of the folder, and every decision to start or stop the
   VM, happens under an exclusive ``flock`` on this file, so two processes never decide at
@@ -107,14 +108,32 @@ class LeaseBook:
         return [lease for lease in self.leases() if lease.expires > now]
 
     def idle_since(self) -> float | None:
+        """Since when the VM has had no live lease (None: it has one, or no one knows)."""
+        return self._get("idle_since")
+
+    def set_idle_since(self, when: float | None) -> None:
+        self._set("idle_since", when)
+
+    def start_requested(self) -> float | None:
+        """When a task last asked the cloud to start the VM."""
+        return self._get("start_requested")
+
+    def set_start_requested(self, when: float | None) -> None:
+        self._set("start_requested", when)
+
+    def _get(self, name: str) -> float | None:
         try:
-            value = json.loads((self.folder / "idle.json").read_text()).get("since")
+            value = json.loads((self.folder / "state.json").read_text()).get(name)
         except (OSError, ValueError, AttributeError):
             return None
         return float(value) if isinstance(value, int | float) else None
 
-    def set_idle_since(self, when: float | None) -> None:
-        _write_json(self.folder / "idle.json", {"since": when})
+    def _set(self, name: str, value: float | None) -> None:
+        try:
+            data = json.loads((self.folder / "state.json").read_text())
+        except (OSError, ValueError):
+            data = {}
+        _write_json(self.folder / "state.json", {**(data if isinstance(data, dict) else {}), name: value})
 
     def note(self, event: str) -> None:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -19,6 +19,9 @@ from headrace.workers.vm.lease import LeaseBook
 # what the workers need to know of a cloud's power states
 State = Literal["running", "starting", "stopping", "stopped", "gone"]
 POLL_S = 2.0  # between looks at a VM that is starting or stopping
+# a VM the cloud still shows stopped this soon after a start request is starting (the API lags behind
+# the request on some clouds): it is not started a second time
+START_LAG_S = 60.0
 
 
 class Machine(ABC):
@@ -56,9 +59,13 @@ def wait_running(
     while True:
         with book.locked():
             state = machine.status()
+            requested = book.start_requested()
+            if state == "stopped" and requested is not None and time.time() - requested < START_LAG_S:
+                state = "starting"
             if state == "stopped":
                 say(f"starting the worker VM, {machine.name}")
                 machine.start()
+                book.set_start_requested(time.time())
                 book.note(f"start {machine.name}")
                 state = "starting"
         if state == "running":
@@ -93,5 +100,6 @@ def stop_if_unused(machine: Machine, book: LeaseBook, why: str) -> bool:
     if state != "running":
         return False
     machine.stop()
+    book.set_start_requested(None)
     book.note(f"stop {machine.name} ({why})")
     return True
