@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -149,6 +150,40 @@ def test_the_sweep_stops_an_idle_vm_after_idle_stop_after_and_never_with_keep_ru
     assert vm.state(moto_endpoint, instance) == "stopped"
 
 
+def test_the_sweep_removes_containers_of_dead_or_expired_tasks_on_the_running_vm(
+    moto_endpoint: str, sshd_server: Any, docker_engine: Any, state_env: Path, instance: str, tmp_path: Path
+) -> None:
+    import docker
+    from headrace.lifecycle import owner_token
+
+    vm.ec2(moto_endpoint).start_instances(InstanceIds=[instance])
+    project = _project(tmp_path / "project", vm.config(moto_endpoint, sshd_server, instance, keep_running=True))
+    dead = f"{socket.gethostname()}:{_ended_pid()}:1"
+    alive, later, past = owner_token(), str(int(time.time()) + 3600), str(int(time.time()) - 1)
+    client = docker.DockerClient(base_url=docker_engine.host)
+    made = {}
+    for name, owner, expires in (("orphan", dead, later), ("expired", alive, past), ("running", alive, later)):
+        labels = {"headrace.owner": owner, "headrace.expires": expires, "headrace.task": f"extractor:{name}"}
+        made[name] = client.containers.create(
+            vm.tiny_image(docker_engine.host), ["sh"], name=f"hr-vm-{name}", labels=labels
+        )
+    try:
+        actions = _sweep(project)
+        assert sorted(actions) == [
+            f"removed container hr-vm-expired of extractor:expired on EC2 instance {instance} ({vm.REGION}): "
+            f"it expired at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(int(past)))}",
+            f"removed container hr-vm-orphan of extractor:orphan on EC2 instance {instance} ({vm.REGION}): "
+            f"its owner {dead} is gone",
+        ]
+        assert [c.name for c in client.containers.list(all=True, filters={"label": "headrace.owner"})] == [
+            "hr-vm-running"
+        ]
+        assert vm.state(moto_endpoint, instance) == "running"  # keep_running
+    finally:
+        made["running"].remove(force=True)
+        client.close()
+
+
 def test_ssh_that_never_answers_is_a_clear_error_and_the_vm_is_left_stopped(
     moto_endpoint: str, sshd_server: Any, state_env: Path, instance: str
 ) -> None:
@@ -210,6 +245,12 @@ def test_a_missing_key_file_is_a_configuration_error_before_the_vm_starts(
     assert f"worker.ssh_key_file: {tmp_path / 'nokey'} does not exist" in outcome.last_lines[0]
     assert vm.state(moto_endpoint, instance) == "stopped"
     assert vm.starts(state_env, cfg) == 0
+
+
+def _ended_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
 
 
 def _project(root: Path, cfg: Any) -> Path:

@@ -38,7 +38,7 @@ def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class FakeGce:
-    """Compute Engine: a TERMINATED instance that goes STAGING, RUNNING after start and STOPPING, TERMINATED after stop."""
+    """Compute Engine: a TERMINATED instance; STAGING, RUNNING after start; STOPPING, TERMINATED after stop."""
 
     def __init__(self, status: str = "TERMINATED"):
         self.status = status
@@ -68,14 +68,15 @@ METADATA = {
     "project/project-id": "proj",
     "instance/service-accounts/default/": {"email": "airflow@proj.iam.gserviceaccount.com", "aliases": ["default"],
                                            "scopes": ["https://www.googleapis.com/auth/cloud-platform"]},
-    "instance/service-accounts/default/token": {"access_token": "gce-token", "expires_in": 3600, "token_type": "Bearer"},
+    "instance/service-accounts/default/token": {"access_token": "gce-token", "expires_in": 3600,
+                                                "token_type": "Bearer"},
     "universe/universe-domain": "googleapis.com",
 }  # fmt: skip
 
 
 @pytest.fixture
 def gce_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Recorder, FakeGce]]:
-    """The compute API and the metadata server of the Airflow VM, as google.auth.default() finds it on Compute Engine."""
+    """The compute API, and the Airflow VM's metadata server that google.auth.default() finds on Compute Engine."""
     from google.auth.compute_engine import _metadata
 
     fake = FakeGce()
@@ -99,7 +100,7 @@ def _gcp(server: Recorder, sshd: Any, **over: Any) -> Any:
 def test_gcp_starts_the_instance_reaches_its_private_address_and_stops_it(
     gce_credentials: tuple[Recorder, FakeGce], sshd_server: Any, state_env: Path
 ) -> None:
-    server, fake = gce_credentials
+    server, _ = gce_credentials
     lines: list[str] = []
     with _gcp(server, sshd_server).session(Path.cwd(), "extractor:crm", lines.append) as connect:
         assert connect is not None
@@ -160,7 +161,15 @@ class FakeArm:
             return 200, {"statuses": statuses}, {}
         if route == ARM:
             nics = [{"id": NIC}]
-            return 200, {"name": "worker", "location": "westeurope", "properties": {"networkProfile": {"networkInterfaces": nics}}}, {}
+            return (
+                200,
+                {
+                    "name": "worker",
+                    "location": "westeurope",
+                    "properties": {"networkProfile": {"networkInterfaces": nics}},
+                },
+                {},
+            )
         if route == NIC:
             return 200, {"properties": {"ipConfigurations": [{"properties": {"privateIPAddress": "127.0.0.1"}}]}}, {}
         action = route.rsplit("/", 1)[1]
