@@ -247,6 +247,22 @@ def test_a_missing_key_file_is_a_configuration_error_before_the_vm_starts(
     assert vm.starts(state_env, cfg) == 0
 
 
+def test_a_changed_ssh_host_key_is_refused_and_the_vm_is_left_stopped(
+    moto_endpoint: str, sshd_server: Any, state_env: Path, instance: str, tmp_path: Path
+) -> None:
+    cfg = vm.config(moto_endpoint, sshd_server, instance)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    known = vm.book(state_env, cfg).folder / "known_hosts"  # as if an earlier task had met another machine there
+    known.parent.mkdir(parents=True)
+    other = (tmp_path / "other.pub").read_text().split()[:2]
+    known.write_text(f"[127.0.0.1]:{sshd_server.port} {' '.join(other)}\n")
+    outcome = AwsVmWorker(cfg).run(WorkSpec(["true"]), lambda line: None)
+    assert outcome.returncode == 2
+    assert outcome.last_lines[0].startswith("the SSH host key of headrace@127.0.0.1:".replace("headrace", cfg.ssh_user))
+    assert "remove its line from the known_hosts file" in outcome.last_lines[0]
+    assert vm.state(moto_endpoint, instance) == "stopped"
+
+
 def _ended_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()

@@ -26,9 +26,11 @@ def docker_over_ssh(user: str, host: str, port: int, key_file: Path, known_hosts
     """A ``docker.DockerClient`` on ``ssh://user@host:port`` (connects now; raises what paramiko raises)."""
     import docker
     import paramiko
-    from docker.transport.sshconn import SSHHTTPAdapter
+    from docker.transport import sshconn
 
-    class KeyedAdapter(SSHHTTPAdapter):  # type: ignore[misc]
+    adapter_class: Any = sshconn.SSHHTTPAdapter  # defined only when paramiko imports: unknown to the type checker
+
+    class KeyedAdapter(adapter_class):
         def _create_paramiko_client(self, base_url: str) -> None:
             super()._create_paramiko_client(base_url)
             self.ssh_params.update(
@@ -46,7 +48,7 @@ def docker_over_ssh(user: str, host: str, port: int, key_file: Path, known_hosts
 
     url = f"ssh://{user}@{host}:{port}"
     client = docker.DockerClient(base_url=url, version="1.41", use_ssh_client=True, timeout=int(timeout_s))
-    api = client.api
+    api: Any = client.api
     adapter = KeyedAdapter(url, timeout=int(timeout_s), max_pool_size=api._custom_adapter.max_pool_size)
     api.mount("http+docker://ssh", adapter)
     api._custom_adapter = adapter

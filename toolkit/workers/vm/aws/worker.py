@@ -23,11 +23,16 @@ STATES: dict[str, State] = {
 class Ec2Instance(Machine):
     def __init__(self, config: AwsVmWorkerConfig):
         import boto3
+        from botocore.config import Config
         from botocore.exceptions import NoRegionError
 
         self.instance_id = config.instance_id
+        # calls are made under the VM's lease lock: fail in seconds rather than minutes
+        quick = Config(connect_timeout=10, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
         try:
-            self.ec2: Any = boto3.client("ec2", region_name=config.region, endpoint_url=config.endpoint_url)
+            self.ec2: Any = boto3.client(
+                "ec2", region_name=config.region, endpoint_url=config.endpoint_url, config=quick
+            )
         except NoRegionError:
             raise ConfigError("project.yaml worker.region: no AWS region given and none configured") from None
         region = self.ec2.meta.region_name
