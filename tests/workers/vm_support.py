@@ -33,10 +33,15 @@ def ec2(endpoint: str) -> Any:
     return boto3.client("ec2", region_name=REGION, endpoint_url=endpoint)
 
 
+_IMAGES: dict[str, str] = {}
+
+
 def stopped_instance(endpoint: str) -> str:
     """A new EC2 instance on moto, stopped (as the install leaves the worker VM)."""
     client = ec2(endpoint)
-    image = client.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    if endpoint not in _IMAGES:  # moto lists hundreds of images: once a session
+        _IMAGES[endpoint] = client.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+    image = _IMAGES[endpoint]
     instance = client.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.small")["Instances"][0]
     client.stop_instances(InstanceIds=[instance["InstanceId"]])
     return instance["InstanceId"]

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from headrace.errors import EXIT_PROJECT_INVALID, EXIT_TRANSIENT, ConfigError, HeadraceError
+from headrace.errors import EXIT_PROJECT_INVALID, EXIT_TRANSIENT, ConfigError, HeadraceError, TransientError
 from headrace.paths import state_dir
 from headrace.workers.base import EXIT_TERMINATED, Worker, WorkerOutcome, WorkSpec
 from headrace.workers.vm import CAPABILITIES, VmWorkerSettings
@@ -107,10 +107,10 @@ class VmWorker(Worker):
                 if connect is None:
                     return _cancelled()
                 return self._run_container(connect, spec, on_line)
-        except ConfigError as exc:
-            return _failed(EXIT_PROJECT_INVALID, str(exc), on_line)
-        except HeadraceError as exc:  # TransientError: the VM or its engine may answer on the next try
-            return _failed(EXIT_TRANSIENT, str(exc), on_line)
+        except HeadraceError as exc:  # as the docker worker reports the runner's errors
+            code = EXIT_PROJECT_INVALID if isinstance(exc, ConfigError) else 1
+            code = EXIT_TRANSIENT if isinstance(exc, TransientError) else code
+            return _failed(code, str(exc), on_line)
 
     def _run_container(self, connect: ClientFactory, spec: WorkSpec, on_line: Callable[[str], None]) -> WorkerOutcome:
         from headrace.workers.docker.worker import ContainerRunner
