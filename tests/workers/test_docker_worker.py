@@ -4,6 +4,7 @@ containers of the worker image (built once a session on a real Docker engine sta
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -64,9 +65,11 @@ def test_a_postgres_extractor_in_a_container_gets_its_secret_from_the_environmen
     docker_engine, docker_client, worker_image: str, pg_server, tmp_path: Path
 ) -> None:
     """The container reaches PostgreSQL on 127.0.0.1 (network host); the password is a
-    ``${secret:...}`` passed as HEADRACE_SECRET_* at create. Afterwards no file under the
-    engine's data root (image layers, container folders) holds it, nor the image's history."""
-    secret = "pg-s3cr3t-7f1c9e52a4"
+    ``${secret:...}`` given as HEADRACE_SECRET_* and handed to the task through its stdin.
+    Afterwards no file under the engine's data root holds it (image layers, container
+    folders, containerd's metadata database, which keeps a removed container's configured
+    environment in its freed pages), nor the image's history."""
+    secret = f"pg-s3cr3t-{secrets.token_hex(8)}"  # new each run: freed database pages may keep old bytes
     database = f"crm_{int(time.time())}"
     pg_server.create_database(database)
     with pg_server.connect(database) as con:

@@ -176,6 +176,9 @@ def run_task_cmd(task_id: str, project: Path, run_id: str, full_refresh: bool, m
     from headrace.project.manifest import read_manifest
     from headrace.results import EXIT_CODES, TaskResult
     from headrace.runner import TaskError, run_task
+    from headrace.workers import handoff
+
+    handoff.receive()  # in a container: its environment comes through stdin, not its configuration
 
     def log(line: str) -> None:
         try:

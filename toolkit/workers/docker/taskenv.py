@@ -9,9 +9,9 @@ and warehouses only).
 
 The environment is never this process's whole environment (its ``PATH``, ``HOME`` and
 virtualenv mean nothing in the image): only Headrace's own variables, cloud credentials
-and what the project references with ``${env:NAME}``, then ``spec.env``. Everything is
-handed to the engine when the container is created: nothing is written to a file or an
-image by Headrace (docs/workers.md says what the engine itself keeps).
+and what the project references with ``${env:NAME}``, then ``spec.env``. It reaches the
+task through the container's stdin (``headrace.workers.handoff``), never the container's
+configuration, which the engine writes to disk (docs/workers.md).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from headrace.paths import state_dir
 from headrace.workers.base import PARENT_PID_ENV, TaskCall
+from headrace.workers.handoff import HANDOFF_ENV
 
 REMOTE_PROJECT = "/headrace/project"  # where the project folder is copied on a remote engine
 FORWARDED_PREFIXES = ("HEADRACE_", "AWS_", "GOOGLE_", "AZURE_", "ARM_", "SNOWFLAKE_", "CLOUDSDK_")
@@ -30,16 +31,28 @@ FORWARDED = ("STORAGE_EMULATOR_HOST", "TZ", "HTTP_PROXY", "HTTPS_PROXY", "NO_PRO
 # instead), this machine's Airflow home, the key that fetches the project repository
 NOT_FORWARDED = (PARENT_PID_ENV, "HEADRACE_HOME", "HEADRACE_DEPLOY_KEY", "HEADRACE_MANIFEST")
 # files named by variables: mounted read-only at the same path on a local engine
-FILE_VARIABLES = ("HEADRACE_DEPLOYMENT", "HEADRACE_SECRETS_FILE", "GOOGLE_APPLICATION_CREDENTIALS", "AWS_CONFIG_FILE")
+FILE_VARIABLES = (
+    "HEADRACE_DEPLOYMENT",
+    "HEADRACE_SECRETS_FILE",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "AWS_CONFIG_FILE",
+    "AWS_CA_BUNDLE",
+    "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE",
+)
 FILE_VARIABLES_RW = ("AWS_SHARED_CREDENTIALS_FILE",)
 
 
 @dataclass
 class TaskPlacement:
-    """The container side of one task: its argv after ``headrace``, environment and mounts."""
+    """The container side of one task: its argv after ``headrace``, environment and mounts.
+
+    ``env`` goes to the task through its stdin (``headrace.workers.handoff``); ``config_env``
+    is the container's configured environment and holds no value of this machine's.
+    """
 
     args: list[str]
     env: dict[str, str]
+    config_env: dict[str, str] = field(default_factory=dict)
     volumes: dict[str, dict[str, str]] = field(default_factory=dict)  # Docker SDK ``volumes=``
     project_copy: Path | None = None  # copied to REMOTE_PROJECT (remote engine)
     user: str | None = None
@@ -75,11 +88,11 @@ def place_task(call: TaskCall, spec_env: dict[str, str], local_engine: bool) -> 
     project = call.project_dir.resolve()
     env = {**forwarded_env(environ, project), **spec_env}
     env.pop(PARENT_PID_ENV, None)
-    env["PYTHONUNBUFFERED"] = "1"
+    config_env = {HANDOFF_ENV: "1", "PYTHONUNBUFFERED": "1"}
     if not local_engine:
         for name in ("HEADRACE_STATE_DIR", *FILE_VARIABLES, *FILE_VARIABLES_RW):
             env.pop(name, None)  # this machine's paths: the engine's machine has its own settings
-        return TaskPlacement(call.args(REMOTE_PROJECT), env, project_copy=project)
+        return TaskPlacement(call.args(REMOTE_PROJECT), env, config_env, project_copy=project)
     state = state_dir(project)
     state.mkdir(parents=True, exist_ok=True)
     volumes = {str(project): {"bind": str(project), "mode": "ro"}, str(state): {"bind": str(state), "mode": "rw"}}
@@ -91,8 +104,9 @@ def place_task(call: TaskCall, spec_env: dict[str, str], local_engine: bool) -> 
             path = str(Path(value).resolve())
             env[name] = path
             volumes[path] = {"bind": path, "mode": "rw" if name in FILE_VARIABLES_RW else "ro"}
-    env.setdefault("HOME", "/tmp")  # the task runs as this machine's user, who has no home in the image
-    return TaskPlacement(call.args(str(project)), env, volumes, user=f"{os.getuid()}:{os.getgid()}")
+    config_env["HOME"] = "/tmp"  # the task runs as this machine's user, who has no home in the image
+    user = f"{os.getuid()}:{os.getgid()}"
+    return TaskPlacement(call.args(str(project)), env, config_env, volumes, user=user)
 
 
 def skip_in_copy(project: Path, state: Path):  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ from headrace.workers.base import DATA_DIR, EXIT_TERMINATED, KILL_GRACE_S, Worke
 from headrace.workers.docker import CAPABILITIES, WORKER_IMAGE, ContainerSettings, DockerWorkerConfig
 from headrace.workers.docker.image import ensure_image
 from headrace.workers.docker.taskenv import REMOTE_PROJECT, TaskPlacement, place_task, skip_in_copy
+from headrace.workers.handoff import encode
 
 if TYPE_CHECKING:
     import docker
@@ -54,6 +55,20 @@ def lines_of(chunks: Iterator[bytes]) -> Iterator[str]:
             yield raw.decode("utf-8", errors="replace").rstrip("\r")
     if rest:
         yield rest.decode("utf-8", errors="replace").rstrip("\r")
+
+
+def send_stdin(sock: Any, data: bytes) -> None:
+    """Write ``data`` to a container's attached stdin and detach (its stdin then ends: ``stdin_once``).
+
+    The socket is a ``SocketIO`` on a unix socket, an SSL socket over TLS, a paramiko channel
+    over ``ssh://`` (``docker.APIClient._get_raw_response_socket``); all have ``sendall``.
+    """
+    target = getattr(sock, "_sock", sock)
+    try:
+        target.sendall(data)
+    finally:
+        with contextlib.suppress(Exception):
+            sock.close()
 
 
 class ContainerRunner:
@@ -94,29 +109,28 @@ class ContainerRunner:
     def _create(
         self, client: docker.DockerClient, spec: WorkSpec, image: str
     ) -> tuple[Container, TaskPlacement | None]:
-        options: dict[str, Any] = {
-            "labels": self.labels(spec, time.time()),
-            "network_mode": self.settings.network,
-            "init": True,  # docker-init as pid 1 passes SIGTERM on to the task and reaps its children
-            "detach": True,
-        }
+        host: dict[str, Any] = {"network_mode": self.settings.network, "init": True}  # docker-init passes TERM on
         if self.settings.memory:
-            options["mem_limit"] = self.settings.memory
+            host["mem_limit"] = self.settings.memory
         if self.settings.cpus:
-            options["nano_cpus"] = int(self.settings.cpus * 1e9)
+            host["nano_cpus"] = int(self.settings.cpus * 1e9)
+        options: dict[str, Any] = {"labels": self.labels(spec, time.time()), "detach": True}
         placement = None
         if spec.task is not None and not spec.image:
             placement = place_task(spec.task, spec.env, self.local_engine)
-            options |= {"entrypoint": ["headrace"], "command": placement.args, "environment": placement.env}
+            options |= {"entrypoint": ["headrace"], "command": placement.args, "environment": placement.config_env}
+            # the environment comes through stdin; with detach=False the SDK sets StdinOnce: stdin ends when we detach
+            options |= {"stdin_open": True, "detach": False}
             if placement.volumes:
-                options["volumes"] = placement.volumes
+                host["binds"] = placement.volumes
             if placement.user:
                 options["user"] = placement.user
         else:
             options["environment"] = dict(spec.env)
             if spec.command:
                 options["command"] = list(spec.command)
-        return client.containers.create(image, **options), placement
+        created = client.api.create_container(image, host_config=client.api.create_host_config(**host), **options)
+        return client.containers.get(created["Id"]), placement
 
     def _copy_in(self, container: Container, spec: WorkSpec, placement: TaskPlacement | None) -> None:
         from headrace.paths import state_dir
@@ -186,7 +200,10 @@ class ContainerRunner:
         result: TaskResult | None = None
         tail: list[str] = []
         try:
+            stdin = container.attach_socket(params={"stdin": 1, "stream": 1}) if placement is not None else None
             container.start()
+            if placement is not None:
+                send_stdin(stdin, encode(placement.env))
             if timer:
                 timer.daemon = True
                 timer.start()
