@@ -224,6 +224,32 @@ def test_the_sweep_removes_containers_of_dead_or_expired_tasks_on_the_running_vm
         client.close()
 
 
+def test_the_sweep_removes_leftover_containers_on_the_docker_workers_engine(
+    docker_engine: Any, state_env: Path, tmp_path: Path
+) -> None:
+    import docker
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "project.yaml").write_text("name: local\n")
+    assert _sweep(project) == []  # the local worker leaves nothing
+    (project / "project.yaml").write_text(f"name: dk\nworker: {{type: docker, docker_host: '{docker_engine.host}'}}\n")
+    client = docker.DockerClient(base_url=docker_engine.host)
+    dead = f"{socket.gethostname()}:{_ended_pid()}:1"
+    labels = {"headrace.owner": dead, "headrace.expires": str(int(time.time()) + 3600), "headrace.task": "extractor:a"}
+    client.containers.create(vm.tiny_image(docker_engine.host), ["sh"], name="hr-dk-orphan", labels=labels)
+    try:
+        assert _sweep(project) == [
+            f"removed container hr-dk-orphan of extractor:a on the Docker engine {docker_engine.host}: "
+            f"its owner {dead} is gone"
+        ]
+        assert client.containers.list(all=True, filters={"name": "hr-dk-orphan"}) == []
+    finally:
+        for left in client.containers.list(all=True, filters={"name": "hr-dk-orphan"}):
+            left.remove(force=True)
+        client.close()
+
+
 def test_ssh_that_never_answers_is_a_clear_error_and_the_vm_is_left_stopped(
     moto_endpoint: str, sshd_server: Any, state_env: Path, instance: str
 ) -> None:
