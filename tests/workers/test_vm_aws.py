@@ -160,6 +160,9 @@ def test_a_killed_task_holds_the_vm_until_its_lease_expires_then_the_sweep_stops
     holder = vm.hold(cfg, tmp_path / "ready", {"HEADRACE_STATE_DIR": str(state_env), **AWS_ENV})
     try:
         _wait_ready([holder], [tmp_path / "ready"])
+        (taken,) = vm.book(state_env, cfg).leases()
+        while vm.book(state_env, cfg).leases()[0].expires == taken.expires:
+            time.sleep(0.2)  # a live task renews its lease (every third of lease_ttl)
     finally:
         os.kill(holder.pid, signal.SIGKILL)  # no chance to give its lease back
         holder.wait()
