@@ -85,14 +85,21 @@ class AzureVm(Machine):
         self._pending = self._call("begin_deallocate")  # deallocated: the compute is no longer billed
 
     def private_address(self) -> str | None:
+        from azure.core.exceptions import AzureError
         from azure.core.rest import HttpRequest
 
         nics = self._call("get").network_profile.network_interfaces or []
         if not nics:
             return None
         request = HttpRequest("GET", f"{nics[0].id}?api-version={NIC_API_VERSION}")
-        response = self.client.send_request(request, **self.options)
-        response.raise_for_status()
+        try:
+            response = self.client.send_request(request, **self.options)
+            response.raise_for_status()
+        except AzureError as exc:
+            raise ConfigError(
+                f"cannot read the private IP of {self.name} from its network interface ({exc}): give the identity "
+                "Microsoft.Network/networkInterfaces/read, or set project.yaml worker.host"
+            ) from None
         configs = response.json().get("properties", {}).get("ipConfigurations", [])
         return configs[0].get("properties", {}).get("privateIPAddress") if configs else None
 
