@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from headrace.project.compile import compile_project
 from headrace.workers.base import WorkSpec
 from headrace.workers.vm.aws.worker import AwsVmWorker
 
@@ -237,6 +238,7 @@ def test_the_sweep_removes_leftover_containers_on_the_docker_workers_engine(
     (project / "project.yaml").write_text("name: local\n")
     assert _sweep(project) == []  # the local worker leaves nothing
     (project / "project.yaml").write_text(f"name: dk\nworker: {{type: docker, docker_host: '{docker_engine.host}'}}\n")
+    compile_project(project)
     client = docker.DockerClient(base_url=docker_engine.host)
     dead = f"{socket.gethostname()}:{_ended_pid()}:1"
     labels = {"headrace.owner": dead, "headrace.expires": str(int(time.time()) + 3600), "headrace.task": "extractor:a"}
@@ -349,6 +351,7 @@ def _project(root: Path, cfg: Any) -> Path:
         "worker": worker,
     }
     (root / "project.yaml").write_text(json.dumps(project))
+    compile_project(root)  # as project_update does: the sweep reads the compiled manifest
     return root
 
 

@@ -47,9 +47,10 @@ def sweep(project: Path) -> None:
     The worker VM stops once it has had no running task for worker.idle_stop_after seconds
     (never with worker.keep_running). Containers are removed when the process that started
     them is gone or their expiry has passed. Prints one line per action; safe while tasks run.
-    The sweeper DAG runs this every few minutes.
+    The sweeper DAG runs this every few minutes. Reads the project's compiled manifest (compiles
+    the project when it has none).
     """
-    from headrace.paths import PROJECT_FILE
+    from headrace.paths import PROJECT_FILE, manifest_path
     from headrace.project.compile import compile_project
     from headrace.project.manifest import read_manifest
     from headrace.resolve import resolved_config
@@ -59,7 +60,8 @@ def sweep(project: Path) -> None:
     from headrace.workers.sweep import sweep_engine, sweep_vm
     from headrace.workers.vm.worker import VmWorker
 
-    manifest = read_manifest(compile_project(project))
+    compiled = manifest_path(project)  # what the tasks ran with (Airflow's project versions are compiled)
+    manifest = read_manifest(compiled if compiled.is_file() else compile_project(project))
     raw = manifest.project.worker
     secrets = SecretResolver(project.resolve(), manifest.project.secrets)
     config = resolved_config("worker", raw, secrets, PROJECT_FILE, "worker")
