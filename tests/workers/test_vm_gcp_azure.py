@@ -43,6 +43,7 @@ class FakeGce:
     def __init__(self, status: str = "TERMINATED"):
         self.status = status
         self.next: list[str] = []
+        self.stuck = False  # a start that never gets past STAGING
 
     def __call__(self, request: Request) -> Answer:
         flavor = {"Metadata-Flavor": "Google"}
@@ -59,6 +60,8 @@ class FakeGce:
             return 200, body, {}
         action = request.route.rsplit("/", 1)[1]
         self.next = {"start": ["STAGING", "RUNNING"], "stop": ["STOPPING", "TERMINATED"]}[action]
+        if self.stuck:
+            self.next = ["STAGING"]
         operation = {"name": f"operation-{action}", "status": "RUNNING", "operationType": action, "zone": "zones/x"}
         return 200, operation, {}
 
@@ -133,6 +136,25 @@ def test_gcp_an_unknown_instance_is_a_configuration_error(
     assert error.startswith("get Compute Engine instance nope (proj, europe-west1-b): GET ")
     assert f"The resource '{GCE[:-6]}nope' was not found" in error
     assert "project.yaml worker.project/zone/instance" in error
+
+
+def test_gcp_an_instance_that_never_runs_is_a_clear_error_and_left_to_the_sweeper(
+    gce_credentials: tuple[Recorder, FakeGce], sshd_server: Any, state_env: Path
+) -> None:
+    server, fake = gce_credentials
+    fake.stuck = True  # started, and stuck in STAGING (no capacity in the zone, say)
+    outcome = _gcp(server, sshd_server, start_timeout=5).run(WorkSpec(["true"]), lambda line: None)
+    assert outcome.returncode == 75  # retried later
+    assert outcome.last_lines[0].startswith(
+        "the worker VM, Compute Engine instance worker (proj, europe-west1-b), did not start within "
+        "worker.start_timeout (starting at the end)"
+    )
+    assert server.calls(f"{GCE}/") == [f"POST {GCE}/start"]  # a starting VM is not stopped: the sweeper will
+    assert "left Compute Engine instance worker" in " ".join(_events(state_env))
+
+
+def _events(state: Path) -> list[str]:
+    return [line for log in state.glob("workers/*/events.log") for line in log.read_text().splitlines()]
 
 
 class FakeArm:
