@@ -25,6 +25,9 @@ for package, folder in ROOTS.items():
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={"headrace": ["py.typed", "workers/docker/*.Dockerfile"], "headrace.project_template": ["**/*", ".gitignore"]},
+    package_data={
+        "headrace": ["py.typed", "workers/docker/*.Dockerfile"],
+        "headrace.project_template": ["**/*", ".gitignore"],
+    },
     include_package_data=False,
 )

@@ -31,17 +31,21 @@ def base_image(docker_client: docker.DockerClient) -> str:
 
 
 @pytest.fixture(scope="session")
-def worker_image(docker_client: docker.DockerClient, base_image: str) -> str:
-    """The worker image of this source tree, built once a session (its dependency layer is cached by the engine)."""
+def worker_image(docker_engine, base_image: str) -> str:  # type: ignore[no-untyped-def]
+    """The worker image of this source tree, built once a session with ``headrace worker build-image``
+    (the engine keeps the dependency layer between sessions: only the wheel's layer is rebuilt)."""
     from headrace.workers.docker import WORKER_IMAGE
-    from headrace.workers.docker.build import build_worker_image
 
-    lines: list[str] = []
+    from tests.helpers import headrace
+
     started = time.monotonic()
-    try:
-        build_worker_image(docker_client, lines.append)
-    except Exception:
-        print("\n".join(lines[-40:]))
-        raise
+    done = headrace("worker", "build-image", "--docker-host", docker_engine.host, timeout=1800)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+    assert f"built {WORKER_IMAGE}" in done.stdout
     print(f"worker image built in {time.monotonic() - started:.1f} s")
+    import docker
+
+    client = docker.DockerClient(base_url=docker_engine.host)
+    client.images.prune(filters={"dangling": True})  # earlier sessions' builds: the data root stays small
+    client.close()
     return WORKER_IMAGE

@@ -10,6 +10,7 @@ components' own images (a ``build:`` folder) share it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import docker
 
 OnLine = Callable[[str], None]
+_building = threading.Lock()
 
 
 def has_image(client: docker.DockerClient, image: str) -> bool:
@@ -40,8 +42,11 @@ def ensure_image(client: docker.DockerClient, image: str, on_line: OnLine) -> No
     if image == WORKER_IMAGE:
         from headrace.workers.docker.build import build_worker_image
 
-        on_line(f"the worker image {image} is not on the Docker engine: building it (headrace worker build-image)")
-        build_worker_image(client, on_line)
+        with _building:  # parallel tasks of one run wait for one build
+            if has_image(client, image):
+                return
+            on_line(f"the worker image {image} is not on the Docker engine: building it (headrace worker build-image)")
+            build_worker_image(client, on_line)
         return
     raise ConfigError(
         f"the image {image} is not on the Docker engine: build or load it there first "

@@ -25,6 +25,7 @@ from headrace.workers.base import PARENT_PID_ENV, TaskCall
 from headrace.workers.handoff import HANDOFF_ENV
 
 REMOTE_PROJECT = "/headrace/project"  # where the project folder is copied on a remote engine
+REMOTE_DEPLOYMENT = "/headrace/deployment.yaml"  # and the deployment file (HEADRACE_DEPLOYMENT), if any
 FORWARDED_PREFIXES = ("HEADRACE_", "AWS_", "GOOGLE_", "AZURE_", "ARM_", "SNOWFLAKE_", "CLOUDSDK_")
 FORWARDED = ("STORAGE_EMULATOR_HOST", "TZ", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "PGSSLMODE")
 # meaningless or harmful in a container: the parent's pid (the runner stops the container
@@ -55,6 +56,7 @@ class TaskPlacement:
     config_env: dict[str, str] = field(default_factory=dict)
     volumes: dict[str, dict[str, str]] = field(default_factory=dict)  # Docker SDK ``volumes=``
     project_copy: Path | None = None  # copied to REMOTE_PROJECT (remote engine)
+    deployment_copy: Path | None = None  # the deployment file, copied to REMOTE_DEPLOYMENT (remote engine)
     user: str | None = None
 
 
@@ -90,9 +92,13 @@ def place_task(call: TaskCall, spec_env: dict[str, str], local_engine: bool) -> 
     env.pop(PARENT_PID_ENV, None)
     config_env = {HANDOFF_ENV: "1", "PYTHONUNBUFFERED": "1"}
     if not local_engine:
+        deployment = Path(env.get("HEADRACE_DEPLOYMENT") or "/nonexistent")
         for name in ("HEADRACE_STATE_DIR", *FILE_VARIABLES, *FILE_VARIABLES_RW):
             env.pop(name, None)  # this machine's paths: the engine's machine has its own settings
-        return TaskPlacement(call.args(REMOTE_PROJECT), env, config_env, project_copy=project)
+        copied = deployment if deployment.is_file() else None
+        if copied is not None:  # the deployment's blocks (no secret values: references) go with the project
+            env["HEADRACE_DEPLOYMENT"] = REMOTE_DEPLOYMENT
+        return TaskPlacement(call.args(REMOTE_PROJECT), env, config_env, project_copy=project, deployment_copy=copied)
     state = state_dir(project)
     state.mkdir(parents=True, exist_ok=True)
     volumes = {str(project): {"bind": str(project), "mode": "ro"}, str(state): {"bind": str(state), "mode": "rw"}}

@@ -89,6 +89,22 @@ def pack(
     yield pipe.take()
 
 
+def pack_file(path: Path, name: str, mode: int = 0o644) -> Iterator[bytes]:
+    """One file as a tar stream, its entry named ``name`` (folders above it included)."""
+    pipe = _Pipe()
+    with tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        parts = PurePosixPath(name).parts
+        for i in range(1, len(parts)):
+            tar.addfile(_dir_info("/".join(parts[:i])))
+        info = tarfile.TarInfo(name)
+        stat = path.stat()
+        info.size, info.mtime, info.mode = stat.st_size, int(stat.st_mtime), mode
+        with path.open("rb") as handle:
+            tar.addfile(info, handle)
+        yield pipe.take()
+    yield pipe.take()
+
+
 def _inside(path: Path, base: Path) -> bool:
     return path.resolve().is_relative_to(base)
 

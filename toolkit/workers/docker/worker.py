@@ -28,7 +28,7 @@ from headrace.results import TaskResult
 from headrace.workers.base import DATA_DIR, EXIT_TERMINATED, KILL_GRACE_S, Worker, WorkerOutcome, WorkSpec
 from headrace.workers.docker import CAPABILITIES, WORKER_IMAGE, ContainerSettings, DockerWorkerConfig
 from headrace.workers.docker.image import ensure_image
-from headrace.workers.docker.taskenv import REMOTE_PROJECT, TaskPlacement, place_task, skip_in_copy
+from headrace.workers.docker.taskenv import REMOTE_DEPLOYMENT, REMOTE_PROJECT, TaskPlacement, place_task, skip_in_copy
 from headrace.workers.handoff import encode
 
 if TYPE_CHECKING:
@@ -66,6 +66,8 @@ def send_stdin(sock: Any, data: bytes) -> None:
     target = getattr(sock, "_sock", sock)
     try:
         target.sendall(data)
+    except OSError:  # the container ended already (a broken image): its exit status and logs say why
+        pass
     finally:
         with contextlib.suppress(Exception):
             sock.close()
@@ -134,12 +136,14 @@ class ContainerRunner:
 
     def _copy_in(self, container: Container, spec: WorkSpec, placement: TaskPlacement | None) -> None:
         from headrace.paths import state_dir
-        from headrace.workers.docker.transfer import pack
+        from headrace.workers.docker.transfer import pack, pack_file
 
         if placement is not None and placement.project_copy is not None:
             project = placement.project_copy
             skip = skip_in_copy(project, state_dir(project))
             container.put_archive("/", pack(project, REMOTE_PROJECT.lstrip("/"), skip))
+        if placement is not None and placement.deployment_copy is not None:
+            container.put_archive("/", pack_file(placement.deployment_copy, REMOTE_DEPLOYMENT.lstrip("/")))
         if spec.data_in is not None:
             root = DATA_DIR.lstrip("/")
             container.put_archive("/", pack(spec.data_in, root, extra_dirs=[(f"{root}/out", 0o777)]))
@@ -202,6 +206,8 @@ class ContainerRunner:
         try:
             stdin = container.attach_socket(params={"stdin": 1, "stream": 1}) if placement is not None else None
             container.start()
+            if self._cancelled.is_set():  # a cancel that came while it started found nothing running to stop
+                self._stop(container)
             if placement is not None:
                 send_stdin(stdin, encode(placement.env))
             if timer:
@@ -254,7 +260,7 @@ class DockerWorker(Worker):
     def __init__(self, config: DockerWorkerConfig | None = None) -> None:
         from headrace.workers.docker.engine import connect, is_local
 
-        self.config = config or DockerWorkerConfig(type="docker")
+        self.config = config or DockerWorkerConfig.model_validate({"type": "docker"})
         local = is_local(self.config.docker_host)
         self.capabilities = replace(CAPABILITIES, remote=not local)
         self.runner = ContainerRunner(lambda: connect(self.config.docker_host), self.config, local)
