@@ -93,3 +93,17 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     """A real Docker engine (Debian's dockerd, started here) for the session: ``.host`` is its unix:// URL."""
     with _emulator("dockerd", tmp_path_factory) as engine:
         yield engine
+
+
+@pytest.fixture(scope="session")
+def sshd_server(docker_engine, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """An OpenSSH server on 127.0.0.1 whose logins reach ``docker_engine`` (tests/emulators/sshd.py): a VM's
+    "Docker over SSH"."""
+    from tests.emulators import sshd
+
+    try:
+        server = sshd.start(tmp_path_factory.mktemp("sshd"), docker_engine.host)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()

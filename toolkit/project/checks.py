@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from headrace import plugins
 from headrace.containers.checks import check_containers
 from headrace.errors import ProjectError
+from headrace.paths import PROJECT_FILE
 from headrace.project.confine import (
     OUTSIDE_HINT,
     PROJECT_PATH,
@@ -86,6 +87,7 @@ def check_project(project: Project, docs: dict[str, Document]) -> list[ProjectEr
     _check_orchestrations(project, report, deps)
     _check_identifiers(project, report)
     check_containers(project, report.file, report.add)
+    _check_worker(project, report)
     return report.errors + _plugin_checks(project)
 
 
@@ -100,6 +102,27 @@ def _plugin_checks(project: Project) -> list[ProjectError]:
             tr.compiled, found = compile_files(tr_id, tr.config, [(f.name, f.sql) for f in tr.sql_files], dialect)
             errors.extend(found)
     return errors
+
+
+def _check_worker(project: Project, report: _Report) -> None:
+    """A worker on another machine (a VM) reaches network storage and warehouses only, never this machine's files."""
+    cfg = project.config
+    worker = plugins.get("worker", cfg.worker.type).capabilities
+    if not getattr(worker, "remote", False):
+        return
+    local = []
+    if plugins.get("storage", cfg.storage.type).capabilities.scheme == "file":
+        local.append(f"storage: {cfg.storage.type} (a folder on this machine)")
+    if plugins.get("warehouse", cfg.warehouse.type).capabilities.local_file:
+        local.append(f"warehouse: {cfg.warehouse.type} (a file on this machine)")
+    if local:
+        report.add(
+            PROJECT_FILE,
+            ("worker",),
+            f"worker: {cfg.worker.type} runs tasks on another machine, which cannot reach " + " or ".join(local),
+            "use network storage (s3, gcs, azure) and a server warehouse with a VM worker, "
+            "or set worker: type: local or docker",
+        )
 
 
 def _check_extractors(project: Project, report: _Report) -> None:

@@ -40,3 +40,6 @@ class Capabilities:
     # inputs of a container transformation (docs/components.md). Without it, project validation
     # refuses container transformations on this warehouse.
     exports_tables: bool = False
+    # the database is a file on the machine that runs Headrace (DuckDB): project validation refuses
+    # a worker on another machine (a worker VM) with it, as its tasks could not open the file
+    local_file: bool = False

@@ -41,6 +41,7 @@ CAPABILITIES = Capabilities(
     single_writer=True,
     native_load_schemes=("file",),
     exports_tables=True,
+    local_file=True,
 )
 
 plugin = Plugin(

@@ -43,5 +43,5 @@ class VmWorkerSettings(ContainerSettings):
         "this): a crashed task stops holding the VM this long after its last renewal",
     )
     start_timeout: int = Field(
-        600, ge=30, description="seconds to wait for the VM to start and for its Docker engine to answer over SSH"
+        600, ge=5, description="seconds to wait for the VM to start and for its Docker engine to answer over SSH"
     )
