@@ -143,12 +143,6 @@ def _files_holding(top: Path, value: str) -> list[Path]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a component image gets env: at container create, and containerd's metadata database (meta.db) "
-    "keeps the value after the container is removed; needs the docker worker to hand a component's env "
-    "over stdin as it does for headrace run-task (toolkit/workers/docker, not this branch)",
-)
 def test_the_docker_engine_keeps_no_secret_of_a_component(project: Path) -> None:
     token = "tok-engine-5be0c4d2a9"
     run_ok("run", "extractor:secret", "--project", str(project), env={"HEADRACE_SECRET_API_TOKEN": token})

@@ -11,7 +11,8 @@ does). The container is removed in every case; ``cancel()`` and the timeout stop
 
 Each container carries labels (``headrace.task``, ``headrace.run_id``, ``headrace.owner``,
 ``headrace.expires``) so a sweeper can remove what a killed parent left behind. Secrets
-reach the container only as its environment at create (docs/workers.md).
+never sit in the container's configuration: a task reads its environment from stdin
+(``headrace.workers.handoff``), a component image's shell does (``shellenv``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from headrace.results import TaskResult
 from headrace.workers.base import DATA_DIR, EXIT_TERMINATED, KILL_GRACE_S, Worker, WorkerOutcome, WorkSpec
 from headrace.workers.docker import CAPABILITIES, WORKER_IMAGE, ContainerSettings, DockerWorkerConfig
 from headrace.workers.docker.image import ensure_image
+from headrace.workers.docker.shellenv import SHELL, exports, wrapped
 from headrace.workers.docker.taskenv import REMOTE_DEPLOYMENT, REMOTE_PROJECT, TaskPlacement, place_task, skip_in_copy
 from headrace.workers.handoff import encode
 
@@ -66,11 +68,14 @@ def send_stdin(sock: Any, data: bytes) -> None:
     target = getattr(sock, "_sock", sock)
     try:
         target.sendall(data)
+        target.shutdown(1)  # SHUT_WR (socket) / stop sending (paramiko): the container reads the end of stdin
     except OSError:  # the container ended already (a broken image): its exit status and logs say why
         pass
     finally:
         with contextlib.suppress(Exception):
             sock.close()
+        with contextlib.suppress(Exception):
+            target.close()
 
 
 class ContainerRunner:
@@ -91,6 +96,8 @@ class ContainerRunner:
         self._container: Container | None = None
         self._cancelled = threading.Event()
         self._stopping = threading.Lock()
+        self._stdin_env: bytes | None = None  # a component's env, for the shell wrapper (``shellenv``)
+        self._on_line: Callable[[str], None] = lambda line: None
 
     def image_for(self, spec: WorkSpec) -> str:
         if spec.task is not None and not spec.image:
@@ -128,11 +135,49 @@ class ContainerRunner:
             if placement.user:
                 options["user"] = placement.user
         else:
-            options["environment"] = dict(spec.env)
-            if spec.command:
-                options["command"] = list(spec.command)
+            options |= self._component_options(client, spec, image)
         created = client.api.create_container(image, host_config=client.api.create_host_config(**host), **options)
-        return client.containers.get(created["Id"]), placement
+        container = client.containers.get(created["Id"])
+        if spec.task is None and spec.env and not self._has_shell(container):
+            # no /bin/sh to read the environment from stdin: give it at create, as the image expects it
+            container.remove(force=True)
+            self._stdin_env = None
+            options = {**options, "environment": dict(spec.env), "stdin_open": False, "detach": True}
+            options.pop("entrypoint", None)
+            options["command"] = list(spec.command) if spec.command else None
+            created = client.api.create_container(image, host_config=client.api.create_host_config(**host), **options)
+            container = client.containers.get(created["Id"])
+            self._on_line(
+                f"warning: {image} has no {SHELL}: its env: was given at container create, and the Docker engine "
+                "keeps a container's environment in its files (docs/workers.md)"
+            )
+        return container, placement
+
+    def _component_options(self, client: docker.DockerClient, spec: WorkSpec, image: str) -> dict[str, Any]:
+        """A component image: its own entrypoint; ``env`` through stdin and the image's shell (``shellenv``)."""
+        command = list(spec.command) if spec.command else None
+        if not spec.env:
+            return {"command": command} if command else {}
+        config = client.images.get(image).attrs.get("Config") or {}
+        entrypoint = list(config.get("Entrypoint") or [])
+        command = command or list(config.get("Cmd") or [])
+        if not entrypoint and not command:
+            raise ConfigError(f"the image {image} has neither an ENTRYPOINT nor a CMD: give it one in its Dockerfile")
+        self._stdin_env = exports(spec.env)
+        outer, args = wrapped(entrypoint, command)
+        return {"entrypoint": outer, "command": args, "stdin_open": True, "detach": False}
+
+    @staticmethod
+    def _has_shell(container: Container) -> bool:
+        from docker.errors import NotFound
+
+        try:
+            chunks, _ = container.get_archive(SHELL)  # a symlink or a small file: read it to free the connection
+            for _ in chunks:
+                pass
+        except NotFound:
+            return False
+        return True
 
     def _copy_in(self, container: Container, spec: WorkSpec, placement: TaskPlacement | None) -> None:
         from headrace.paths import state_dir
@@ -165,6 +210,7 @@ class ContainerRunner:
         from requests.exceptions import RequestException
 
         client = self.client_factory()
+        self._stdin_env, self._on_line = None, on_line
         try:
             image = self.image_for(spec)
             ensure_image(client, image, on_line)
@@ -204,12 +250,13 @@ class ContainerRunner:
         result: TaskResult | None = None
         tail: list[str] = []
         try:
-            stdin = container.attach_socket(params={"stdin": 1, "stream": 1}) if placement is not None else None
+            payload = encode(placement.env) if placement is not None else self._stdin_env
+            stdin = container.attach_socket(params={"stdin": 1, "stream": 1}) if payload is not None else None
             container.start()
             if self._cancelled.is_set():  # a cancel that came while it started found nothing running to stop
                 self._stop(container)
-            if placement is not None:
-                send_stdin(stdin, encode(placement.env))
+            if payload is not None:
+                send_stdin(stdin, payload)
             if timer:
                 timer.daemon = True
                 timer.start()
