@@ -112,13 +112,46 @@ resource "google_storage_bucket_iam_member" "this" {
   }
 }
 
-# Airflow starts and stops the worker VM, and hands transformations their identity.
+# Airflow may read, start and stop the worker VM and nothing else: a custom role granted on
+# that one instance (roles/compute.instanceAdmin.v1 would also let it change the instance's
+# metadata, SSH keys included, or delete it). The worker's own account has no compute role.
+resource "google_project_iam_custom_role" "worker_operator" {
+  project     = var.project
+  role_id     = "${replace(var.name, "-", "_")}_worker_operator"
+  title       = "Headrace ${var.name} worker operator"
+  description = "Read, start and stop the Headrace worker VM (granted on that instance only)"
+  permissions = ["compute.instances.get", "compute.instances.start", "compute.instances.stop"]
+
+  depends_on = [google_project_service.this]
+}
+
 resource "google_compute_instance_iam_member" "airflow_controls_worker" {
   instance_name = module.worker_vm.name
   zone          = local.zone
-  role          = "roles/compute.instanceAdmin.v1"
+  role          = google_project_iam_custom_role.worker_operator.id
   member        = local.sa["airflow"]
 }
+
+# Start and stop return zone operations, which IAM checks on the project (they have no
+# instance-level policy): waiting for one needs compute.zoneOperations.get there. It reads
+# the status of operations only.
+resource "google_project_iam_custom_role" "operation_reader" {
+  project     = var.project
+  role_id     = "${replace(var.name, "-", "_")}_operation_reader"
+  title       = "Headrace ${var.name} operation reader"
+  description = "Wait for the start and stop operations of the Headrace worker VM"
+  permissions = ["compute.zoneOperations.get"]
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_project_iam_member" "airflow_waits_for_worker_operations" {
+  project = var.project
+  role    = google_project_iam_custom_role.operation_reader.id
+  member  = local.sa["airflow"]
+}
+
+# Airflow hands transformations their identity (and starts the worker, which runs as its own).
 
 resource "google_service_account_iam_member" "airflow_acts_as" {
   for_each = toset(["worker", "transformation"])

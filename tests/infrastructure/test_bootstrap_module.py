@@ -43,6 +43,10 @@ module "bootstrap" {
     warehouse = { type = "bigquery", project = "acme-data", location = "EU" }
     secrets   = { type = "gcp", project = "acme-data", prefix = "headrace-project-" }
   }
+  worker = {
+    type = "gcp_vm", project = "acme-data", zone = "europe-west1-b", instance = "headrace-worker",
+    host = "10.42.2.10", idle_stop_after = 600
+  }
   airflow_providers = ["apache-airflow-providers-amazon"]
   project_repo      = "git@github.com:acme/analytics-project.git"
   project_branch    = var.project_branch
@@ -57,7 +61,7 @@ module "bootstrap" {
   remote_log_conn_id  = "google_cloud_default"
   public_host         = "198.51.100.7"
   airflow_source_cidr = "10.42.1.0/24"
-  headrace_env        = { HEADRACE_WORKER_HOST = "10.42.2.10" }
+  headrace_env        = { GOOGLE_CLOUD_PROJECT = "acme-data" }
   bootstrap_env       = { GCP_PROJECT = "acme-data" }
 }
 
@@ -112,7 +116,8 @@ def test_airflow_settings_are_rendered_as_given(rendered: dict[str, dict[str, st
     assert env["HEADRACE_PROJECT_REPO"] == '"git@github.com:acme/analytics-project.git"'
     assert env["AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER"] == '"gs://headrace-bucket/logs/airflow"'
     assert env["HEADRACE_PUBLIC_SAN"] == '"IP:198.51.100.7"', "the self-signed certificate names the public IP"
-    assert env["HEADRACE_WORKER_HOST"] == '"10.42.2.10"'
+    assert env["GOOGLE_CLOUD_PROJECT"] == '"acme-data"'
+    assert not [k for k in env if k.startswith("HEADRACE_WORKER")], "the deployment file's worker: block says it"
     boot = dict(line.split("=", 1) for line in files["/etc/headrace/bootstrap.env"].splitlines())
     assert (
         boot["HEADRACE_WHEEL_URL"]
@@ -122,7 +127,7 @@ def test_airflow_settings_are_rendered_as_given(rendered: dict[str, dict[str, st
     assert boot["HEADRACE_EXTRAS"] == '"airflow,postgres,gcs"'
     assert "HEADRACE_PACKAGE" not in boot
     assert boot["GCP_PROJECT"] == '"acme-data"'
-    assert boot["HEADRACE_WORKER_IMAGE"] == '"ghcr.io/acme/headrace-worker:1.2.3"'
+    assert boot["HEADRACE_WORKER_IMAGE"] == '"ghcr.io/acme/headrace-worker:1.2.3"', "an optional pre-pull"
     modes = {f["path"]: f["permissions"] for f in doc["write_files"]}
     assert modes["/etc/headrace/bootstrap.env"] == "0600"
     assert modes["/usr/local/sbin/headrace-bootstrap"] == "0755"
@@ -149,11 +154,29 @@ def test_both_vms_get_the_deployment_settings_and_the_variable_naming_them(
     for role in ("airflow", "worker"):
         doc, files = _files(rendered[cloud][role])
         settings = yaml.safe_load(files["/etc/headrace/deployment.yaml"])
+        worker = settings.pop("worker", None)
         assert settings == {
             "storage": {"type": "gcs", "bucket": "headrace-bucket", "project": "acme-data"},
             "warehouse": {"type": "bigquery", "project": "acme-data", "location": "EU"},
             "secrets": {"type": "gcp", "project": "acme-data", "prefix": "headrace-project-"},
         }
+        if role == "worker":
+            assert worker is None, "the worker VM does not start itself"
+        else:
+            # The SSH login is the key pair the Airflow VM makes for the headrace user.
+            assert worker == {
+                "type": "gcp_vm",
+                "project": "acme-data",
+                "zone": "europe-west1-b",
+                "instance": "headrace-worker",
+                "host": "10.42.2.10",
+                "idle_stop_after": 600,
+                "ssh_user": "headrace",
+                "ssh_key_file": "/opt/headrace/.ssh/worker_ed25519",
+            }
+            script = files["/usr/local/sbin/headrace-bootstrap"]
+            assert 'local key="$HEADRACE_HOME/.ssh/worker_ed25519"' in script
+            assert "id headrace >/dev/null 2>&1 || useradd" in script
         env = dict(line.split("=", 1) for line in files["/etc/headrace/env"].splitlines())
         assert env["HEADRACE_DEPLOYMENT"] == '"/etc/headrace/deployment.yaml"'
         modes = {f["path"]: f["permissions"] for f in doc["write_files"]}

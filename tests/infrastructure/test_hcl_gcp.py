@@ -163,3 +163,51 @@ def test_the_airflow_vm_reads_the_project_s_secrets_and_writes_raw_files(gcp: Co
         assert grant["expr"].replace('\\"', '"') == prefixed, "only the project's secrets, not the install's own"
     write = iam["bucket_grants"]["airflow-write-logs"]["expr"]
     assert all(f"${{local.bucket_objects}}{p}/" in write for p in ("raw", "logs", "datamarts"))
+
+
+def test_the_airflow_vm_gets_a_gcp_vm_worker_block_naming_the_worker_instance(gcp: Config) -> None:
+    from headrace.workers.vm.gcp import GcpVmWorkerConfig
+
+    locals_ = {k: v for entry in gcp.files["deployment.tf"]["locals"] for k, v in entry.items()}
+    worker = locals_["worker"]
+    assert worker == {
+        "type": "gcp_vm",
+        "project": "${var.project}",
+        "zone": "${local.zone}",
+        "instance": "${module.worker_vm.name}",
+        "host": "${local.worker_ip}",
+        "idle_stop_after": "${var.worker_idle_stop_after}",
+    }
+    fields = GcpVmWorkerConfig.model_fields
+    assert set(worker) <= set(fields), "every key is a field of the gcp_vm worker"
+    assert {k for k, f in fields.items() if f.is_required()} <= set(worker) | {"ssh_user", "ssh_key_file"}
+    assert gcp.one("module", "bootstrap").body["worker"] == "${local.worker}"
+    assert gcp.one("module", "worker_vm").body["network_ip"] == "${local.worker_ip}", "host is the worker's address"
+    env = gcp.one("module", "bootstrap").body["headrace_env"]
+    assert not [k for k in env if k.startswith("HEADRACE_WORKER")]
+
+
+def test_the_airflow_account_may_read_start_and_stop_the_worker_instance_and_nothing_else(gcp: Config) -> None:
+    """Asserted on the HCL: no GCP emulator evaluates IAM. The custom role is granted on the
+    worker instance alone; the project-level grant reads operation status only."""
+    role = gcp.one("google_project_iam_custom_role", "worker_operator").body
+    assert sorted(role["permissions"]) == ["compute.instances.get", "compute.instances.start", "compute.instances.stop"]
+    grant = gcp.one("google_compute_instance_iam_member", "airflow_controls_worker").body
+    assert grant["instance_name"] == "${module.worker_vm.name}" and grant["zone"] == "${local.zone}"
+    assert grant["role"] == "${google_project_iam_custom_role.worker_operator.id}"
+    assert grant["member"] == '${local.sa["airflow"]}'
+    assert gcp.resources("google_compute_instance_iam_member") == [gcp.one("google_compute_instance_iam_member",
+                                                                            "airflow_controls_worker")]  # fmt: skip
+    poller = gcp.one("google_project_iam_custom_role", "operation_reader").body
+    assert poller["permissions"] == ["compute.zoneOperations.get"]
+    waits = gcp.one("google_project_iam_member", "airflow_waits_for_worker_operations").body
+    assert (waits["role"], waits["member"]) == ("${google_project_iam_custom_role.operation_reader.id}",
+                                                '${local.sa["airflow"]}')  # fmt: skip
+    # No predefined compute role anywhere, and none for the worker's own account.
+    members = [b.body for b in gcp.blocks if b.kind.endswith("_iam_member")]
+    roles = {m["role"] for m in members} | {g["role"] for group in ("bucket_grants", "project_grants")
+                                            for g in gcp.files["iam.tf"]["locals"][0][group].values()}  # fmt: skip
+    assert {r for r in roles if r.startswith("roles/compute.")} == {"roles/compute.osAdminLogin"}, "people's shells"
+    grants = gcp.files["iam.tf"]["locals"][0]["project_grants"]
+    worker_roles = {g["role"] for g in grants.values() if g["member"] == '${local.sa["worker"]}'}
+    assert worker_roles == {"roles/logging.logWriter"}

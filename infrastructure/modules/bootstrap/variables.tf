@@ -31,12 +31,27 @@ variable "artifact" {
 }
 
 variable "deployment" {
-  description = "The warehouse, storage and secrets blocks of this install, written to /etc/headrace/deployment.yaml (named by HEADRACE_DEPLOYMENT) and laid over the project's project.yaml. Secret values only as $${secret:NAME} references."
+  description = "The warehouse, storage and secrets blocks of this install, written to /etc/headrace/deployment.yaml on both VMs (named by HEADRACE_DEPLOYMENT) and laid over the project's project.yaml. Secret values only as $${secret:NAME} references."
   type        = any
 
   validation {
     condition     = length(setsubtract(keys(var.deployment), ["warehouse", "storage", "secrets"])) == 0
     error_message = "deployment may only hold the blocks warehouse, storage and secrets."
+  }
+}
+
+variable "worker" {
+  description = "The worker: block of the Airflow VM's deployment file without its SSH login (type, the instance, host, idle_stop_after): the module adds ssh_user and ssh_key_file, the login it sets up. Null: no worker block."
+  type        = any
+  default     = null
+
+  validation {
+    condition     = var.worker == null ? true : can(regex("^(aws|gcp|azure)_vm$", var.worker.type))
+    error_message = "worker.type must be aws_vm, gcp_vm or azure_vm."
+  }
+  validation {
+    condition     = var.worker == null ? true : length(setintersection(keys(var.worker), ["ssh_user", "ssh_key_file"])) == 0
+    error_message = "worker must not set ssh_user or ssh_key_file: the module sets the login it creates."
   }
 }
 
@@ -66,7 +81,7 @@ variable "project_branch" {
 }
 
 variable "worker_image" {
-  description = "Worker container image pulled at boot; empty for none."
+  description = "An image pulled on the worker VM at its first start, for tasks that name an image of their own; empty for none. The Headrace worker image is never pulled: the first task that needs it builds it on the worker's engine."
   type        = string
   default     = ""
 

@@ -3,7 +3,7 @@
 # Headrace VM bootstrap, run by cloud-init at first boot and by systemd units afterwards.
 #
 #   headrace-bootstrap airflow          install Airflow 3, PostgreSQL, Headrace, nginx; start services
-#   headrace-bootstrap worker           install Docker; authorize Airflow's key; pull the worker image
+#   headrace-bootstrap worker           install Docker; authorize Airflow's key (Docker over SSH only)
 #   headrace-bootstrap refresh-secrets  rewrite the Airflow password file from the secret store
 #   headrace-bootstrap clone-project    clone (or fetch) the project repository with the deploy key
 #   headrace-bootstrap worker-keys      worker: authorize the public key Airflow published
@@ -199,32 +199,41 @@ cmd_airflow() {
     log "Airflow is up behind https://${HEADRACE_PUBLIC_HOST:-<this VM>}/"
 }
 
+# Airflow's key may do one thing, from the Airflow VM's network only: open a connection to
+# the Docker engine (the Docker SDK's ssh:// transport runs `docker system dial-stdio`,
+# whatever command it asks for here). No shell, pty, forwarding or agent.
+WORKER_KEY_OPTIONS='restrict,command="docker system dial-stdio"'
+
 worker_keys() {
     local pub
     pub="$(read_secret "$SECRET_WORKER_SSH_PUBLIC")"
     [ -n "$pub" ] || { log "Airflow has not published its key yet"; return 1; }
     umask 077
-    printf 'from="%s",no-agent-forwarding,no-X11-forwarding %s\n' "$AIRFLOW_SOURCE_CIDR" "$pub" \
-        >"$HEADRACE_HOME/.ssh/authorized_keys"
-    chown headrace:headrace "$HEADRACE_HOME/.ssh/authorized_keys"
+    printf 'from="%s",%s %s\n' "$AIRFLOW_SOURCE_CIDR" "$WORKER_KEY_OPTIONS" "$pub" \
+        >"$HEADRACE_HOME/.ssh/authorized_keys.new"
+    chown headrace:headrace "$HEADRACE_HOME/.ssh/authorized_keys.new"
+    mv "$HEADRACE_HOME/.ssh/authorized_keys.new" "$HEADRACE_HOME/.ssh/authorized_keys"
 }
 
+# The worker VM: a Docker engine (the distribution's package) that Airflow reaches over SSH
+# as headrace (docker group). Images live on the root disk (worker_disk_size_gb); the first
+# task that needs the Headrace worker image builds it here from the Airflow VM.
 cmd_worker() {
     apt_install docker.io python3-boto3 jq curl ca-certificates
     ensure_user
     usermod -aG docker headrace
     # Key-only SSH, reachable from the Airflow VM alone (firewall + from= in authorized_keys).
-    printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\n' \
+    # The Docker SDK opens one SSH channel per API connection: allow more than the default 10.
+    printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\nMaxSessions 32\n' \
         >/etc/ssh/sshd_config.d/50-headrace.conf
     systemctl reload ssh || systemctl reload sshd || true
     systemctl enable --now docker
+    systemctl daemon-reload
+    # Authorized before any pull, so the first task can reach the engine at once.
+    systemctl enable --now headrace-worker-keys.service
     if [ -n "${HEADRACE_WORKER_IMAGE:-}" ]; then
         retry 5 docker pull "$HEADRACE_WORKER_IMAGE"
-    else
-        log "no worker image configured: the first task pulls or builds it"
     fi
-    systemctl daemon-reload
-    systemctl enable --now headrace-worker-keys.service
     touch /var/lib/headrace/setup-done-worker
 }
 
