@@ -118,15 +118,17 @@ module "bootstrap" {
   }
   deployment        = local.deployment
   worker            = local.worker
+  worker_host       = local.worker_private_ip
   airflow_providers = ["apache-airflow-providers-amazon"]
   project_repo      = var.project_repo
   project_branch    = var.project_branch
   worker_image      = var.worker_image
   secrets = {
-    admin_password     = aws_secretsmanager_secret.admin_password.name
-    deploy_key         = aws_secretsmanager_secret.deploy_key.name
-    worker_ssh_private = aws_secretsmanager_secret.worker_ssh_private.name
-    worker_ssh_public  = aws_secretsmanager_secret.worker_ssh_public.name
+    admin_password      = aws_secretsmanager_secret.admin_password.name
+    deploy_key          = aws_secretsmanager_secret.deploy_key.name
+    worker_ssh_private  = aws_secretsmanager_secret.worker_ssh_private.name
+    worker_ssh_public   = aws_secretsmanager_secret.worker_ssh_public.name
+    worker_ssh_host_key = aws_secretsmanager_secret.worker_ssh_host_key.name
   }
   remote_log_folder   = "s3://${aws_s3_bucket.this.bucket}/logs/airflow"
   remote_log_conn_id  = "aws_default"

@@ -76,8 +76,8 @@ locals {
   }
 }
 
-# The worker: block of the Airflow VM's deployment file (the bootstrap module adds the SSH
-# login it sets up). Tasks start the instance, run their container on its Docker engine over
+# The worker: block of the Airflow VM's deployment file (the bootstrap module adds the
+# worker's address and the SSH login it sets up). Tasks start the instance, run their container on its Docker engine over
 # SSH and stop it again (toolkit/workers/vm/aws); the Airflow role may start and stop this
 # instance only (iam.tf, StartAndStopTheWorker).
 locals {
@@ -85,7 +85,6 @@ locals {
     type        = "aws_vm"
     instance_id = module.worker_vm.instance_id
     region      = var.region
-    host        = local.worker_private_ip
     # The sweeper stops the worker after this many seconds without a task (a task that ends
     # normally stops it at once).
     idle_stop_after = var.worker_idle_stop_after

@@ -20,15 +20,17 @@ module "bootstrap" {
   }
   deployment        = local.deployment
   worker            = local.worker
+  worker_host       = local.worker_ip
   airflow_providers = ["apache-airflow-providers-microsoft-azure"]
   project_repo      = var.project_repo
   project_branch    = var.project_branch
   worker_image      = var.worker_image
   secrets = {
-    admin_password     = azurerm_key_vault_secret.admin_password.name
-    deploy_key         = azurerm_key_vault_secret.placeholder["project-deploy-key"].name
-    worker_ssh_private = azurerm_key_vault_secret.placeholder["worker-ssh-private-key"].name
-    worker_ssh_public  = azurerm_key_vault_secret.placeholder["worker-ssh-public-key"].name
+    admin_password      = azurerm_key_vault_secret.admin_password.name
+    deploy_key          = azurerm_key_vault_secret.placeholder["project-deploy-key"].name
+    worker_ssh_private  = azurerm_key_vault_secret.placeholder["worker-ssh-private-key"].name
+    worker_ssh_public   = azurerm_key_vault_secret.placeholder["worker-ssh-public-key"].name
+    worker_ssh_host_key = azurerm_key_vault_secret.placeholder["worker-ssh-host-key"].name
   }
   remote_log_folder   = "wasb://${local.container}@${azurerm_storage_account.this.name}.blob.core.windows.net/logs/airflow"
   remote_log_conn_id  = "wasb_default"
@@ -62,10 +64,11 @@ module "bootstrap_worker" {
   project_branch    = var.project_branch
   worker_image      = var.worker_image
   secrets = {
-    admin_password     = ""
-    deploy_key         = ""
-    worker_ssh_private = ""
-    worker_ssh_public  = azurerm_key_vault_secret.placeholder["worker-ssh-public-key"].name
+    admin_password      = ""
+    deploy_key          = ""
+    worker_ssh_private  = ""
+    worker_ssh_public   = azurerm_key_vault_secret.placeholder["worker-ssh-public-key"].name
+    worker_ssh_host_key = azurerm_key_vault_secret.placeholder["worker-ssh-host-key"].name
   }
   remote_log_folder   = ""
   remote_log_conn_id  = ""

@@ -33,8 +33,8 @@ locals {
     secrets = { type = "azure", vault_url = azurerm_key_vault.this.vault_uri, prefix = local.project_secret_prefix }
   }
 
-  # The worker: block of the Airflow VM's deployment file (the bootstrap module adds the SSH
-  # login it sets up). Tasks start the VM, run their container on its Docker engine over SSH
+  # The worker: block of the Airflow VM's deployment file (the bootstrap module adds the
+  # worker's address and the SSH login it sets up). Tasks start the VM, run their container on its Docker engine over SSH
   # and deallocate it again (toolkit/workers/vm/azure); Airflow's identity may read, start and
   # deallocate this VM only (compute.tf, worker_operator).
   worker = {
@@ -42,7 +42,6 @@ locals {
     subscription_id = var.subscription_id
     resource_group  = azurerm_resource_group.this.name
     vm_name         = module.worker_vm.name
-    host            = local.worker_ip
     # The sweeper deallocates the worker after this many seconds without a task.
     idle_stop_after = var.worker_idle_stop_after
   }

@@ -24,15 +24,17 @@ module "bootstrap" {
   }
   deployment        = local.deployment
   worker            = local.worker
+  worker_host       = local.worker_ip
   airflow_providers = ["apache-airflow-providers-google"]
   project_repo      = var.project_repo
   project_branch    = var.project_branch
   worker_image      = var.worker_image
   secrets = {
-    admin_password     = google_secret_manager_secret.this["admin-password"].secret_id
-    deploy_key         = google_secret_manager_secret.this["project-deploy-key"].secret_id
-    worker_ssh_private = google_secret_manager_secret.this["worker-ssh-private-key"].secret_id
-    worker_ssh_public  = google_secret_manager_secret.this["worker-ssh-public-key"].secret_id
+    admin_password      = google_secret_manager_secret.this["admin-password"].secret_id
+    deploy_key          = google_secret_manager_secret.this["project-deploy-key"].secret_id
+    worker_ssh_private  = google_secret_manager_secret.this["worker-ssh-private-key"].secret_id
+    worker_ssh_public   = google_secret_manager_secret.this["worker-ssh-public-key"].secret_id
+    worker_ssh_host_key = google_secret_manager_secret.this["worker-ssh-host-key"].secret_id
   }
   remote_log_folder   = "gs://${google_storage_bucket.this.name}/logs/airflow"
   remote_log_conn_id  = "google_cloud_default"

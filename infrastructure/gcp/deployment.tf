@@ -29,8 +29,8 @@ locals {
     secrets = { type = "gcp", project = var.project, prefix = local.project_secret_prefix }
   }
 
-  # The worker: block of the Airflow VM's deployment file (the bootstrap module adds the SSH
-  # login it sets up). Tasks start the instance, run their container on its Docker engine
+  # The worker: block of the Airflow VM's deployment file (the bootstrap module adds the
+  # worker's address and the SSH login it sets up). Tasks start the instance, run their container on its Docker engine
   # over SSH and stop it again (toolkit/workers/vm/gcp); the Airflow service account may
   # start, stop and read this instance only (iam.tf, worker_operator).
   worker = {
@@ -38,7 +38,6 @@ locals {
     project  = var.project
     zone     = local.zone
     instance = module.worker_vm.name
-    host     = local.worker_ip
     # The sweeper stops the worker after this many seconds without a task.
     idle_stop_after = var.worker_idle_stop_after
   }

@@ -549,6 +549,27 @@ def test_only_the_airflow_role_may_start_and_stop_the_worker_and_only_that_insta
             assert worker_role.is_action_permitted(action, resource) != allowed, (action, resource)
 
 
+def test_the_airflow_vm_knows_the_worker_s_host_key_before_the_worker_starts(install: Install) -> None:
+    """The Airflow VM makes the worker's SSH host key (its known_hosts names the worker's address);
+    the worker may read it and nothing else may write it (moto's policy engine, as above)."""
+    from moto.iam.access_control import PermissionResult
+
+    _, files = _cloud_init(install, "airflow")
+    boot = _env(files["/etc/headrace/bootstrap.env"])
+    assert boot["WORKER_HOST"] == _instances(install)["worker"]["PrivateIpAddress"]
+    assert boot["SECRET_WORKER_SSH_HOST_KEY"] == "headrace/worker-ssh-host-key"
+    host_key = install.client("secretsmanager").describe_secret(SecretId="headrace/worker-ssh-host-key")
+    assert host_key["KmsKeyId"] == install.outputs["kms_key_arn"]
+    arn, allowed = host_key["ARN"], PermissionResult.PERMITTED
+    airflow, worker = _role_policy(install, "headrace-airflow"), _role_policy(install, "headrace-worker")
+    assert airflow.is_action_permitted("secretsmanager:PutSecretValue", arn) == allowed
+    assert airflow.is_action_permitted("secretsmanager:GetSecretValue", arn) == allowed
+    assert worker.is_action_permitted("secretsmanager:GetSecretValue", arn) == allowed
+    assert worker.is_action_permitted("secretsmanager:PutSecretValue", arn) != allowed
+    _, worker_files = _cloud_init(install, "worker")
+    assert "install_host_key" in worker_files["/usr/local/sbin/headrace-bootstrap"]
+
+
 def test_destroy_asks_before_deleting_then_removes_everything(install: Install) -> None:
     """The bucket is protected (no force-destroy) by default; destroy lifts that, data included."""
     s3 = install.client("s3")

@@ -45,8 +45,9 @@ module "bootstrap" {
   }
   worker = {
     type = "gcp_vm", project = "acme-data", zone = "europe-west1-b", instance = "headrace-worker",
-    host = "10.42.2.10", idle_stop_after = 600
+    idle_stop_after = 600
   }
+  worker_host = "10.42.2.10"
   airflow_providers = ["apache-airflow-providers-amazon"]
   project_repo      = "git@github.com:acme/analytics-project.git"
   project_branch    = var.project_branch
@@ -56,6 +57,7 @@ module "bootstrap" {
     deploy_key         = "headrace-project-deploy-key"
     worker_ssh_private = "headrace-worker-ssh-private-key"
     worker_ssh_public  = "headrace-worker-ssh-public-key"
+    worker_ssh_host_key = "headrace-worker-ssh-host-key"
   }
   remote_log_folder   = "gs://headrace-bucket/logs/airflow"
   remote_log_conn_id  = "google_cloud_default"
@@ -176,6 +178,10 @@ def test_both_vms_get_the_deployment_settings_and_the_variable_naming_them(
             }
             script = files["/usr/local/sbin/headrace-bootstrap"]
             assert 'local key="$HEADRACE_HOME/.ssh/worker_ed25519"' in script
+            # known_hosts names the worker at the block's host, with the host key the Airflow VM makes.
+            boot = dict(line.split("=", 1) for line in files["/etc/headrace/bootstrap.env"].splitlines())
+            assert boot["WORKER_HOST"] == '"10.42.2.10"'
+            assert boot["SECRET_WORKER_SSH_HOST_KEY"] == '"headrace-worker-ssh-host-key"'
             assert "id headrace >/dev/null 2>&1 || useradd" in script
         env = dict(line.split("=", 1) for line in files["/etc/headrace/env"].splitlines())
         assert env["HEADRACE_DEPLOYMENT"] == '"/etc/headrace/deployment.yaml"'

@@ -82,7 +82,9 @@ def test_key_vault_uses_rbac_purge_protection_and_a_closed_network(azure: Config
     assert vault["network_acls"][0]["default_action"] == "Deny"
     grants = next(x["vault_grants"] for x in azure.files["keyvault.tf"]["locals"] if "vault_grants" in x)
     assert grants["worker-ssh-public-key/worker"] == "Key Vault Secrets User"
-    assert [k for k in grants if k.endswith("/worker")] == ["worker-ssh-public-key/worker"]
+    worker_grants = [k for k in grants if k.endswith("/worker")]
+    assert worker_grants == ["worker-ssh-public-key/worker", "worker-ssh-host-key/worker"]
+    assert grants["worker-ssh-host-key/worker"] == "Key Vault Secrets User", "the worker reads its host key only"
     secret_assignment = azure.one("azurerm_role_assignment", "secret").body
     assert secret_assignment["scope"].startswith("${local.secret_ids["), "grants are per secret, not per vault"
 
@@ -182,12 +184,14 @@ def test_the_airflow_vm_gets_an_azure_vm_worker_block_naming_the_worker_vm(azure
         "subscription_id": "${var.subscription_id}",
         "resource_group": "${azurerm_resource_group.this.name}",
         "vm_name": "${module.worker_vm.name}",
-        "host": "${local.worker_ip}",
         "idle_stop_after": "${var.worker_idle_stop_after}",
     }
     fields = AzureVmWorkerConfig.model_fields
     assert set(worker) <= set(fields), "every key is a field of the azure_vm worker"
-    assert {k for k, f in fields.items() if f.is_required()} <= set(worker) | {"ssh_user", "ssh_key_file"}
+    assert {k for k, f in fields.items() if f.is_required()} <= set(worker)
+    # host (the worker's address), ssh_user and ssh_key_file: added by the bootstrap module.
+    assert {"host", "ssh_user", "ssh_key_file"} <= set(fields)
+    assert azure.one("module", "bootstrap").body["worker_host"] == "${local.worker_ip}"
     assert azure.one("module", "bootstrap").body["worker"] == "${local.worker}"
     assert "worker" not in azure.one("module", "bootstrap_worker").body, "the worker VM does not start itself"
     assert azure.one("module", "worker_vm").body["private_ip"] == "${local.worker_ip}"

@@ -101,6 +101,7 @@ def test_secrets_are_readable_only_by_their_component(gcp: Config) -> None:
         "project-deploy-key": ["airflow"],
         "worker-ssh-private-key": ["airflow"],
         "worker-ssh-public-key": ["worker"],
+        "worker-ssh-host-key": ["airflow", "worker"],  # made by Airflow, installed by the worker
     }
     assert not gcp.resources("google_secret_manager_secret_iam_binding")
     assert not gcp.resources("google_project_iam_binding"), "bindings would remove other members of the project"
@@ -175,12 +176,14 @@ def test_the_airflow_vm_gets_a_gcp_vm_worker_block_naming_the_worker_instance(gc
         "project": "${var.project}",
         "zone": "${local.zone}",
         "instance": "${module.worker_vm.name}",
-        "host": "${local.worker_ip}",
         "idle_stop_after": "${var.worker_idle_stop_after}",
     }
     fields = GcpVmWorkerConfig.model_fields
     assert set(worker) <= set(fields), "every key is a field of the gcp_vm worker"
-    assert {k for k, f in fields.items() if f.is_required()} <= set(worker) | {"ssh_user", "ssh_key_file"}
+    assert {k for k, f in fields.items() if f.is_required()} <= set(worker)
+    # host (the worker's address), ssh_user and ssh_key_file: added by the bootstrap module.
+    assert {"host", "ssh_user", "ssh_key_file"} <= set(fields)
+    assert gcp.one("module", "bootstrap").body["worker_host"] == "${local.worker_ip}"
     assert gcp.one("module", "bootstrap").body["worker"] == "${local.worker}"
     assert gcp.one("module", "worker_vm").body["network_ip"] == "${local.worker_ip}", "host is the worker's address"
     env = gcp.one("module", "bootstrap").body["headrace_env"]

@@ -33,17 +33,20 @@ locals {
   }, var.headrace_env)
 
   bootstrap_env = merge({
-    CLOUD                     = var.cloud
-    HEADRACE_WHEEL_URL        = var.artifact.url
-    HEADRACE_WHEEL_SHA256     = var.artifact.sha256
-    HEADRACE_EXTRAS           = var.artifact.extras
-    AIRFLOW_PROVIDERS         = join(" ", var.airflow_providers)
-    HEADRACE_WORKER_IMAGE     = var.worker_image
-    AIRFLOW_SOURCE_CIDR       = var.airflow_source_cidr
-    SECRET_ADMIN_PASSWORD     = var.secrets.admin_password
-    SECRET_DEPLOY_KEY         = var.secrets.deploy_key
-    SECRET_WORKER_SSH_PRIVATE = var.secrets.worker_ssh_private
-    SECRET_WORKER_SSH_PUBLIC  = var.secrets.worker_ssh_public
+    CLOUD                      = var.cloud
+    HEADRACE_WHEEL_URL         = var.artifact.url
+    HEADRACE_WHEEL_SHA256      = var.artifact.sha256
+    HEADRACE_EXTRAS            = var.artifact.extras
+    AIRFLOW_PROVIDERS          = join(" ", var.airflow_providers)
+    HEADRACE_WORKER_IMAGE      = var.worker_image
+    AIRFLOW_SOURCE_CIDR        = var.airflow_source_cidr
+    SECRET_ADMIN_PASSWORD      = var.secrets.admin_password
+    SECRET_DEPLOY_KEY          = var.secrets.deploy_key
+    SECRET_WORKER_SSH_PRIVATE  = var.secrets.worker_ssh_private
+    SECRET_WORKER_SSH_PUBLIC   = var.secrets.worker_ssh_public
+    SECRET_WORKER_SSH_HOST_KEY = var.secrets.worker_ssh_host_key
+    # The Airflow VM's known_hosts names the worker at this address (worker_host_key).
+    WORKER_HOST = var.worker_host
   }, var.bootstrap_env)
 
   # Values are double-quoted: systemd and bash read KEY="value" the same way as long as a
@@ -54,13 +57,13 @@ locals {
 
   # Where this install keeps its data: laid over project.yaml's blocks by Headrace
   # (headrace.project.deployment). No secret values: ${secret:NAME} references only.
-  # The Airflow VM's file also names the worker VM (worker:), with the SSH login this module
-  # sets up; the worker VM's own file leaves it out (it does not start itself, and its user
+  # The Airflow VM's file also names the worker VM (worker:), with the address and SSH login
+  # this module sets up; the worker VM's own file leaves it out (it does not start itself, and its user
   # data cannot name the instance it belongs to).
   # (Two YAML texts joined: a conditional between objects of different attributes would turn
   # every value into a string.)
   worker_block = var.worker == null ? "" : yamlencode({
-    worker = merge(var.worker, { ssh_user = local.worker_ssh_user, ssh_key_file = local.worker_ssh_key_file })
+    worker = merge(var.worker, { host = var.worker_host, ssh_user = local.worker_ssh_user, ssh_key_file = local.worker_ssh_key_file })
   })
   deployment_header = join("", [
     "# Headrace deployment settings, rendered by Terraform (infrastructure/modules/bootstrap).\n",

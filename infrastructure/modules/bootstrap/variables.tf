@@ -41,7 +41,7 @@ variable "deployment" {
 }
 
 variable "worker" {
-  description = "The worker: block of the Airflow VM's deployment file without its SSH login (type, the instance, host, idle_stop_after): the module adds ssh_user and ssh_key_file, the login it sets up. Null: no worker block."
+  description = "The worker: block of the Airflow VM's deployment file without its address and SSH login (type, the instance, idle_stop_after): the module adds host (worker_host), ssh_user and ssh_key_file, the login it sets up. Null: no worker block."
   type        = any
   default     = null
 
@@ -50,8 +50,19 @@ variable "worker" {
     error_message = "worker.type must be aws_vm, gcp_vm or azure_vm."
   }
   validation {
-    condition     = var.worker == null ? true : length(setintersection(keys(var.worker), ["ssh_user", "ssh_key_file"])) == 0
-    error_message = "worker must not set ssh_user or ssh_key_file: the module sets the login it creates."
+    condition     = var.worker == null ? true : length(setintersection(keys(var.worker), ["host", "ssh_user", "ssh_key_file"])) == 0
+    error_message = "worker must not set host, ssh_user or ssh_key_file: the module sets them (worker_host and the login it creates)."
+  }
+}
+
+variable "worker_host" {
+  description = "The worker VM's fixed private address: the worker block's host, and the name the Airflow VM's known_hosts gives the worker's host key. A separate variable, not worker.host: the worker's own user data reads it, and the worker block names the instance."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.worker_host == "" || can(cidrhost("${var.worker_host}/32", 0))
+    error_message = "worker_host must be an IPv4 address (or empty)."
   }
 }
 
@@ -98,6 +109,8 @@ variable "secrets" {
     deploy_key         = string
     worker_ssh_private = string
     worker_ssh_public  = string
+    # The worker's SSH host key: made by the Airflow VM, installed by the worker.
+    worker_ssh_host_key = string
   })
 }
 

@@ -6,7 +6,7 @@
 #   headrace-bootstrap worker           install Docker; authorize Airflow's key (Docker over SSH only)
 #   headrace-bootstrap refresh-secrets  rewrite the Airflow password file from the secret store
 #   headrace-bootstrap clone-project    clone (or fetch) the project repository with the deploy key
-#   headrace-bootstrap worker-keys      worker: authorize the public key Airflow published
+#   headrace-bootstrap worker-keys      worker: authorize Airflow's key, install the host key Airflow knows
 #
 # Settings come from /etc/headrace/bootstrap.env (cloud, secret names, the Headrace wheel in the
 # install's bucket and its sha256) and /etc/headrace/env (what Airflow and Headrace read;
@@ -137,6 +137,25 @@ worker_key_pair() {
     chmod 0600 "$key"
 }
 
+# The worker's SSH host key is made here as well and kept in the secret store, so the Airflow
+# VM knows it before the worker ever starts: the Docker SDK's ssh:// transport refuses a host
+# that is not in ~/.ssh/known_hosts. The worker installs it at every boot (install_host_key).
+worker_host_key() {
+    local dir key
+    [ -n "${WORKER_HOST:-}" ] || { log "no worker host: no known_hosts entry"; return 0; }
+    dir="$(mktemp -d)"
+    key="$dir/host_ed25519"
+    if ! { read_secret "$SECRET_WORKER_SSH_HOST_KEY" >"$key" 2>/dev/null && [ -s "$key" ] &&
+        ssh-keygen -y -f "$key" >"$key.pub" 2>/dev/null; }; then
+        rm -f "$key" "$key.pub"
+        ssh-keygen -q -t ed25519 -N '' -C "headrace-worker" -f "$key"
+        write_secret "$SECRET_WORKER_SSH_HOST_KEY" <"$key"
+    fi
+    printf '%s %s\n' "$WORKER_HOST" "$(cut -d' ' -f1,2 "$key.pub")" >"$HEADRACE_HOME/.ssh/known_hosts"
+    chown headrace:headrace "$HEADRACE_HOME/.ssh/known_hosts"
+    rm -rf "$dir"
+}
+
 clone_project() {
     local key="$HEADRACE_HOME/.ssh/deploy_key" repo="$HEADRACE_HOME/repo"
     umask 077
@@ -187,6 +206,7 @@ cmd_airflow() {
     install_headrace
     retry 30 refresh_secrets
     retry 30 worker_key_pair
+    retry 30 worker_host_key
     as_headrace airflow db migrate
     as_headrace headrace airflow install-dags "$AIRFLOW__CORE__DAGS_FOLDER"
     setup_nginx
@@ -203,6 +223,7 @@ cmd_airflow() {
 # the Docker engine (the Docker SDK's ssh:// transport runs `docker system dial-stdio`,
 # whatever command it asks for here). No shell, pty, forwarding or agent.
 WORKER_KEY_OPTIONS='restrict,command="docker system dial-stdio"'
+SSH_HOST_KEY_FILE=/etc/ssh/ssh_host_ed25519_key
 
 worker_keys() {
     local pub
@@ -213,6 +234,26 @@ worker_keys() {
         >"$HEADRACE_HOME/.ssh/authorized_keys.new"
     chown headrace:headrace "$HEADRACE_HOME/.ssh/authorized_keys.new"
     mv "$HEADRACE_HOME/.ssh/authorized_keys.new" "$HEADRACE_HOME/.ssh/authorized_keys"
+    install_host_key
+}
+
+# The host key the Airflow VM made and knows (worker_host_key): sshd offers that one only.
+install_host_key() {
+    local key="$SSH_HOST_KEY_FILE"
+    umask 077
+    if ! { read_secret "$SECRET_WORKER_SSH_HOST_KEY" >"$key.new" && ssh-keygen -y -f "$key.new" >"$key.pub.new"; }; then
+        rm -f "$key.new" "$key.pub.new"
+        log "Airflow has not published the worker's host key yet"
+        return 1
+    fi
+    if cmp -s "$key.new" "$key"; then
+        rm -f "$key.new" "$key.pub.new"
+        return 0
+    fi
+    chmod 0644 "$key.pub.new"
+    mv "$key.pub.new" "$key.pub"
+    mv "$key.new" "$key"
+    systemctl reload ssh || systemctl reload sshd || true
 }
 
 # The worker VM: a Docker engine (the distribution's package) that Airflow reaches over SSH
@@ -224,8 +265,9 @@ cmd_worker() {
     usermod -aG docker headrace
     # Key-only SSH, reachable from the Airflow VM alone (firewall + from= in authorized_keys).
     # The Docker SDK opens one SSH channel per API connection: allow more than the default 10.
-    printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\nMaxSessions 32\n' \
-        >/etc/ssh/sshd_config.d/50-headrace.conf
+    # Only the host key the Airflow VM knows (install_host_key).
+    printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\nMaxSessions 32\nHostKey %s\n' \
+        "$SSH_HOST_KEY_FILE" >/etc/ssh/sshd_config.d/50-headrace.conf
     systemctl reload ssh || systemctl reload sshd || true
     systemctl enable --now docker
     systemctl daemon-reload
