@@ -84,6 +84,9 @@ def login(docker_engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     port = server.free_port()
     # The Airflow VM makes the worker's host key and knows it; the worker installs it.
     _bootstrap(airflow, store, "worker_host_key", WORKER_HOST=f"[127.0.0.1]:{port}")
+    made = (store / "worker-ssh-host-key").read_text()
+    _bootstrap(airflow, store, "worker_host_key", WORKER_HOST=f"[127.0.0.1]:{port}")  # a rebuilt Airflow VM
+    assert (store / "worker-ssh-host-key").read_text() == made, "the host key is kept, not made again"
     _bootstrap(worker, store, "worker_keys", AIRFLOW_SOURCE_CIDR="127.0.0.1/32")
     keys = worker / ".ssh" / "authorized_keys"
     Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder

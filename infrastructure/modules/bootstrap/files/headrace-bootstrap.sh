@@ -7,6 +7,7 @@
 #   headrace-bootstrap refresh-secrets  rewrite the Airflow password file from the secret store
 #   headrace-bootstrap clone-project    clone (or fetch) the project repository with the deploy key
 #   headrace-bootstrap worker-keys      worker: authorize Airflow's key, install the host key Airflow knows
+#   headrace-bootstrap worker-host-key  airflow: known_hosts from the worker's host key (made if missing)
 #
 # Settings come from /etc/headrace/bootstrap.env (cloud, secret names, the Headrace wheel in the
 # install's bucket and its sha256) and /etc/headrace/env (what Airflow and Headrace read;
@@ -124,6 +125,7 @@ refresh_secrets() {
 # Airflow starts worker containers over SSH: it owns the key pair and publishes the public half.
 worker_key_pair() {
     local key="$HEADRACE_HOME/.ssh/worker_ed25519"
+    umask 077  # ssh-keygen reads no private key that others may read (not left to refresh_secrets' umask)
     if read_secret "$SECRET_WORKER_SSH_PRIVATE" >"$key.tmp" 2>/dev/null && [ -s "$key.tmp" ]; then
         mv "$key.tmp" "$key"
         ssh-keygen -y -f "$key" >"$key.pub"
@@ -143,6 +145,7 @@ worker_key_pair() {
 worker_host_key() {
     local dir key
     [ -n "${WORKER_HOST:-}" ] || { log "no worker host: no known_hosts entry"; return 0; }
+    umask 077  # ssh-keygen reads no private key that others may read
     dir="$(mktemp -d)"
     key="$dir/host_ed25519"
     if ! { read_secret "$SECRET_WORKER_SSH_HOST_KEY" >"$key" 2>/dev/null && [ -s "$key" ] &&
@@ -152,6 +155,7 @@ worker_host_key() {
         write_secret "$SECRET_WORKER_SSH_HOST_KEY" <"$key"
     fi
     printf '%s %s\n' "$WORKER_HOST" "$(cut -d' ' -f1,2 "$key.pub")" >"$HEADRACE_HOME/.ssh/known_hosts"
+    chmod 0644 "$HEADRACE_HOME/.ssh/known_hosts"
     chown headrace:headrace "$HEADRACE_HOME/.ssh/known_hosts"
     rm -rf "$dir"
 }
@@ -285,5 +289,6 @@ case "${1:-}" in
     refresh-secrets) refresh_secrets ;;
     clone-project) clone_project ;;
     worker-keys) worker_keys ;;
-    *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+    worker-host-key) worker_host_key ;;
+    *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac
