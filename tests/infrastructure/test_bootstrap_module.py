@@ -229,3 +229,40 @@ def test_the_bootstrap_installs_that_file_never_a_package_by_name() -> None:
     wheel = '"headrace[$HEADRACE_EXTRAS] @ file://$ARTIFACTS/${HEADRACE_WHEEL_URL##*/}"'
     assert installs == [f"{wheel} $AIRFLOW_PROVIDERS psycopg2-binary"]
     assert script.index("retry 5 fetch_headrace") < script.index('"headrace[$HEADRACE_EXTRAS] @ file://')
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_worker_s_first_set_up_keeps_sshd_stopped_until_the_host_key_is_in_place(
+    fails: bool, tmp_path: Path
+) -> None:
+    """The bootstrap's stop_ssh/start_ssh with systemctl stubbed (it records calls; ssh.socket is
+    the active unit, as on Ubuntu 24.04): sshd is stopped before the set-up, started again only
+    after worker-keys, and also when a step in between fails (the EXIT trap)."""
+    script = (INFRA / "modules" / "bootstrap" / "files" / "headrace-bootstrap.sh").read_text()
+    functions = "".join(
+        re.search(rf"^{name}\(\) \{{[^\n]*\n.*?^\}}\n", script, re.S | re.M).group(0)  # type: ignore[union-attr]
+        for name in ("stop_ssh", "start_ssh")
+    )
+    body = re.search(r"^cmd_worker\(\) \{\n(.*?)^\}\n", script, re.S | re.M)
+    assert body
+    steps = [line.strip() for line in body.group(1).splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert steps[:2] == ["stop_ssh", "trap start_ssh EXIT"]
+    keys = steps.index("systemctl enable --now headrace-worker-keys.service")
+    assert steps[keys + 1] == "start_ssh" and "apt_install" in steps[2]
+    calls = tmp_path / "calls"
+    harness = (
+        "set -euo pipefail\nSSH_STOPPED=()\nlog() { :; }\n"
+        f'systemctl() {{ echo "$*" >>{calls}; [ "$1 ${{3:-}}" != "is-active ssh.service" ]; }}\n'
+        f"{functions}stop_ssh\ntrap start_ssh EXIT\n"
+        + ("false\n" if fails else "systemctl enable --now headrace-worker-keys.service\nstart_ssh\n")
+    )
+    result = run(["bash", "-c", harness])
+    assert result.returncode == (1 if fails else 0)
+    done = [] if fails else ["enable --now headrace-worker-keys.service"]
+    assert calls.read_text().splitlines() == [
+        "is-active --quiet ssh.socket",
+        "stop ssh.socket",
+        "is-active --quiet ssh.service",
+        *done,
+        "start ssh.socket",
+    ]

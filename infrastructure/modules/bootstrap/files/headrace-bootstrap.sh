@@ -263,7 +263,31 @@ install_host_key() {
 # The worker VM: a Docker engine (the distribution's package) that Airflow reaches over SSH
 # as headrace (docker group). Images live on the root disk (worker_disk_size_gb); the first
 # task that needs the Headrace worker image builds it here from the Airflow VM.
+SSH_STOPPED=()
+stop_ssh() {  # stop sshd, socket-activated (Ubuntu 24.04) or not; start_ssh starts what was running
+    local u
+    for u in ssh.socket ssh.service; do
+        if systemctl is-active --quiet "$u"; then
+            systemctl stop "$u"
+            SSH_STOPPED+=("$u")
+        fi
+    done
+}
+
+start_ssh() {
+    local u
+    for u in "${SSH_STOPPED[@]}"; do
+        systemctl start "$u" || log "could not start $u again"
+    done
+    SSH_STOPPED=()
+}
+
 cmd_worker() {
+    # Until the host key the Airflow VM knows is installed (worker-keys below), sshd would show
+    # the image's own, which Airflow refuses as a changed key: no SSH at all until then (the
+    # first set-up only; connections refused are retried), and sshd back whatever happens.
+    stop_ssh
+    trap start_ssh EXIT
     apt_install docker.io python3-boto3 jq curl ca-certificates
     ensure_user
     usermod -aG docker headrace
@@ -272,11 +296,12 @@ cmd_worker() {
     # Only the host key the Airflow VM knows (install_host_key).
     printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\nMaxSessions 32\nHostKey %s\n' \
         "$SSH_HOST_KEY_FILE" >/etc/ssh/sshd_config.d/50-headrace.conf
-    systemctl reload ssh || systemctl reload sshd || true
     systemctl enable --now docker
     systemctl daemon-reload
-    # Authorized before any pull, so the first task can reach the engine at once.
+    # Authorized, host key installed and sshd back before any pull: the first task can reach
+    # the engine at once.
     systemctl enable --now headrace-worker-keys.service
+    start_ssh
     if [ -n "${HEADRACE_WORKER_IMAGE:-}" ]; then
         retry 5 docker pull "$HEADRACE_WORKER_IMAGE"
     fi
