@@ -115,9 +115,16 @@ resource "google_storage_bucket_iam_member" "this" {
 # Airflow may read, start and stop the worker VM and nothing else: a custom role granted on
 # that one instance (roles/compute.instanceAdmin.v1 would also let it change the instance's
 # metadata, SSH keys included, or delete it). The worker's own account has no compute role.
+#
+# Custom role ids stay taken for 37 days after a destroy (undeletable only for the first 7):
+# a suffix made once per install lets a re-install with the same name create its own.
+resource "random_id" "role_suffix" {
+  byte_length = 2
+}
+
 resource "google_project_iam_custom_role" "worker_operator" {
   project     = var.project
-  role_id     = "${replace(var.name, "-", "_")}_worker_operator"
+  role_id     = "${replace(var.name, "-", "_")}_worker_operator_${random_id.role_suffix.hex}"
   title       = "Headrace ${var.name} worker operator"
   description = "Read, start and stop the Headrace worker VM (granted on that instance only)"
   permissions = ["compute.instances.get", "compute.instances.start", "compute.instances.stop"]
@@ -137,7 +144,7 @@ resource "google_compute_instance_iam_member" "airflow_controls_worker" {
 # the status of operations only.
 resource "google_project_iam_custom_role" "operation_reader" {
   project     = var.project
-  role_id     = "${replace(var.name, "-", "_")}_operation_reader"
+  role_id     = "${replace(var.name, "-", "_")}_operation_reader_${random_id.role_suffix.hex}"
   title       = "Headrace ${var.name} operation reader"
   description = "Wait for the start and stop operations of the Headrace worker VM"
   permissions = ["compute.zoneOperations.get"]

@@ -194,6 +194,8 @@ def test_the_airflow_account_may_read_start_and_stop_the_worker_instance_and_not
     """Asserted on the HCL: no GCP emulator evaluates IAM. The custom role is granted on the
     worker instance alone; the project-level grant reads operation status only."""
     role = gcp.one("google_project_iam_custom_role", "worker_operator").body
+    # a suffix per install: a role id stays taken for 37 days after a destroy
+    assert role["role_id"].endswith("_${random_id.role_suffix.hex}")
     assert sorted(role["permissions"]) == ["compute.instances.get", "compute.instances.start", "compute.instances.stop"]
     grant = gcp.one("google_compute_instance_iam_member", "airflow_controls_worker").body
     assert grant["instance_name"] == "${module.worker_vm.name}" and grant["zone"] == "${local.zone}"
