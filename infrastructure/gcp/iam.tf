@@ -116,6 +116,8 @@ resource "google_storage_bucket_iam_member" "this" {
 # that one instance (roles/compute.instanceAdmin.v1 would also let it change the instance's
 # metadata, SSH keys included, or delete it). The worker's own account has no compute role.
 #
+# The gcp_vm worker follows a start or stop by the instance's status (compute.instances.get),
+# not by its zone operation, so no project-level grant is needed for that.
 # Custom role ids stay taken for 37 days after a destroy (undeletable only for the first 7):
 # a suffix made once per install lets a re-install with the same name create its own.
 resource "random_id" "role_suffix" {
@@ -137,25 +139,6 @@ resource "google_compute_instance_iam_member" "airflow_controls_worker" {
   zone          = local.zone
   role          = google_project_iam_custom_role.worker_operator.id
   member        = local.sa["airflow"]
-}
-
-# Start and stop return zone operations, which IAM checks on the project (they have no
-# instance-level policy): waiting for one needs compute.zoneOperations.get there. It reads
-# the status of operations only.
-resource "google_project_iam_custom_role" "operation_reader" {
-  project     = var.project
-  role_id     = "${replace(var.name, "-", "_")}_operation_reader_${random_id.role_suffix.hex}"
-  title       = "Headrace ${var.name} operation reader"
-  description = "Wait for the start and stop operations of the Headrace worker VM"
-  permissions = ["compute.zoneOperations.get"]
-
-  depends_on = [google_project_service.this]
-}
-
-resource "google_project_iam_member" "airflow_waits_for_worker_operations" {
-  project = var.project
-  role    = google_project_iam_custom_role.operation_reader.id
-  member  = local.sa["airflow"]
 }
 
 # Airflow hands transformations their identity (and starts the worker, which runs as its own).
