@@ -117,15 +117,18 @@ module "bootstrap" {
     extras = local.extras
   }
   deployment        = local.deployment
+  worker            = local.worker
+  worker_host       = local.worker_private_ip
   airflow_providers = ["apache-airflow-providers-amazon"]
   project_repo      = var.project_repo
   project_branch    = var.project_branch
   worker_image      = var.worker_image
   secrets = {
-    admin_password     = aws_secretsmanager_secret.admin_password.name
-    deploy_key         = aws_secretsmanager_secret.deploy_key.name
-    worker_ssh_private = aws_secretsmanager_secret.worker_ssh_private.name
-    worker_ssh_public  = aws_secretsmanager_secret.worker_ssh_public.name
+    admin_password      = aws_secretsmanager_secret.admin_password.name
+    deploy_key          = aws_secretsmanager_secret.deploy_key.name
+    worker_ssh_private  = aws_secretsmanager_secret.worker_ssh_private.name
+    worker_ssh_public   = aws_secretsmanager_secret.worker_ssh_public.name
+    worker_ssh_host_key = aws_secretsmanager_secret.worker_ssh_host_key.name
   }
   remote_log_folder   = "s3://${aws_s3_bucket.this.bucket}/logs/airflow"
   remote_log_conn_id  = "aws_default"
@@ -134,9 +137,6 @@ module "bootstrap" {
   headrace_env = {
     AWS_DEFAULT_REGION               = var.region
     HEADRACE_STORAGE_URL             = "s3://${aws_s3_bucket.this.bucket}"
-    HEADRACE_WORKER                  = "aws_vm"
-    HEADRACE_WORKER_HOST             = local.worker_private_ip
-    HEADRACE_WORKER_TAG              = "headrace:install=${var.name},headrace:role=worker"
     HEADRACE_TRANSFORMATION_ROLE_ARN = aws_iam_role.transformation.arn
   }
   bootstrap_env = {
@@ -177,7 +177,7 @@ module "worker_vm" {
   security_group_ids     = [aws_security_group.worker.id]
   user_data              = module.bootstrap.worker_user_data
   kms_key_arn            = aws_kms_key.this.arn
-  disk_size_gb           = var.disk_size_gb
+  disk_size_gb           = var.worker_disk_size_gb
   policy_json            = data.aws_iam_policy_document.worker.json
   ssm_managed_policy_arn = local.ssm_core_policy_arn
 }

@@ -1,6 +1,6 @@
 # What the runtime uses: the Headrace wheel the VMs install, and the deployment settings
 # (/etc/headrace/deployment.yaml) that point the project at this install's bucket,
-# warehouse and secret store. This file is the one place that writes those settings.
+# warehouse, secret store and worker VM. This file is the one place that writes those settings.
 
 # ---- the Headrace wheel, built by the installer and kept in the install's own bucket ----
 
@@ -74,4 +74,19 @@ locals {
     }, var.snowflake.storage_integration == null ? {} : { storage_integration = var.snowflake.storage_integration })
     secrets = merge({ type = "aws", region = var.region, prefix = local.project_secret_prefix }, local.emulator_endpoint)
   }
+}
+
+# The worker: block of the Airflow VM's deployment file (the bootstrap module adds the
+# worker's address and the SSH login it sets up). Tasks start the instance, run their container on its Docker engine over
+# SSH and stop it again (toolkit/workers/vm/aws); the Airflow role may start and stop this
+# instance only (iam.tf, StartAndStopTheWorker).
+locals {
+  worker = merge({
+    type        = "aws_vm"
+    instance_id = module.worker_vm.instance_id
+    region      = var.region
+    # The sweeper stops the worker after this many seconds without a task (a task that ends
+    # normally stops it at once).
+    idle_stop_after = var.worker_idle_stop_after
+  }, local.emulator_endpoint)
 }

@@ -38,6 +38,7 @@ data "aws_iam_policy_document" "airflow" {
       aws_secretsmanager_secret.admin_password.arn,
       aws_secretsmanager_secret.deploy_key.arn,
       aws_secretsmanager_secret.worker_ssh_private.arn,
+      aws_secretsmanager_secret.worker_ssh_host_key.arn,
     ]
   }
   statement {
@@ -54,9 +55,13 @@ data "aws_iam_policy_document" "airflow" {
     resources = [local.project_secrets_arn]
   }
   statement {
-    sid       = "PublishWorkerKeyPair"
-    actions   = ["secretsmanager:PutSecretValue"]
-    resources = [aws_secretsmanager_secret.worker_ssh_private.arn, aws_secretsmanager_secret.worker_ssh_public.arn]
+    sid     = "PublishWorkerKeys"
+    actions = ["secretsmanager:PutSecretValue"]
+    resources = [
+      aws_secretsmanager_secret.worker_ssh_private.arn,
+      aws_secretsmanager_secret.worker_ssh_public.arn,
+      aws_secretsmanager_secret.worker_ssh_host_key.arn,
+    ]
   }
   statement {
     sid       = "StartAndStopTheWorker"
@@ -93,9 +98,9 @@ data "aws_iam_policy_document" "worker" {
     resources = [aws_kms_key.this.arn]
   }
   statement {
-    sid       = "ReadAirflowPublicKey"
+    sid       = "ReadAirflowPublicKeyAndOwnHostKey"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.worker_ssh_public.arn]
+    resources = [aws_secretsmanager_secret.worker_ssh_public.arn, aws_secretsmanager_secret.worker_ssh_host_key.arn]
   }
   statement {
     sid       = "HandTransformationsTheirRole"

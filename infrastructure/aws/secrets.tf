@@ -45,3 +45,13 @@ resource "aws_secretsmanager_secret" "worker_ssh_public" {
   kms_key_id              = aws_kms_key.this.arn
   recovery_window_in_days = var.secret_recovery_window_days
 }
+
+# The worker's SSH host key, made by the Airflow VM (which writes it into its known_hosts) and
+# installed by the worker at every boot: the Airflow VM knows the worker before it starts.
+resource "aws_secretsmanager_secret" "worker_ssh_host_key" {
+  #checkov:skip=CKV2_AWS_57:The Airflow VM makes a new host key when the secret is emptied; the worker takes it at its next start.
+  name                    = "${local.secret_prefix}worker-ssh-host-key"
+  description             = "SSH host key of the worker VM, made and known by the Airflow VM"
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}

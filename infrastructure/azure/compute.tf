@@ -19,15 +19,18 @@ module "bootstrap" {
     extras = local.extras
   }
   deployment        = local.deployment
+  worker            = local.worker
+  worker_host       = local.worker_ip
   airflow_providers = ["apache-airflow-providers-microsoft-azure"]
   project_repo      = var.project_repo
   project_branch    = var.project_branch
   worker_image      = var.worker_image
   secrets = {
-    admin_password     = azurerm_key_vault_secret.admin_password.name
-    deploy_key         = azurerm_key_vault_secret.placeholder["project-deploy-key"].name
-    worker_ssh_private = azurerm_key_vault_secret.placeholder["worker-ssh-private-key"].name
-    worker_ssh_public  = azurerm_key_vault_secret.placeholder["worker-ssh-public-key"].name
+    admin_password      = azurerm_key_vault_secret.admin_password.name
+    deploy_key          = azurerm_key_vault_secret.placeholder["project-deploy-key"].name
+    worker_ssh_private  = azurerm_key_vault_secret.placeholder["worker-ssh-private-key"].name
+    worker_ssh_public   = azurerm_key_vault_secret.placeholder["worker-ssh-public-key"].name
+    worker_ssh_host_key = azurerm_key_vault_secret.placeholder["worker-ssh-host-key"].name
   }
   remote_log_folder   = "wasb://${local.container}@${azurerm_storage_account.this.name}.blob.core.windows.net/logs/airflow"
   remote_log_conn_id  = "wasb_default"
@@ -38,9 +41,6 @@ module "bootstrap" {
     AIRFLOW__AZURE_REMOTE_LOGGING__REMOTE_WASB_LOG_CONTAINER = local.container
     AIRFLOW_CONN_WASB_DEFAULT                                = "wasb://?extra__wasb__account_url=https%3A%2F%2F${azurerm_storage_account.this.name}.blob.core.windows.net&managed_identity_client_id=${azurerm_user_assigned_identity.this["airflow"].client_id}"
     HEADRACE_STORAGE_URL                                     = "az://${local.container}@${azurerm_storage_account.this.name}"
-    HEADRACE_WORKER                                          = "azure_vm"
-    HEADRACE_WORKER_HOST                                     = local.worker_ip
-    HEADRACE_WORKER_VM_ID                                    = "/subscriptions/${var.subscription_id}/resourceGroups/${azurerm_resource_group.this.name}/providers/Microsoft.Compute/virtualMachines/${var.name}-worker"
     HEADRACE_TRANSFORMATION_CLIENT_ID                        = azurerm_user_assigned_identity.this["transformation"].client_id
   }
   bootstrap_env = {
@@ -64,10 +64,11 @@ module "bootstrap_worker" {
   project_branch    = var.project_branch
   worker_image      = var.worker_image
   secrets = {
-    admin_password     = ""
-    deploy_key         = ""
-    worker_ssh_private = ""
-    worker_ssh_public  = azurerm_key_vault_secret.placeholder["worker-ssh-public-key"].name
+    admin_password      = ""
+    deploy_key          = ""
+    worker_ssh_private  = ""
+    worker_ssh_public   = azurerm_key_vault_secret.placeholder["worker-ssh-public-key"].name
+    worker_ssh_host_key = azurerm_key_vault_secret.placeholder["worker-ssh-host-key"].name
   }
   remote_log_folder   = ""
   remote_log_conn_id  = ""
@@ -110,11 +111,13 @@ module "worker_vm" {
   identity_id          = azurerm_user_assigned_identity.this["worker"].id
   admin_ssh_public_key = var.admin_ssh_public_key
   user_data            = module.bootstrap_worker.worker_user_data
-  disk_size_gb         = var.disk_size_gb
+  disk_size_gb         = var.worker_disk_size_gb
   tags                 = local.tags
 }
 
-# Airflow may start, deallocate and read the worker VM, nothing else.
+# Airflow may read, start and deallocate the worker VM, nothing else: a custom role assigned
+# on that one VM (Virtual Machine Contributor would also let it change or delete the VM, its
+# extensions included, or run commands on it). The worker's own identity has no compute role.
 resource "azurerm_role_definition" "worker_operator" {
   name        = "${var.name}-worker-operator"
   scope       = azurerm_resource_group.this.id

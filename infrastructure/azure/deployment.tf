@@ -1,6 +1,6 @@
 # What the runtime uses: the Headrace wheel the VMs install, and the deployment settings
 # (/etc/headrace/deployment.yaml) that point the project at this install's Blob container,
-# warehouse and Key Vault. This file is the one place that writes those settings.
+# warehouse, Key Vault and worker VM. This file is the one place that writes those settings.
 
 locals {
   wheel_sha256 = filesha256(var.headrace_wheel)
@@ -31,6 +31,19 @@ locals {
         database  = var.snowflake.database
     }, var.snowflake.storage_integration == null ? {} : { storage_integration = var.snowflake.storage_integration })
     secrets = { type = "azure", vault_url = azurerm_key_vault.this.vault_uri, prefix = local.project_secret_prefix }
+  }
+
+  # The worker: block of the Airflow VM's deployment file (the bootstrap module adds the
+  # worker's address and the SSH login it sets up). Tasks start the VM, run their container on its Docker engine over SSH
+  # and deallocate it again (toolkit/workers/vm/azure); Airflow's identity may read, start and
+  # deallocate this VM only (compute.tf, worker_operator).
+  worker = {
+    type            = "azure_vm"
+    subscription_id = var.subscription_id
+    resource_group  = azurerm_resource_group.this.name
+    vm_name         = module.worker_vm.name
+    # The sweeper deallocates the worker after this many seconds without a task.
+    idle_stop_after = var.worker_idle_stop_after
   }
 }
 

@@ -39,6 +39,7 @@ locals {
     project-deploy-key     = "SSH private deploy key (read-only) of the Headrace project repository"
     worker-ssh-private-key = "SSH private key Airflow uses to reach the worker VM"
     worker-ssh-public-key  = "SSH public key the worker VM authorizes for Airflow"
+    worker-ssh-host-key    = "SSH host key of the worker VM, made and known by the Airflow VM"
   }
 
   # secret/identity => role on that one secret
@@ -48,6 +49,8 @@ locals {
     "worker-ssh-private-key/airflow" = "Key Vault Secrets Officer"
     "worker-ssh-public-key/airflow"  = "Key Vault Secrets Officer"
     "worker-ssh-public-key/worker"   = "Key Vault Secrets User"
+    "worker-ssh-host-key/airflow"    = "Key Vault Secrets Officer"
+    "worker-ssh-host-key/worker"     = "Key Vault Secrets User"
   }
 }
 

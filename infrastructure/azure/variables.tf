@@ -104,7 +104,7 @@ variable "snowflake" {
 }
 
 variable "worker_image" {
-  description = "Container image of the Headrace worker pulled on the worker VM at boot; empty for none."
+  description = "An image pulled on the worker VM at its first start, for tasks that name an image of their own (the Headrace worker image is never pulled: the first task that needs it builds it on the worker). Empty: none."
   type        = string
   default     = ""
 }
@@ -154,7 +154,7 @@ variable "bastion_sku" {
 }
 
 variable "disk_size_gb" {
-  description = "OS disk size of each VM in GiB."
+  description = "OS disk size of the Airflow VM in GiB."
   type        = number
   default     = 30
 
@@ -215,4 +215,26 @@ variable "tags" {
   description = "Extra tags put on every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "worker_disk_size_gb" {
+  description = "Disk size of the worker VM in GiB: Docker keeps the worker image (built there by the first task that needs it, ~1 GB a version) and the images tasks name."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.worker_disk_size_gb >= 30 && var.worker_disk_size_gb <= 1024
+    error_message = "worker_disk_size_gb must be between 30 and 1024."
+  }
+}
+
+variable "worker_idle_stop_after" {
+  description = "Seconds the worker VM may run without a task before the sweeper stops it (a task that ends normally stops it at once; this catches tasks that died)."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.worker_idle_stop_after >= 60 && floor(var.worker_idle_stop_after) == var.worker_idle_stop_after
+    error_message = "worker_idle_stop_after must be a whole number of seconds, at least 60."
+  }
 }

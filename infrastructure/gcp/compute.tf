@@ -23,15 +23,18 @@ module "bootstrap" {
     extras = local.extras
   }
   deployment        = local.deployment
+  worker            = local.worker
+  worker_host       = local.worker_ip
   airflow_providers = ["apache-airflow-providers-google"]
   project_repo      = var.project_repo
   project_branch    = var.project_branch
   worker_image      = var.worker_image
   secrets = {
-    admin_password     = google_secret_manager_secret.this["admin-password"].secret_id
-    deploy_key         = google_secret_manager_secret.this["project-deploy-key"].secret_id
-    worker_ssh_private = google_secret_manager_secret.this["worker-ssh-private-key"].secret_id
-    worker_ssh_public  = google_secret_manager_secret.this["worker-ssh-public-key"].secret_id
+    admin_password      = google_secret_manager_secret.this["admin-password"].secret_id
+    deploy_key          = google_secret_manager_secret.this["project-deploy-key"].secret_id
+    worker_ssh_private  = google_secret_manager_secret.this["worker-ssh-private-key"].secret_id
+    worker_ssh_public   = google_secret_manager_secret.this["worker-ssh-public-key"].secret_id
+    worker_ssh_host_key = google_secret_manager_secret.this["worker-ssh-host-key"].secret_id
   }
   remote_log_folder   = "gs://${google_storage_bucket.this.name}/logs/airflow"
   remote_log_conn_id  = "google_cloud_default"
@@ -41,9 +44,6 @@ module "bootstrap" {
     GOOGLE_CLOUD_PROJECT                    = var.project
     HEADRACE_STORAGE_URL                    = "gs://${google_storage_bucket.this.name}"
     HEADRACE_BIGQUERY_LOCATION              = local.bq_location
-    HEADRACE_WORKER                         = "gcp_vm"
-    HEADRACE_WORKER_HOST                    = local.worker_ip
-    HEADRACE_WORKER_INSTANCE                = "projects/${var.project}/zones/${local.zone}/instances/${var.name}-worker"
     HEADRACE_TRANSFORMATION_SERVICE_ACCOUNT = google_service_account.this["transformation"].email
   }
   bootstrap_env = {
@@ -76,7 +76,7 @@ module "worker_vm" {
   zone                  = local.zone
   machine_type          = var.worker_machine_type
   image                 = var.image
-  disk_size_gb          = var.disk_size_gb
+  disk_size_gb          = var.worker_disk_size_gb
   subnetwork            = google_compute_subnetwork.this.id
   network_ip            = local.worker_ip
   service_account_email = google_service_account.this["worker"].email

@@ -1,6 +1,6 @@
 # What the runtime uses: the Headrace wheel the VMs install, and the deployment settings
-# (/etc/headrace/deployment.yaml) that point the project at this install's bucket, BigQuery
-# and Secret Manager. This file is the one place that writes those settings.
+# (/etc/headrace/deployment.yaml) that point the project at this install's bucket, BigQuery,
+# Secret Manager and worker VM. This file is the one place that writes those settings.
 
 data "google_project" "this" {
   project_id = var.project
@@ -27,6 +27,19 @@ locals {
       default_reader = "serviceAccount:${google_service_account.this["datamart-reader"].email}"
     }
     secrets = { type = "gcp", project = var.project, prefix = local.project_secret_prefix }
+  }
+
+  # The worker: block of the Airflow VM's deployment file (the bootstrap module adds the
+  # worker's address and the SSH login it sets up). Tasks start the instance, run their container on its Docker engine
+  # over SSH and stop it again (toolkit/workers/vm/gcp); the Airflow service account may
+  # start, stop and read this instance only (iam.tf, worker_operator).
+  worker = {
+    type     = "gcp_vm"
+    project  = var.project
+    zone     = local.zone
+    instance = module.worker_vm.name
+    # The sweeper stops the worker after this many seconds without a task.
+    idle_stop_after = var.worker_idle_stop_after
   }
 }
 

@@ -112,13 +112,36 @@ resource "google_storage_bucket_iam_member" "this" {
   }
 }
 
-# Airflow starts and stops the worker VM, and hands transformations their identity.
+# Airflow may read, start and stop the worker VM and nothing else: a custom role granted on
+# that one instance (roles/compute.instanceAdmin.v1 would also let it change the instance's
+# metadata, SSH keys included, or delete it). The worker's own account has no compute role.
+#
+# The gcp_vm worker follows a start or stop by the instance's status (compute.instances.get),
+# not by its zone operation, so no project-level grant is needed for that.
+# Custom role ids stay taken for 37 days after a destroy (undeletable only for the first 7):
+# a suffix made once per install lets a re-install with the same name create its own.
+resource "random_id" "role_suffix" {
+  byte_length = 2
+}
+
+resource "google_project_iam_custom_role" "worker_operator" {
+  project     = var.project
+  role_id     = "${replace(var.name, "-", "_")}_worker_operator_${random_id.role_suffix.hex}"
+  title       = "Headrace ${var.name} worker operator"
+  description = "Read, start and stop the Headrace worker VM (granted on that instance only)"
+  permissions = ["compute.instances.get", "compute.instances.start", "compute.instances.stop"]
+
+  depends_on = [google_project_service.this]
+}
+
 resource "google_compute_instance_iam_member" "airflow_controls_worker" {
   instance_name = module.worker_vm.name
   zone          = local.zone
-  role          = "roles/compute.instanceAdmin.v1"
+  role          = google_project_iam_custom_role.worker_operator.id
   member        = local.sa["airflow"]
 }
+
+# Airflow hands transformations their identity (and starts the worker, which runs as its own).
 
 resource "google_service_account_iam_member" "airflow_acts_as" {
   for_each = toset(["worker", "transformation"])

@@ -11,6 +11,7 @@ locals {
     project-deploy-key     = "SSH private deploy key (read-only) of the Headrace project repository"
     worker-ssh-private-key = "SSH private key Airflow uses to reach the worker VM"
     worker-ssh-public-key  = "SSH public key the worker VM authorizes for Airflow"
+    worker-ssh-host-key    = "SSH host key of the worker VM, made and known by the Airflow VM"
   }
 
   # secret => members allowed to read it / add versions to it
@@ -19,10 +20,12 @@ locals {
     project-deploy-key     = ["airflow"]
     worker-ssh-private-key = ["airflow"]
     worker-ssh-public-key  = ["worker"]
+    worker-ssh-host-key    = ["airflow", "worker"]
   }
   secret_writers = {
     worker-ssh-private-key = ["airflow"]
     worker-ssh-public-key  = ["airflow"]
+    worker-ssh-host-key    = ["airflow"]
   }
 
   secret_reader_pairs = merge([for s, who in local.secret_readers : { for w in who : "${s}/${w}" => { secret = s, sa = w } }]...)

@@ -278,7 +278,7 @@ def test_airflow_bootstrap_installs_headrace_airflow_https_and_remote_logs(insta
     assert env["AIRFLOW__LOGGING__REMOTE_LOGGING"] == "True"
     assert env["AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER"] == f"s3://{bucket}/logs/airflow"
     assert env["AIRFLOW__API__BASE_URL"] == install.outputs["airflow_url"]
-    assert env["HEADRACE_WORKER_HOST"] == _instances(install)["worker"]["PrivateIpAddress"]
+    assert not [k for k in env if k.startswith("HEADRACE_WORKER")], "the deployment file's worker: block says it"
     boot = _env(files["/etc/headrace/bootstrap.env"])
     assert boot["HEADRACE_WHEEL_URL"] == install.outputs["headrace_wheel"]["url"]
     assert boot["HEADRACE_WHEEL_URL"].startswith(f"s3://{bucket}/artifacts/")
@@ -379,10 +379,26 @@ def test_the_vms_get_the_deployment_settings_of_this_bucket_snowflake_and_secret
         },
         "secrets": {"type": "aws", "region": REGION, "prefix": "headrace/project/", "endpoint_url": install.endpoint},
     }
-    assert yaml.safe_load(install.outputs["deployment"]) == expected
+    worker = _instances(install)["worker"]
+    assert yaml.safe_load(install.outputs["deployment"]) == {
+        **expected,
+        "worker": {
+            "type": "aws_vm",
+            "instance_id": worker["InstanceId"],
+            "region": REGION,
+            "endpoint_url": install.endpoint,
+            "host": worker["PrivateIpAddress"],
+            "ssh_user": "headrace",
+            "ssh_key_file": "/opt/headrace/.ssh/worker_ed25519",
+            "idle_stop_after": 600,
+        },
+    }
     for role in ("airflow", "worker"):
         _, files = _cloud_init(install, role)
-        assert files["/etc/headrace/deployment.yaml"] == install.outputs["deployment"]
+        if role == "airflow":
+            assert files["/etc/headrace/deployment.yaml"] == install.outputs["deployment"]
+        else:
+            assert yaml.safe_load(files["/etc/headrace/deployment.yaml"]) == expected, "the worker starts no VM"
         assert _env(files["/etc/headrace/env"])["HEADRACE_DEPLOYMENT"] == "/etc/headrace/deployment.yaml"
     # ${secret:snowflake_password} is a secret of the install, which only the Airflow VM may read.
     secrets = install.client("secretsmanager")
@@ -424,6 +440,8 @@ def test_the_example_project_runs_on_the_install_s_bucket_with_the_deployment_se
     settings = yaml.safe_load(files["/etc/headrace/deployment.yaml"])
     assert settings["storage"]["bucket"] == install.outputs["bucket"]
     settings["warehouse"] = {"type": "duckdb", "path": "warehouse.duckdb"}  # stands in for Snowflake
+    # Tasks run here, not on the VM worker (its runs are tested in tests/workers).
+    assert settings.pop("worker")["type"] == "aws_vm"
     deployment = tmp_path / "deployment.yaml"
     deployment.write_text(yaml.safe_dump(settings))
     project = tmp_path / "coffee_shop"
@@ -465,6 +483,91 @@ def test_the_example_project_runs_on_the_install_s_bucket_with_the_deployment_se
         monkeypatch.setenv(key, install.env[key])  # the VM's identity: boto3's default chain
     resolver = SecretResolver(project, secrets)
     assert resolver.secret("snowflake_password") == password
+
+
+def test_the_worker_block_the_airflow_vm_gets_is_valid_and_names_the_worker_instance(
+    install: Install, tmp_path: Path
+) -> None:
+    """`headrace validate` of the example project with HEADRACE_DEPLOYMENT naming the Airflow VM's
+    deployment file (from its user data, as the VM gets it): Headrace's own project model accepts
+    the worker: block, and the block names the instance moto has as the worker, at its fixed
+    private address, with the SSH key the Airflow VM's bootstrap writes for the headrace user."""
+    _, files = _cloud_init(install, "airflow")
+    deployment = tmp_path / "deployment.yaml"
+    deployment.write_text(files["/etc/headrace/deployment.yaml"])
+    project = tmp_path / "coffee_shop"
+    shutil.copytree(TEMPLATE, project, ignore=shutil.ignore_patterns(".headrace", "__pycache__", "__init__.py"))
+    env = {**install.env, "HEADRACE_DEPLOYMENT": str(deployment), "HEADRACE_STATE_DIR": str(tmp_path / "state")}
+    result = headrace("validate", str(project), env=env)
+    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+
+    worker = yaml.safe_load(deployment.read_text())["worker"]
+    instance = _instances(install)["worker"]
+    assert (worker["instance_id"], worker["host"]) == (instance["InstanceId"], instance["PrivateIpAddress"])
+    assert worker["endpoint_url"] == install.endpoint and worker["region"] == REGION
+    script = files["/usr/local/sbin/headrace-bootstrap"]
+    assert 'local key="$HEADRACE_HOME/.ssh/worker_ed25519"' in script
+    assert _env(files["/etc/headrace/env"])["HEADRACE_HOME"] + "/.ssh/worker_ed25519" == worker["ssh_key_file"]
+
+    # A broken block is refused, naming the file and the key: the check above can fail.
+    deployment.write_text(files["/etc/headrace/deployment.yaml"].replace('"instance_id"', '"instance"'))
+    refused = headrace("validate", str(project), env=env)
+    assert refused.returncode == 2 and str(deployment) in refused.stdout + refused.stderr
+
+
+def _role_policy(install: Install, role: str) -> Any:
+    from moto.iam.access_control import IAMPolicy
+
+    iam = install.client("iam")
+    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    doc = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return IAMPolicy(doc if isinstance(doc, str) else json.dumps(doc))
+
+
+def test_only_the_airflow_role_may_start_and_stop_the_worker_and_only_that_instance(install: Install) -> None:
+    """moto has no IAM policy simulator: the role policies, as moto's IAM holds them, are evaluated
+    with moto's own policy engine (moto.iam.access_control). The airflow role may start, stop and
+    describe the worker instance; not the Airflow instance nor any other; the worker role nothing."""
+    from moto.iam.access_control import PermissionResult
+
+    instances = _instances(install)
+    arn = "arn:aws:ec2:eu-west-1:123456789012:instance/{}".format
+    worker, airflow = arn(instances["worker"]["InstanceId"]), arn(instances["airflow"]["InstanceId"])
+    other = arn("i-0123456789abcdef0")
+    allowed = PermissionResult.PERMITTED
+    operator = _role_policy(install, "headrace-airflow")
+    for action in ("ec2:StartInstances", "ec2:StopInstances"):
+        assert operator.is_action_permitted(action, worker) == allowed, action
+        for resource in (airflow, other, "*"):
+            assert operator.is_action_permitted(action, resource) != allowed, (action, resource)
+    assert operator.is_action_permitted("ec2:DescribeInstances", "*") == allowed
+    for action in ("ec2:TerminateInstances", "ec2:ModifyInstanceAttribute", "ec2:RunInstances"):
+        assert operator.is_action_permitted(action, worker) != allowed, action
+    worker_role = _role_policy(install, "headrace-worker")
+    for action in ("ec2:StartInstances", "ec2:StopInstances"):
+        for resource in (worker, airflow, "*"):
+            assert worker_role.is_action_permitted(action, resource) != allowed, (action, resource)
+
+
+def test_the_airflow_vm_knows_the_worker_s_host_key_before_the_worker_starts(install: Install) -> None:
+    """The Airflow VM makes the worker's SSH host key (its known_hosts names the worker's address);
+    the worker may read it and nothing else may write it (moto's policy engine, as above)."""
+    from moto.iam.access_control import PermissionResult
+
+    _, files = _cloud_init(install, "airflow")
+    boot = _env(files["/etc/headrace/bootstrap.env"])
+    assert boot["WORKER_HOST"] == _instances(install)["worker"]["PrivateIpAddress"]
+    assert boot["SECRET_WORKER_SSH_HOST_KEY"] == "headrace/worker-ssh-host-key"
+    host_key = install.client("secretsmanager").describe_secret(SecretId="headrace/worker-ssh-host-key")
+    assert host_key["KmsKeyId"] == install.outputs["kms_key_arn"]
+    arn, allowed = host_key["ARN"], PermissionResult.PERMITTED
+    airflow, worker = _role_policy(install, "headrace-airflow"), _role_policy(install, "headrace-worker")
+    assert airflow.is_action_permitted("secretsmanager:PutSecretValue", arn) == allowed
+    assert airflow.is_action_permitted("secretsmanager:GetSecretValue", arn) == allowed
+    assert worker.is_action_permitted("secretsmanager:GetSecretValue", arn) == allowed
+    assert worker.is_action_permitted("secretsmanager:PutSecretValue", arn) != allowed
+    _, worker_files = _cloud_init(install, "worker")
+    assert "install_host_key" in worker_files["/usr/local/sbin/headrace-bootstrap"]
 
 
 def test_destroy_asks_before_deleting_then_removes_everything(install: Install) -> None:

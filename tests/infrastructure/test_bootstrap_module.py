@@ -43,6 +43,11 @@ module "bootstrap" {
     warehouse = { type = "bigquery", project = "acme-data", location = "EU" }
     secrets   = { type = "gcp", project = "acme-data", prefix = "headrace-project-" }
   }
+  worker = {
+    type = "gcp_vm", project = "acme-data", zone = "europe-west1-b", instance = "headrace-worker",
+    idle_stop_after = 600
+  }
+  worker_host = "10.42.2.10"
   airflow_providers = ["apache-airflow-providers-amazon"]
   project_repo      = "git@github.com:acme/analytics-project.git"
   project_branch    = var.project_branch
@@ -52,12 +57,13 @@ module "bootstrap" {
     deploy_key         = "headrace-project-deploy-key"
     worker_ssh_private = "headrace-worker-ssh-private-key"
     worker_ssh_public  = "headrace-worker-ssh-public-key"
+    worker_ssh_host_key = "headrace-worker-ssh-host-key"
   }
   remote_log_folder   = "gs://headrace-bucket/logs/airflow"
   remote_log_conn_id  = "google_cloud_default"
   public_host         = "198.51.100.7"
   airflow_source_cidr = "10.42.1.0/24"
-  headrace_env        = { HEADRACE_WORKER_HOST = "10.42.2.10" }
+  headrace_env        = { GOOGLE_CLOUD_PROJECT = "acme-data" }
   bootstrap_env       = { GCP_PROJECT = "acme-data" }
 }
 
@@ -112,7 +118,8 @@ def test_airflow_settings_are_rendered_as_given(rendered: dict[str, dict[str, st
     assert env["HEADRACE_PROJECT_REPO"] == '"git@github.com:acme/analytics-project.git"'
     assert env["AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER"] == '"gs://headrace-bucket/logs/airflow"'
     assert env["HEADRACE_PUBLIC_SAN"] == '"IP:198.51.100.7"', "the self-signed certificate names the public IP"
-    assert env["HEADRACE_WORKER_HOST"] == '"10.42.2.10"'
+    assert env["GOOGLE_CLOUD_PROJECT"] == '"acme-data"'
+    assert not [k for k in env if k.startswith("HEADRACE_WORKER")], "the deployment file's worker: block says it"
     boot = dict(line.split("=", 1) for line in files["/etc/headrace/bootstrap.env"].splitlines())
     assert (
         boot["HEADRACE_WHEEL_URL"]
@@ -122,7 +129,7 @@ def test_airflow_settings_are_rendered_as_given(rendered: dict[str, dict[str, st
     assert boot["HEADRACE_EXTRAS"] == '"airflow,postgres,gcs"'
     assert "HEADRACE_PACKAGE" not in boot
     assert boot["GCP_PROJECT"] == '"acme-data"'
-    assert boot["HEADRACE_WORKER_IMAGE"] == '"ghcr.io/acme/headrace-worker:1.2.3"'
+    assert boot["HEADRACE_WORKER_IMAGE"] == '"ghcr.io/acme/headrace-worker:1.2.3"', "an optional pre-pull"
     modes = {f["path"]: f["permissions"] for f in doc["write_files"]}
     assert modes["/etc/headrace/bootstrap.env"] == "0600"
     assert modes["/usr/local/sbin/headrace-bootstrap"] == "0755"
@@ -149,11 +156,33 @@ def test_both_vms_get_the_deployment_settings_and_the_variable_naming_them(
     for role in ("airflow", "worker"):
         doc, files = _files(rendered[cloud][role])
         settings = yaml.safe_load(files["/etc/headrace/deployment.yaml"])
+        worker = settings.pop("worker", None)
         assert settings == {
             "storage": {"type": "gcs", "bucket": "headrace-bucket", "project": "acme-data"},
             "warehouse": {"type": "bigquery", "project": "acme-data", "location": "EU"},
             "secrets": {"type": "gcp", "project": "acme-data", "prefix": "headrace-project-"},
         }
+        if role == "worker":
+            assert worker is None, "the worker VM does not start itself"
+        else:
+            # The SSH login is the key pair the Airflow VM makes for the headrace user.
+            assert worker == {
+                "type": "gcp_vm",
+                "project": "acme-data",
+                "zone": "europe-west1-b",
+                "instance": "headrace-worker",
+                "host": "10.42.2.10",
+                "idle_stop_after": 600,
+                "ssh_user": "headrace",
+                "ssh_key_file": "/opt/headrace/.ssh/worker_ed25519",
+            }
+            script = files["/usr/local/sbin/headrace-bootstrap"]
+            assert 'local key="$HEADRACE_HOME/.ssh/worker_ed25519"' in script
+            # known_hosts names the worker at the block's host, with the host key the Airflow VM makes.
+            boot = dict(line.split("=", 1) for line in files["/etc/headrace/bootstrap.env"].splitlines())
+            assert boot["WORKER_HOST"] == '"10.42.2.10"'
+            assert boot["SECRET_WORKER_SSH_HOST_KEY"] == '"headrace-worker-ssh-host-key"'
+            assert "id headrace >/dev/null 2>&1 || useradd" in script
         env = dict(line.split("=", 1) for line in files["/etc/headrace/env"].splitlines())
         assert env["HEADRACE_DEPLOYMENT"] == '"/etc/headrace/deployment.yaml"'
         modes = {f["path"]: f["permissions"] for f in doc["write_files"]}
@@ -200,3 +229,40 @@ def test_the_bootstrap_installs_that_file_never_a_package_by_name() -> None:
     wheel = '"headrace[$HEADRACE_EXTRAS] @ file://$ARTIFACTS/${HEADRACE_WHEEL_URL##*/}"'
     assert installs == [f"{wheel} $AIRFLOW_PROVIDERS psycopg2-binary"]
     assert script.index("retry 5 fetch_headrace") < script.index('"headrace[$HEADRACE_EXTRAS] @ file://')
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_worker_s_first_set_up_keeps_sshd_stopped_until_the_host_key_is_in_place(
+    fails: bool, tmp_path: Path
+) -> None:
+    """The bootstrap's stop_ssh/start_ssh with systemctl stubbed (it records calls; ssh.socket is
+    the active unit, as on Ubuntu 24.04): sshd is stopped before the set-up, started again only
+    after worker-keys, and also when a step in between fails (the EXIT trap)."""
+    script = (INFRA / "modules" / "bootstrap" / "files" / "headrace-bootstrap.sh").read_text()
+    functions = "".join(
+        re.search(rf"^{name}\(\) \{{[^\n]*\n.*?^\}}\n", script, re.S | re.M).group(0)  # type: ignore[union-attr]
+        for name in ("stop_ssh", "start_ssh")
+    )
+    body = re.search(r"^cmd_worker\(\) \{\n(.*?)^\}\n", script, re.S | re.M)
+    assert body
+    steps = [line.strip() for line in body.group(1).splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert steps[:2] == ["stop_ssh", "trap start_ssh EXIT"]
+    keys = steps.index("systemctl enable --now headrace-worker-keys.service")
+    assert steps[keys + 1] == "start_ssh" and "apt_install" in steps[2]
+    calls = tmp_path / "calls"
+    harness = (
+        "set -euo pipefail\nSSH_STOPPED=()\nlog() { :; }\n"
+        f'systemctl() {{ echo "$*" >>{calls}; [ "$1 ${{3:-}}" != "is-active ssh.service" ]; }}\n'
+        f"{functions}stop_ssh\ntrap start_ssh EXIT\n"
+        + ("false\n" if fails else "systemctl enable --now headrace-worker-keys.service\nstart_ssh\n")
+    )
+    result = run(["bash", "-c", harness])
+    assert result.returncode == (1 if fails else 0)
+    done = [] if fails else ["enable --now headrace-worker-keys.service"]
+    assert calls.read_text().splitlines() == [
+        "is-active --quiet ssh.socket",
+        "stop ssh.socket",
+        "is-active --quiet ssh.service",
+        *done,
+        "start ssh.socket",
+    ]

@@ -82,7 +82,9 @@ def test_key_vault_uses_rbac_purge_protection_and_a_closed_network(azure: Config
     assert vault["network_acls"][0]["default_action"] == "Deny"
     grants = next(x["vault_grants"] for x in azure.files["keyvault.tf"]["locals"] if "vault_grants" in x)
     assert grants["worker-ssh-public-key/worker"] == "Key Vault Secrets User"
-    assert [k for k in grants if k.endswith("/worker")] == ["worker-ssh-public-key/worker"]
+    worker_grants = [k for k in grants if k.endswith("/worker")]
+    assert worker_grants == ["worker-ssh-public-key/worker", "worker-ssh-host-key/worker"]
+    assert grants["worker-ssh-host-key/worker"] == "Key Vault Secrets User", "the worker reads its host key only"
     secret_assignment = azure.one("azurerm_role_assignment", "secret").body
     assert secret_assignment["scope"].startswith("${local.secret_ids["), "grants are per secret, not per vault"
 
@@ -170,3 +172,50 @@ def test_the_deployment_settings_point_at_this_container_warehouse_and_key_vault
     assert grant["scope"] == "${azurerm_key_vault.this.id}"
     assert grant["role_definition_name"] == "Key Vault Secrets Officer"
     assert grant["principal_id"] == '${azurerm_user_assigned_identity.this["airflow"].principal_id}'
+
+
+def test_the_airflow_vm_gets_an_azure_vm_worker_block_naming_the_worker_vm(azure: Config) -> None:
+    from headrace.workers.vm.azure import AzureVmWorkerConfig
+
+    locals_ = {k: v for entry in azure.files["deployment.tf"]["locals"] for k, v in entry.items()}
+    worker = locals_["worker"]
+    assert worker == {
+        "type": "azure_vm",
+        "subscription_id": "${var.subscription_id}",
+        "resource_group": "${azurerm_resource_group.this.name}",
+        "vm_name": "${module.worker_vm.name}",
+        "idle_stop_after": "${var.worker_idle_stop_after}",
+    }
+    fields = AzureVmWorkerConfig.model_fields
+    assert set(worker) <= set(fields), "every key is a field of the azure_vm worker"
+    assert {k for k, f in fields.items() if f.is_required()} <= set(worker)
+    # host (the worker's address), ssh_user and ssh_key_file: added by the bootstrap module.
+    assert {"host", "ssh_user", "ssh_key_file"} <= set(fields)
+    assert azure.one("module", "bootstrap").body["worker_host"] == "${local.worker_ip}"
+    assert azure.one("module", "bootstrap").body["worker"] == "${local.worker}"
+    assert "worker" not in azure.one("module", "bootstrap_worker").body, "the worker VM does not start itself"
+    assert azure.one("module", "worker_vm").body["private_ip"] == "${local.worker_ip}"
+    env = azure.one("module", "bootstrap").body["headrace_env"]
+    assert not [k for k in env if k.startswith("HEADRACE_WORKER")]
+
+
+def test_the_airflow_identity_may_read_start_and_deallocate_the_worker_vm_and_nothing_else(azure: Config) -> None:
+    """Asserted on the HCL: no Azure emulator evaluates RBAC. A custom role, assigned on the
+    worker VM alone, to the Airflow identity alone."""
+    role = azure.one("azurerm_role_definition", "worker_operator").body
+    assert sorted(role["permissions"][0]["actions"]) == [
+        "Microsoft.Compute/virtualMachines/deallocate/action",
+        "Microsoft.Compute/virtualMachines/instanceView/read",
+        "Microsoft.Compute/virtualMachines/read",
+        "Microsoft.Compute/virtualMachines/start/action",
+    ]
+    assert "not_actions" not in role["permissions"][0] and "data_actions" not in role["permissions"][0]
+    assignments = {b.name: b.body for b in azure.resources("azurerm_role_assignment")}
+    compute = {n: a for n, a in assignments.items() if "worker_operator" in str(a.get("role_definition_id"))}
+    assert list(compute) == ["airflow_operates_worker"]
+    assert compute["airflow_operates_worker"]["scope"] == "${module.worker_vm.id}"
+    assert compute["airflow_operates_worker"]["principal_id"] == (
+        '${azurerm_user_assigned_identity.this["airflow"].principal_id}'
+    )
+    for name in ('"Virtual Machine Contributor"', '"Virtual Machine Administrator Login"'):
+        assert f"role_definition_name = {name}" not in azure.text()

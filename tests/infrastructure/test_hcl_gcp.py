@@ -101,6 +101,7 @@ def test_secrets_are_readable_only_by_their_component(gcp: Config) -> None:
         "project-deploy-key": ["airflow"],
         "worker-ssh-private-key": ["airflow"],
         "worker-ssh-public-key": ["worker"],
+        "worker-ssh-host-key": ["airflow", "worker"],  # made by Airflow, installed by the worker
     }
     assert not gcp.resources("google_secret_manager_secret_iam_binding")
     assert not gcp.resources("google_project_iam_binding"), "bindings would remove other members of the project"
@@ -163,3 +164,51 @@ def test_the_airflow_vm_reads_the_project_s_secrets_and_writes_raw_files(gcp: Co
         assert grant["expr"].replace('\\"', '"') == prefixed, "only the project's secrets, not the install's own"
     write = iam["bucket_grants"]["airflow-write-logs"]["expr"]
     assert all(f"${{local.bucket_objects}}{p}/" in write for p in ("raw", "logs", "datamarts"))
+
+
+def test_the_airflow_vm_gets_a_gcp_vm_worker_block_naming_the_worker_instance(gcp: Config) -> None:
+    from headrace.workers.vm.gcp import GcpVmWorkerConfig
+
+    locals_ = {k: v for entry in gcp.files["deployment.tf"]["locals"] for k, v in entry.items()}
+    worker = locals_["worker"]
+    assert worker == {
+        "type": "gcp_vm",
+        "project": "${var.project}",
+        "zone": "${local.zone}",
+        "instance": "${module.worker_vm.name}",
+        "idle_stop_after": "${var.worker_idle_stop_after}",
+    }
+    fields = GcpVmWorkerConfig.model_fields
+    assert set(worker) <= set(fields), "every key is a field of the gcp_vm worker"
+    assert {k for k, f in fields.items() if f.is_required()} <= set(worker)
+    # host (the worker's address), ssh_user and ssh_key_file: added by the bootstrap module.
+    assert {"host", "ssh_user", "ssh_key_file"} <= set(fields)
+    assert gcp.one("module", "bootstrap").body["worker_host"] == "${local.worker_ip}"
+    assert gcp.one("module", "bootstrap").body["worker"] == "${local.worker}"
+    assert gcp.one("module", "worker_vm").body["network_ip"] == "${local.worker_ip}", "host is the worker's address"
+    env = gcp.one("module", "bootstrap").body["headrace_env"]
+    assert not [k for k in env if k.startswith("HEADRACE_WORKER")]
+
+
+def test_the_airflow_account_may_read_start_and_stop_the_worker_instance_and_nothing_else(gcp: Config) -> None:
+    """Asserted on the HCL: no GCP emulator evaluates IAM. The custom role is granted on the
+    worker instance alone, and nothing about compute on the project."""
+    role = gcp.one("google_project_iam_custom_role", "worker_operator").body
+    # a suffix per install: a role id stays taken for 37 days after a destroy
+    assert role["role_id"].endswith("_${random_id.role_suffix.hex}")
+    assert sorted(role["permissions"]) == ["compute.instances.get", "compute.instances.start", "compute.instances.stop"]
+    grant = gcp.one("google_compute_instance_iam_member", "airflow_controls_worker").body
+    assert grant["instance_name"] == "${module.worker_vm.name}" and grant["zone"] == "${local.zone}"
+    assert grant["role"] == "${google_project_iam_custom_role.worker_operator.id}"
+    assert grant["member"] == '${local.sa["airflow"]}'
+    assert gcp.resources("google_compute_instance_iam_member") == [gcp.one("google_compute_instance_iam_member",
+                                                                            "airflow_controls_worker")]  # fmt: skip
+    assert [b.name for b in gcp.resources("google_project_iam_custom_role")] == ["worker_operator"]
+    # No predefined compute role anywhere, and none for the worker's own account.
+    members = [b.body for b in gcp.blocks if b.kind.endswith("_iam_member")]
+    roles = {m["role"] for m in members} | {g["role"] for group in ("bucket_grants", "project_grants")
+                                            for g in gcp.files["iam.tf"]["locals"][0][group].values()}  # fmt: skip
+    assert {r for r in roles if r.startswith("roles/compute.")} == {"roles/compute.osAdminLogin"}, "people's shells"
+    grants = gcp.files["iam.tf"]["locals"][0]["project_grants"]
+    worker_roles = {g["role"] for g in grants.values() if g["member"] == '${local.sa["worker"]}'}
+    assert worker_roles == {"roles/logging.logWriter"}

@@ -9,6 +9,6 @@ output "worker_user_data" {
 }
 
 output "deployment_yaml" {
-  description = "Text of /etc/headrace/deployment.yaml: this install's warehouse, storage and secrets blocks."
-  value       = local.deployment_file
+  description = "Text of the Airflow VM's /etc/headrace/deployment.yaml: this install's warehouse, storage, secrets and worker blocks."
+  value       = local.airflow_deployment_file
 }

@@ -31,12 +31,38 @@ variable "artifact" {
 }
 
 variable "deployment" {
-  description = "The warehouse, storage and secrets blocks of this install, written to /etc/headrace/deployment.yaml (named by HEADRACE_DEPLOYMENT) and laid over the project's project.yaml. Secret values only as $${secret:NAME} references."
+  description = "The warehouse, storage and secrets blocks of this install, written to /etc/headrace/deployment.yaml on both VMs (named by HEADRACE_DEPLOYMENT) and laid over the project's project.yaml. Secret values only as $${secret:NAME} references."
   type        = any
 
   validation {
     condition     = length(setsubtract(keys(var.deployment), ["warehouse", "storage", "secrets"])) == 0
     error_message = "deployment may only hold the blocks warehouse, storage and secrets."
+  }
+}
+
+variable "worker" {
+  description = "The worker: block of the Airflow VM's deployment file without its address and SSH login (type, the instance, idle_stop_after): the module adds host (worker_host), ssh_user and ssh_key_file, the login it sets up. Null: no worker block."
+  type        = any
+  default     = null
+
+  validation {
+    condition     = var.worker == null ? true : can(regex("^(aws|gcp|azure)_vm$", var.worker.type))
+    error_message = "worker.type must be aws_vm, gcp_vm or azure_vm."
+  }
+  validation {
+    condition     = var.worker == null ? true : length(setintersection(keys(var.worker), ["host", "ssh_user", "ssh_key_file"])) == 0
+    error_message = "worker must not set host, ssh_user or ssh_key_file: the module sets them (worker_host and the login it creates)."
+  }
+}
+
+variable "worker_host" {
+  description = "The worker VM's fixed private address: the worker block's host, and the name the Airflow VM's known_hosts gives the worker's host key. A separate variable, not worker.host: the worker's own user data reads it, and the worker block names the instance."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.worker_host == "" || can(cidrhost("${var.worker_host}/32", 0))
+    error_message = "worker_host must be an IPv4 address (or empty)."
   }
 }
 
@@ -66,7 +92,7 @@ variable "project_branch" {
 }
 
 variable "worker_image" {
-  description = "Worker container image pulled at boot; empty for none."
+  description = "An image pulled on the worker VM at its first start, for tasks that name an image of their own; empty for none. The Headrace worker image is never pulled: the first task that needs it builds it on the worker's engine."
   type        = string
   default     = ""
 
@@ -83,6 +109,8 @@ variable "secrets" {
     deploy_key         = string
     worker_ssh_private = string
     worker_ssh_public  = string
+    # The worker's SSH host key: made by the Airflow VM, installed by the worker.
+    worker_ssh_host_key = string
   })
 }
 

@@ -3,10 +3,11 @@
 # Headrace VM bootstrap, run by cloud-init at first boot and by systemd units afterwards.
 #
 #   headrace-bootstrap airflow          install Airflow 3, PostgreSQL, Headrace, nginx; start services
-#   headrace-bootstrap worker           install Docker; authorize Airflow's key; pull the worker image
+#   headrace-bootstrap worker           install Docker; authorize Airflow's key (Docker over SSH only)
 #   headrace-bootstrap refresh-secrets  rewrite the Airflow password file from the secret store
 #   headrace-bootstrap clone-project    clone (or fetch) the project repository with the deploy key
-#   headrace-bootstrap worker-keys      worker: authorize the public key Airflow published
+#   headrace-bootstrap worker-keys      worker: authorize Airflow's key, install the host key Airflow knows
+#   headrace-bootstrap worker-host-key  airflow: known_hosts from the worker's host key (made if missing)
 #
 # Settings come from /etc/headrace/bootstrap.env (cloud, secret names, the Headrace wheel in the
 # install's bucket and its sha256) and /etc/headrace/env (what Airflow and Headrace read;
@@ -124,6 +125,7 @@ refresh_secrets() {
 # Airflow starts worker containers over SSH: it owns the key pair and publishes the public half.
 worker_key_pair() {
     local key="$HEADRACE_HOME/.ssh/worker_ed25519"
+    umask 077  # ssh-keygen reads no private key that others may read (not left to refresh_secrets' umask)
     if read_secret "$SECRET_WORKER_SSH_PRIVATE" >"$key.tmp" 2>/dev/null && [ -s "$key.tmp" ]; then
         mv "$key.tmp" "$key"
         ssh-keygen -y -f "$key" >"$key.pub"
@@ -135,6 +137,27 @@ worker_key_pair() {
     write_secret "$SECRET_WORKER_SSH_PUBLIC" <"$key.pub"
     chown headrace:headrace "$key" "$key.pub"
     chmod 0600 "$key"
+}
+
+# The worker's SSH host key is made here as well and kept in the secret store, so the Airflow
+# VM knows it before the worker ever starts: the Docker SDK's ssh:// transport refuses a host
+# that is not in ~/.ssh/known_hosts. The worker installs it at every boot (install_host_key).
+worker_host_key() {
+    local dir key
+    [ -n "${WORKER_HOST:-}" ] || { log "no worker host: no known_hosts entry"; return 0; }
+    umask 077  # ssh-keygen reads no private key that others may read
+    dir="$(mktemp -d)"
+    key="$dir/host_ed25519"
+    if ! { read_secret "$SECRET_WORKER_SSH_HOST_KEY" >"$key" 2>/dev/null && [ -s "$key" ] &&
+        ssh-keygen -y -f "$key" >"$key.pub" 2>/dev/null; }; then
+        rm -f "$key" "$key.pub"
+        ssh-keygen -q -t ed25519 -N '' -C "headrace-worker" -f "$key"
+        write_secret "$SECRET_WORKER_SSH_HOST_KEY" <"$key"
+    fi
+    printf '%s %s\n' "$WORKER_HOST" "$(cut -d' ' -f1,2 "$key.pub")" >"$HEADRACE_HOME/.ssh/known_hosts"
+    chmod 0644 "$HEADRACE_HOME/.ssh/known_hosts"
+    chown headrace:headrace "$HEADRACE_HOME/.ssh/known_hosts"
+    rm -rf "$dir"
 }
 
 clone_project() {
@@ -187,6 +210,7 @@ cmd_airflow() {
     install_headrace
     retry 30 refresh_secrets
     retry 30 worker_key_pair
+    retry 30 worker_host_key
     as_headrace airflow db migrate
     as_headrace headrace airflow install-dags "$AIRFLOW__CORE__DAGS_FOLDER"
     setup_nginx
@@ -199,32 +223,88 @@ cmd_airflow() {
     log "Airflow is up behind https://${HEADRACE_PUBLIC_HOST:-<this VM>}/"
 }
 
+# Airflow's key may do one thing, from the Airflow VM's network only: open a connection to
+# the Docker engine (the Docker SDK's ssh:// transport runs `docker system dial-stdio`,
+# whatever command it asks for here). No shell, pty, forwarding or agent.
+WORKER_KEY_OPTIONS='restrict,command="docker system dial-stdio"'
+SSH_HOST_KEY_FILE=/etc/ssh/ssh_host_ed25519_key
+
 worker_keys() {
     local pub
     pub="$(read_secret "$SECRET_WORKER_SSH_PUBLIC")"
     [ -n "$pub" ] || { log "Airflow has not published its key yet"; return 1; }
     umask 077
-    printf 'from="%s",no-agent-forwarding,no-X11-forwarding %s\n' "$AIRFLOW_SOURCE_CIDR" "$pub" \
-        >"$HEADRACE_HOME/.ssh/authorized_keys"
-    chown headrace:headrace "$HEADRACE_HOME/.ssh/authorized_keys"
+    printf 'from="%s",%s %s\n' "$AIRFLOW_SOURCE_CIDR" "$WORKER_KEY_OPTIONS" "$pub" \
+        >"$HEADRACE_HOME/.ssh/authorized_keys.new"
+    chown headrace:headrace "$HEADRACE_HOME/.ssh/authorized_keys.new"
+    mv "$HEADRACE_HOME/.ssh/authorized_keys.new" "$HEADRACE_HOME/.ssh/authorized_keys"
+    install_host_key
+}
+
+# The host key the Airflow VM made and knows (worker_host_key): sshd offers that one only.
+install_host_key() {
+    local key="$SSH_HOST_KEY_FILE"
+    umask 077
+    if ! { read_secret "$SECRET_WORKER_SSH_HOST_KEY" >"$key.new" && ssh-keygen -y -f "$key.new" >"$key.pub.new"; }; then
+        rm -f "$key.new" "$key.pub.new"
+        log "Airflow has not published the worker's host key yet"
+        return 1
+    fi
+    if cmp -s "$key.new" "$key"; then
+        rm -f "$key.new" "$key.pub.new"
+        return 0
+    fi
+    chmod 0644 "$key.pub.new"
+    mv "$key.pub.new" "$key.pub"
+    mv "$key.new" "$key"
+    systemctl reload ssh || systemctl reload sshd || true
+}
+
+# The worker VM: a Docker engine (the distribution's package) that Airflow reaches over SSH
+# as headrace (docker group). Images live on the root disk (worker_disk_size_gb); the first
+# task that needs the Headrace worker image builds it here from the Airflow VM.
+SSH_STOPPED=()
+stop_ssh() {  # stop sshd, socket-activated (Ubuntu 24.04) or not; start_ssh starts what was running
+    local u
+    for u in ssh.socket ssh.service; do
+        if systemctl is-active --quiet "$u"; then
+            systemctl stop "$u"
+            SSH_STOPPED+=("$u")
+        fi
+    done
+}
+
+start_ssh() {
+    local u
+    for u in "${SSH_STOPPED[@]}"; do
+        systemctl start "$u" || log "could not start $u again"
+    done
+    SSH_STOPPED=()
 }
 
 cmd_worker() {
+    # Until the host key the Airflow VM knows is installed (worker-keys below), sshd would show
+    # the image's own, which Airflow refuses as a changed key: no SSH at all until then (the
+    # first set-up only; connections refused are retried), and sshd back whatever happens.
+    stop_ssh
+    trap start_ssh EXIT
     apt_install docker.io python3-boto3 jq curl ca-certificates
     ensure_user
     usermod -aG docker headrace
     # Key-only SSH, reachable from the Airflow VM alone (firewall + from= in authorized_keys).
-    printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\n' \
-        >/etc/ssh/sshd_config.d/50-headrace.conf
-    systemctl reload ssh || systemctl reload sshd || true
+    # The Docker SDK opens one SSH channel per API connection: allow more than the default 10.
+    # Only the host key the Airflow VM knows (install_host_key).
+    printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\nMaxSessions 32\nHostKey %s\n' \
+        "$SSH_HOST_KEY_FILE" >/etc/ssh/sshd_config.d/50-headrace.conf
     systemctl enable --now docker
+    systemctl daemon-reload
+    # Authorized, host key installed and sshd back before any pull: the first task can reach
+    # the engine at once.
+    systemctl enable --now headrace-worker-keys.service
+    start_ssh
     if [ -n "${HEADRACE_WORKER_IMAGE:-}" ]; then
         retry 5 docker pull "$HEADRACE_WORKER_IMAGE"
-    else
-        log "no worker image configured: the first task pulls or builds it"
     fi
-    systemctl daemon-reload
-    systemctl enable --now headrace-worker-keys.service
     touch /var/lib/headrace/setup-done-worker
 }
 
@@ -234,5 +314,6 @@ case "${1:-}" in
     refresh-secrets) refresh_secrets ;;
     clone-project) clone_project ;;
     worker-keys) worker_keys ;;
-    *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+    worker-host-key) worker_host_key ;;
+    *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac
