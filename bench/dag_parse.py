@@ -42,10 +42,14 @@ def generate_project(
     """Write a valid project with the given numbers of components."""
     rng = random.Random(7)
     (root / "extractors").mkdir(parents=True)
+    (root / "data").mkdir()
+    header = ",".join(COLUMNS) + "\n"
     (root / "project.yaml").write_text("name: bench\nwarehouse: {type: duckdb}\ndefaults: {timeout: 20m, retries: 1}\n")
     ext_tables = []
     for e in range(extractors):
         names = [f"t{t}" for t in range(tables)]
+        for n in names:  # validation checks that a local data file exists
+            (root / "data" / f"e{e:04d}_{n}.csv").write_text(header)
         config = {
             "type": "file",
             "description": f"Source system {e}",
