@@ -19,6 +19,7 @@ deleted by hand.
 
 from __future__ import annotations
 
+import urllib.error
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,7 +136,7 @@ def sync(api: AirflowApi, manifest: Manifest, remove: bool, log: Log) -> SyncPla
     try:
         changes = plan(want, existing_pools(api), remove)
         apply(api, want, changes)
-    except ApiError as exc:
+    except (ApiError, OSError) as exc:
         raise PoolSyncError(
             f"could not keep Airflow's pools in sync ({exc}): tasks wait while their pool is missing; "
             "fix the cause and run project_update again"
@@ -180,12 +181,16 @@ def keeper_for_environment(environ: Mapping[str, str], log: Log) -> PoolKeeper |
 
     url = api_url(environ)
     try:
-        AirflowApi(url, timeout_s=10).health()
+        AirflowApi(url).health()
     except ApiError:
         pass  # it answered
-    except OSError:
+    except urllib.error.URLError as exc:
+        if not isinstance(exc.reason, ConnectionRefusedError):
+            raise PoolSyncError(f"cannot reach Airflow's API at {url} to keep its pools: {exc.reason}") from None
         log(f"Airflow's API at {url} does not answer: pools are synced when Airflow starts or at the next update")
         return None
+    except OSError as exc:  # e.g. a timeout: Airflow runs but did not answer in time
+        raise PoolSyncError(f"cannot reach Airflow's API at {url} to keep its pools: {exc}") from None
     try:
         return PoolKeeper(api_from_environment(environ), log)
     except ConfigError as exc:
