@@ -19,8 +19,15 @@ if TYPE_CHECKING:
 
 
 def worker_types(manifest: Manifest) -> set[str]:
-    """The worker plugins the project's tasks run on (the ``worker:`` block's and every task's)."""
-    return {str(manifest.project.worker.get("type") or "local"), *(t.runs_on for t in manifest.tasks.values())}
+    """The worker plugins the project uses: the ``worker:`` block's, every task's, and the one that runs a
+    ``type: container`` component's image (its task itself runs locally)."""
+    found = {str(manifest.project.worker.get("type") or "local")}
+    for task in manifest.tasks.values():
+        found.add(task.runs_on)
+        container = getattr(task, "container", None)
+        if container is not None:
+            found.add(str(container.worker))
+    return found
 
 
 def needs_sweeper(manifest: Manifest) -> bool:
