@@ -42,10 +42,14 @@ def generate_project(
     """Write a valid project with the given numbers of components."""
     rng = random.Random(7)
     (root / "extractors").mkdir(parents=True)
+    (root / "data").mkdir()
+    header = ",".join(COLUMNS) + "\n"
     (root / "project.yaml").write_text("name: bench\nwarehouse: {type: duckdb}\ndefaults: {timeout: 20m, retries: 1}\n")
     ext_tables = []
     for e in range(extractors):
         names = [f"t{t}" for t in range(tables)]
+        for n in names:  # validation checks that a local data file exists
+            (root / "data" / f"e{e:04d}_{n}.csv").write_text(header)
         config = {
             "type": "file",
             "description": f"Source system {e}",
@@ -267,6 +271,8 @@ def main() -> None:
         "load_yaml_dags(globals_dict=globals(), config_filepath=str(Path(__file__).with_name('dags.yaml')))\n"
     )
     env = {**os.environ, "AIRFLOW_HOME": str(work / "airflow"), "HEADRACE_MANIFEST": str(manifest_path)}
+    # dag-factory needs more than Airflow's default 30 s per file from about 2,000 components on
+    env.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "1800")
     env.pop("HEADRACE_HOME", None)
     headrace = time_parse(ours / DAG_FILE.name, "import headrace.orchestrator.dagbuild", env, args.repeat)
     factory = time_parse(theirs / "dagfactory_dags.py", "import dagfactory, yaml", env, args.repeat)

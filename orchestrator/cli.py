@@ -149,16 +149,20 @@ def install_dags(dags_folder: Path) -> Path:
 def update_project_cmd(force: bool) -> None:
     """Fetch, validate and compile the newest project version; switch to it if valid (project_update runs this)."""
     from headrace.orchestrator.deployments import deployed
+    from headrace.orchestrator.pools import keeper_for_environment
     from headrace.orchestrator.update import update_project
 
     home = settings.home()
     if home is None:
         raise ConfigError("HEADRACE_HOME is not set: point it at the deployment home (see docs/airflow.md)")
     source = settings.source()
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
     try:
-        result = update_project(
-            home, source, settings.dags_folder(), log=lambda line: print(line, flush=True), force=force
-        )
+        pools = keeper_for_environment(os.environ, log)
+        result = update_project(home, source, settings.dags_folder(), log=log, force=force, pools=pools)
     except ProjectInvalid as exc:
         running = (deployed(home) or {}).get("version", "nothing")
         print(

@@ -20,12 +20,21 @@ from airflow.sdk import DAG, Param
 from airflow.sdk.definitions.param import ParamsDict  # airflow.sdk exports it, its stub file does not
 from headrace.errors import ConfigError
 from headrace.orchestrator import settings
-from headrace.orchestrator.naming import PROJECT_UPDATE, dag_name, orchestration_dag_name, task_name
+from headrace.orchestrator.naming import (
+    PROJECT_UPDATE,
+    WORKER_SWEEPER,
+    dag_name,
+    orchestration_dag_name,
+    task_name,
+)
 from headrace.orchestrator.operators import (
     FailWhenUpstreamFailedOperator,
     HeadraceTaskOperator,
     ProjectUpdateOperator,
+    WorkerSweepOperator,
 )
+from headrace.orchestrator.pools import single_writer, task_pool
+from headrace.orchestrator.sweeper import needs_sweeper
 from headrace.plan import orchestration_plan
 from headrace.project.manifest import Manifest, Task, read_manifest
 from headrace.workers.base import KILL_GRACE_S
@@ -65,9 +74,11 @@ def _common(manifest: Manifest) -> dict[str, Any]:
     }
 
 
-def _operator(task: Task, project_dir: Path, **kwargs: Any) -> HeadraceTaskOperator:
+def _operator(task: Task, project_dir: Path, one_writer: bool, **kwargs: Any) -> HeadraceTaskOperator:
+    """The task in its pool of one slot: its component's, or the project's with a one-writer warehouse."""
     return HeadraceTaskOperator(
         task_id=task_name(task.id),
+        pool=task_pool(task.id, one_writer),
         headrace_task=task.id,
         project_dir=str(project_dir),
         worker_type=task.runs_on,
@@ -89,7 +100,7 @@ def _component_doc(task: Task, commit: str | None) -> str:
     return "\n".join(lines)
 
 
-def component_dag(task: Task, manifest: Manifest, project_dir: Path) -> DAG:
+def component_dag(task: Task, manifest: Manifest, project_dir: Path, one_writer: bool) -> DAG:
     """One on-demand DAG for an extractor, transformation or datamart."""
     with DAG(
         dag_name(task.id),
@@ -100,11 +111,11 @@ def component_dag(task: Task, manifest: Manifest, project_dir: Path) -> DAG:
         params=_params(),
         **_common(manifest),
     ) as dag:
-        _operator(task, project_dir)
+        _operator(task, project_dir, one_writer)
     return dag
 
 
-def orchestration_dag(orch_id: str, manifest: Manifest, project_dir: Path) -> DAG:
+def orchestration_dag(orch_id: str, manifest: Manifest, project_dir: Path, one_writer: bool) -> DAG:
     """``orchestration_<id>``: the orchestration's steps on its cron (none = manual only)."""
     orch = manifest.orchestrations[orch_id]
     plan = orchestration_plan(manifest, orch_id)
@@ -125,7 +136,7 @@ def orchestration_dag(orch_id: str, manifest: Manifest, project_dir: Path) -> DA
     ) as dag:
         # With continue_on_error a step runs once the previous one is done, whatever its outcome.
         rule = "all_done" if plan.continue_on_error else "all_success"
-        ops = {tid: _operator(manifest.tasks[tid], project_dir, trigger_rule=rule) for tid in plan.tasks()}
+        ops = {tid: _operator(manifest.tasks[tid], project_dir, one_writer, trigger_rule=rule) for tid in plan.tasks()}
         for upstream, downstream in plan.edges():
             ops[upstream].set_downstream(ops[downstream])
         if plan.continue_on_error and ops:
@@ -158,6 +169,30 @@ def project_update_dag(environ: Mapping[str, str], problem: str | None) -> DAG:
         default_args={"owner": "headrace"},
     ) as dag:
         ProjectUpdateOperator(task_id="update", retries=0, execution_timeout=timedelta(minutes=20))
+    return dag
+
+
+def worker_sweeper_dag(environ: Mapping[str, str], project_dir: Path) -> DAG:
+    """``headrace_worker_sweeper``: what killed tasks left on an image-running worker, an idle worker VM."""
+    with DAG(
+        WORKER_SWEEPER,
+        schedule=settings.sweep_schedule(environ),
+        description="Remove containers of killed tasks and stop an idle worker VM",
+        doc_md=(
+            "Runs `headrace worker sweep` on the Airflow machine (never on the worker VM): removes containers "
+            "whose task is gone or past its expiry, drops expired VM leases and stops the worker VM once it has "
+            "been idle for `worker.idle_stop_after` seconds (never with `keep_running`). Schedule: "
+            "HEADRACE_SWEEP_SCHEDULE."
+        ),
+        tags=["headrace", "platform"],
+        catchup=False,
+        max_active_runs=1,
+        is_paused_upon_creation=False,
+        default_args={"owner": "headrace"},
+    ) as dag:
+        WorkerSweepOperator(
+            task_id="sweep", project_dir=str(project_dir), retries=0, execution_timeout=timedelta(minutes=15)
+        )
     return dag
 
 
@@ -203,10 +238,13 @@ def _build_dags(environ: Mapping[str, str]) -> dict[str, DAG]:
     dags = {PROJECT_UPDATE: project_update_dag(environ, problem)}
     if manifest is None:
         return dags
+    one_writer = single_writer(manifest)
     for task in manifest.tasks.values():
-        dag = component_dag(task, manifest, location.project_dir)
+        dag = component_dag(task, manifest, location.project_dir, one_writer)
         dags[dag.dag_id] = dag
     for orch_id in manifest.orchestrations:
-        dag = orchestration_dag(orch_id, manifest, location.project_dir)
+        dag = orchestration_dag(orch_id, manifest, location.project_dir, one_writer)
         dags[dag.dag_id] = dag
+    if needs_sweeper(manifest):
+        dags[WORKER_SWEEPER] = worker_sweeper_dag(environ, location.project_dir)
     return dags

@@ -8,6 +8,9 @@ if TYPE_CHECKING:
     from headrace.project.manifest import Manifest
 
 PROJECT_UPDATE = "project_update"
+WORKER_SWEEPER = "headrace_worker_sweeper"
+POOL_PREFIX = "headrace_"  # Airflow pools Headrace keeps (headrace.orchestrator.pools)
+WAREHOUSE_POOL = "headrace_warehouse"  # the one pool of every task when the warehouse takes one writer (DuckDB)
 
 
 def task_name(task_id: str) -> str:
@@ -20,6 +23,11 @@ def dag_name(task_id: str) -> str:
     return task_id.replace(":", "_", 1)
 
 
+def component_pool(task_id: str) -> str:
+    """Airflow pool of one component (one slot): ``extractor:crm`` -> ``headrace_extractor_crm``."""
+    return POOL_PREFIX + dag_name(task_id)
+
+
 def orchestration_dag_name(orchestration_id: str) -> str:
     return f"orchestration_{orchestration_id}"
 
@@ -28,8 +36,11 @@ def dag_ids(manifest: Manifest | None) -> set[str]:
     """Every DAG id the DAG file builds for ``manifest`` (``project_update`` alone without one)."""
     if manifest is None:
         return {PROJECT_UPDATE}
+    from headrace.orchestrator.sweeper import needs_sweeper
+
     return {
         PROJECT_UPDATE,
         *(dag_name(t) for t in manifest.tasks),
         *(orchestration_dag_name(o) for o in manifest.orchestrations),
+        *([WORKER_SWEEPER] if needs_sweeper(manifest) else []),
     }

@@ -36,6 +36,7 @@ from headrace.secrets.maskline import MaskChannel
 from headrace.workers.base import TaskCall, Worker, WorkerOutcome, WorkSpec
 
 UPDATE_TIMEOUT_S = 900
+SWEEP_TIMEOUT_S = 600
 
 
 def headrace_run_id(dag_id: str, run_id: str, run_after: datetime | None, try_number: int = 1) -> str:
@@ -268,6 +269,40 @@ class ProjectUpdateOperator(_Streaming, BaseOperator):
         if outcome.returncode != 0 or outcome.timed_out:
             detail = "timed out" if outcome.timed_out else redact("\n".join(outcome.last_lines[-5:]))
             raise AirflowException(f"project update failed: {detail}; the running version is unchanged")
+
+
+class WorkerSweepOperator(_Streaming, BaseOperator):
+    """``headrace worker sweep``: remove what killed tasks left on the worker, stop an idle worker VM.
+
+    Runs on this machine (where the leases live), never on the worker VM: a sweep must not
+    be what keeps the VM running.
+    """
+
+    ui_color = "#f3e8fd"
+
+    def __init__(self, *, project_dir: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.project_dir = project_dir
+
+    def _project(self) -> Path:
+        """The deployed version now (the parsed one may have been pruned since)."""
+        try:
+            current = settings.locate_manifest().project_dir
+        except LookupError:
+            return Path(self.project_dir)
+        return current if (current / settings.MANIFEST_RELPATH).is_file() else Path(self.project_dir)
+
+    def execute(self, context: Any) -> None:
+        from headrace.orchestrator.sweeper import sweep_command
+        from headrace.workers.local import LocalWorker
+
+        _mask_in_airflow()
+        command = sweep_command(self._project())
+        self.log.info("headrace %s", " ".join(command[3:]))
+        outcome = self._run(LocalWorker(), WorkSpec(command, env=_task_env(), timeout_s=SWEEP_TIMEOUT_S))
+        if outcome.returncode != 0 or outcome.timed_out:
+            detail = "timed out" if outcome.timed_out else redact("\n".join(outcome.last_lines[-5:]))
+            raise AirflowException(f"worker sweep failed: {detail}")
 
 
 class FailWhenUpstreamFailedOperator(BaseOperator):

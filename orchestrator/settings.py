@@ -19,6 +19,7 @@ from pathlib import Path
 
 DEFAULT_BRANCH = "main"
 DEFAULT_UPDATE_SCHEDULE = "*/5 * * * *"
+DEFAULT_SWEEP_SCHEDULE = "*/5 * * * *"
 MANIFEST_RELPATH = Path(".headrace") / "manifest.json"
 PROJECT_DAGS_LINK = "project_dags"  # the project's own dags/ appear under this name in the dags folder
 
@@ -112,10 +113,19 @@ def state_dir(environ: Mapping[str, str] = os.environ) -> str | None:
     return str(where.root / "state") if where else None
 
 
+def _schedule(value: str) -> str | None:
+    value = value.strip()
+    return None if value.lower() in ("", "none", "manual", "off") else value
+
+
 def update_schedule(environ: Mapping[str, str] = os.environ) -> str | None:
     """Cron of ``project_update``: ``HEADRACE_UPDATE_SCHEDULE`` (``none`` = by hand only)."""
-    value = environ.get("HEADRACE_UPDATE_SCHEDULE", DEFAULT_UPDATE_SCHEDULE).strip()
-    return None if value.lower() in ("", "none", "manual", "off") else value
+    return _schedule(environ.get("HEADRACE_UPDATE_SCHEDULE", DEFAULT_UPDATE_SCHEDULE))
+
+
+def sweep_schedule(environ: Mapping[str, str] = os.environ) -> str | None:
+    """Cron of ``headrace_worker_sweeper``: ``HEADRACE_SWEEP_SCHEDULE`` (``none`` = by hand only)."""
+    return _schedule(environ.get("HEADRACE_SWEEP_SCHEDULE", DEFAULT_SWEEP_SCHEDULE))
 
 
 @dataclass(frozen=True)

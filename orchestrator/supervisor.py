@@ -5,7 +5,8 @@ and triggerer start with ``--skip-serve-logs`` (their log servers would listen o
 interface; with the LocalExecutor the API server reads task logs from disk), so the API
 server on 127.0.0.1 is the only listening socket; the scheduler starts only once the API
 server answers (tasks report to its execution API: started earlier, the first tasks fail
-with "connection refused"); and each component logs to its own file.
+with "connection refused") and the project's Airflow pools exist (``headrace.orchestrator.pools``:
+a task in a missing pool would wait for ever); and each component logs to its own file.
 
 ``headrace airflow up`` starts this module as the leader of a new process group. If any
 component exits, all are stopped: a half-running Airflow is worse than none.
@@ -90,6 +91,19 @@ def _wait_for_api(procs: dict[str, subprocess.Popen], log_folder: Path, stopping
     return True
 
 
+def _sync_pools() -> bool:
+    """The deployed project's Airflow pools, before the scheduler can queue a task into a missing one."""
+    from headrace.errors import HeadraceError
+    from headrace.orchestrator.pools import sync_from_environment
+
+    try:
+        sync_from_environment(os.environ, log=say)
+    except (HeadraceError, LookupError, OSError) as exc:
+        say(f"could not make Airflow's pools: {exc}")
+        return False
+    return True
+
+
 def run(log_folder: Path) -> int:
     log_folder.mkdir(parents=True, exist_ok=True)
     stopping = threading.Event()
@@ -109,6 +123,9 @@ def run(log_folder: Path) -> int:
     if not _wait_for_api(procs, log_folder, stopping):
         _stop_all(procs)
         return 0 if stopping.is_set() else 1
+    if not _sync_pools():
+        _stop_all(procs)
+        return 1
     procs.update({name: _airflow(args, log_folder, name) for name, args in THEN.items()})
     say("started " + ", ".join(f"{name} (pid {p.pid})" for name, p in procs.items()))
     code = 0

@@ -14,10 +14,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from headrace.errors import ConfigError, ProjectInvalid
 from headrace.orchestrator import deployments, sources
-from headrace.orchestrator.settings import Home, Source
+from headrace.orchestrator.settings import MANIFEST_RELPATH, Home, Source
+
+if TYPE_CHECKING:
+    from headrace.orchestrator.pools import PoolKeeper
 
 Log = Callable[[str], None]
 
@@ -55,12 +59,20 @@ def _fetch(home: Home, source: Source) -> tuple[str, Callable[[Path], None]]:
 
 
 def update_project(
-    home: Home, source: Source, dags_folder: Path | None, log: Log = print, force: bool = False
+    home: Home,
+    source: Source,
+    dags_folder: Path | None,
+    log: Log = print,
+    force: bool = False,
+    pools: PoolKeeper | None = None,
 ) -> UpdateResult:
     """Deploy the newest version of ``source`` into ``home`` if it is new and valid.
 
-    Raises ``ProjectInvalid`` (the version's errors) or ``ConfigError`` (fetch failed);
-    either way ``current`` still points at the previous version.
+    Raises ``ProjectInvalid`` (the version's errors), ``ConfigError`` (fetch failed) or
+    ``PoolSyncError`` (Airflow's pools for it could not be made); in each case ``current``
+    still points at the previous version. With ``pools``, the version's Airflow pools exist
+    before it becomes current (before its DAGs can be parsed) and pools it no longer uses
+    go after; an unchanged version gets its pools checked (re-created, slots reset) too.
     """
     from headrace.project.compile import compile_project
 
@@ -80,6 +92,7 @@ def update_project(
         if running == target and not force:
             if dags_folder is not None:
                 deployments.link_project_dags(target, dags_folder)
+            _keep_pools(home, pools, target, version)
             log(f"{version} is already deployed: nothing to do")
             _record_attempt(home, "unchanged", version)
             return UpdateResult("unchanged", version, target)
@@ -97,12 +110,30 @@ def update_project(
                 scratch.rename(target)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
+        _keep_pools(home, pools, target, version, prune=False)
         deployments.activate(home, target, record, dags_folder)
+        if pools is not None:
+            pools.prune(target / MANIFEST_RELPATH)
         _record_attempt(home, "deployed", version)
         for old in deployments.prune(home):
             log(f"removed old deployment {old.name}")
         log(f"deployed {version} (was {running.name if running else 'nothing'})")
         return UpdateResult("deployed", version, target)
+
+
+def _keep_pools(home: Home, pools: PoolKeeper | None, target: Path, version: str, prune: bool = True) -> None:
+    """Make the pools of ``target``'s DAGs; a failure is recorded and raised (nothing was switched)."""
+    if pools is None:
+        return
+    from headrace.orchestrator.pools import PoolSyncError
+
+    try:
+        pools.ensure(target / MANIFEST_RELPATH)
+    except PoolSyncError as exc:
+        _record_attempt(home, "error", version, [str(exc)])
+        raise
+    if prune:
+        pools.prune(target / MANIFEST_RELPATH)
 
 
 def _record_attempt(home: Home, status: str, version: str | None, errors: list[str] | None = None) -> None:

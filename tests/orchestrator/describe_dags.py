@@ -21,6 +21,8 @@ def describe(dag: Any) -> dict[str, Any]:
             "retry_delay_s": task.retry_delay.total_seconds() if task.retry_delay else None,
             "retry_exponential_backoff": bool(task.retry_exponential_backoff),
             "execution_timeout_s": task.execution_timeout.total_seconds() if task.execution_timeout else None,
+            "pool": task.pool,
+            "pool_slots": task.pool_slots,
         }
         for attr in ("headrace_task", "project_dir", "worker_type", "worker_timeout_s"):
             if hasattr(task, attr):

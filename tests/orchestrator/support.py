@@ -151,3 +151,15 @@ def airflow_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
         yield RunningAirflow(f"http://127.0.0.1:{port}", home, remote, password, env)
     finally:
         subprocess.run([*HEADRACE, "airflow", "down"], env=env, capture_output=True, text=True, check=False)
+
+
+def on_postgres(project: Path, worker: str | None = None) -> Path:
+    """The example project on a PostgreSQL warehouse (compiles without a server), optionally with another worker."""
+    config = project / "project.yaml"
+    text = config.read_text()
+    start = text.index("warehouse:")
+    end = text.index("storage:")
+    block = "warehouse: {type: postgres, host: 127.0.0.1, database: shop, user: headrace}\n"
+    block += f"worker: {{type: {worker}}}\n" if worker else ""
+    config.write_text(text[:start] + block + text[end:])
+    return project
