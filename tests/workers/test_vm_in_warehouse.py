@@ -25,10 +25,10 @@ def test_a_vm_worker_with_local_storage_or_duckdb_is_a_validation_error(tmp_path
     done = headrace("validate", str(project))
     assert done.returncode == 2
     assert (
-        "project.yaml:2: worker: worker: aws_vm runs tasks on another machine, which cannot reach "
+        "project.yaml:2: worker: aws_vm runs tasks on another machine, which cannot reach "
         "storage: local (a folder on this machine) or warehouse: duckdb (a file on this machine) "
-        "(use network storage (s3, gcs, azure) and a server warehouse with a VM worker, "
-        "or set worker: type: local or docker)"
+        "(use network storage (s3, gcs, azure) and a server warehouse, or run tasks on this machine "
+        "(worker: type: local, or docker with this machine's engine))"
     ) in done.stdout + done.stderr
     write_files(project, {"project.yaml": "name: vm\nstorage: {type: s3, bucket: raw}\n" + _worker()})
     done = headrace("validate", str(project))

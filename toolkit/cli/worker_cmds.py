@@ -70,6 +70,10 @@ def sweep(project: Path) -> None:
     else:
         opened = open_worker(str(raw.get("type")), raw, secrets)
         actions = sweep_vm(opened, project) if isinstance(opened, VmWorker) else []
+    # container components of a project whose own worker runs no images run on this machine's engine
+    engines = {getattr(task.container, "worker", None) for task in manifest.tasks.values() if task.kind != "datamart"}
+    if "docker" in engines and not isinstance(config, DockerWorkerConfig):
+        actions += sweep_engine(None)
     for line in actions:
         click.echo(line)
 

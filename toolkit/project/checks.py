@@ -104,11 +104,21 @@ def _plugin_checks(project: Project) -> list[ProjectError]:
     return errors
 
 
+def _docker_elsewhere(worker: object) -> bool:
+    """A ``docker`` worker whose engine is on another machine (``docker_host: ssh://...``)."""
+    host = getattr(worker, "docker_host", None)
+    if getattr(worker, "type", None) != "docker" or not isinstance(host, str) or "${" in host:
+        return False
+    from headrace.workers.docker.engine import is_local
+
+    return not is_local(host)
+
+
 def _check_worker(project: Project, report: _Report) -> None:
     """A worker on another machine (a VM) reaches network storage and warehouses only, never this machine's files."""
     cfg = project.config
     worker = plugins.get("worker", cfg.worker.type).capabilities
-    if not getattr(worker, "remote", False):
+    if not (getattr(worker, "remote", False) or _docker_elsewhere(cfg.worker)):
         return
     local = []
     if plugins.get("storage", cfg.storage.type).capabilities.scheme == "file":
@@ -119,9 +129,9 @@ def _check_worker(project: Project, report: _Report) -> None:
         report.add(
             PROJECT_FILE,
             ("worker",),
-            f"worker: {cfg.worker.type} runs tasks on another machine, which cannot reach " + " or ".join(local),
-            "use network storage (s3, gcs, azure) and a server warehouse with a VM worker, "
-            "or set worker: type: local or docker",
+            f"{cfg.worker.type} runs tasks on another machine, which cannot reach " + " or ".join(local),
+            "use network storage (s3, gcs, azure) and a server warehouse, or run tasks on this machine "
+            "(worker: type: local, or docker with this machine's engine)",
         )
 
 
