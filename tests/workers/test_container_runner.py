@@ -191,26 +191,57 @@ def test_unpack_refuses_entries_no_engine_makes_but_a_hostile_one_could(
     assert list((tmp_path / "dest").iterdir()) == []
 
 
-def test_the_engine_keeps_the_environment_on_disk_only_while_the_container_exists(
-    docker_engine, base_image: str
+def test_a_component_env_reaches_it_through_its_shell_and_no_file_of_the_engine(
+    docker_engine, docker_client, base_image: str, tmp_path: Path
 ) -> None:
-    """What dockerd does with ``Env`` (measured): it writes it to ``containers/<id>/config.v2.json``
-    under its data root at create; the runner removes the container at its end, and the file with it."""
+    """dockerd writes a container's configured ``Env`` to ``containers/<id>/config.v2.json`` and
+    containerd keeps it in its metadata database even after removal (measured): so a component's
+    env goes through stdin to the image's own ``/bin/sh``, which exports it and execs the image's
+    command. Neither while it runs nor after is the value in any file under the data root. An
+    image without ``/bin/sh`` still gets its env (at create), with a warning in the task log."""
+    import hashlib
     import subprocess
+    import uuid
+
+    from headrace.workers.docker.image import build_image
 
     from tests.emulators.dockerd import DATA_ROOT
 
-    secret = "env-s3cr3t-0b7d31e6c9"
+    secret = f"env-s3cr3t-{uuid.uuid4().hex}"  # new per run: the engine's files keep freed bytes of earlier runs
+    tricky = "it's $(not run) \\ `x`\nsecond line"
 
     def holding() -> list[str]:
-        found = subprocess.run(["grep", "-rlF", secret, str(DATA_ROOT / "containers")], capture_output=True, text=True)
+        found = subprocess.run(["grep", "-rlF", secret, str(DATA_ROOT)], capture_output=True, text=True)
         return found.stdout.split()
 
     during: list[str] = []
-    spec = WorkSpec(py("print('up', flush=True)"), env={"SOURCE_TOKEN": secret}, image=base_image)
-    assert runner(docker_engine).run(spec, lambda line: during.extend(holding())).returncode == 0
-    assert [Path(p).name for p in during] == ["config.v2.json"]
-    assert holding() == []
+    # the command compares digests: the values themselves must not be in the container's command line
+    code = (
+        "import hashlib, os; d = lambda n: hashlib.sha256(os.environ[n].encode()).hexdigest(); "
+        "print(d('SOURCE_TOKEN') == %r, d('TRICKY') == %r, flush=True)"
+    )
+    digests = tuple(hashlib.sha256(v.encode()).hexdigest() for v in (secret, tricky))
+    spec = WorkSpec(py(code % digests), env={"SOURCE_TOKEN": secret, "TRICKY": tricky}, image=base_image)
+    lines: list[str] = []
+
+    def seen(line: str) -> None:
+        lines.append(line)
+        during.extend(holding())
+
+    assert runner(docker_engine).run(spec, seen).returncode == 0
+    assert lines == ["True True"]
+    assert during == [] and holding() == []
+
+    folder = tmp_path / "no-shell"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(f"FROM {base_image}\nRUN rm /bin/sh /usr/bin/sh 2>/dev/null; true\n")
+    build_image(docker_client, folder, "test-no-shell:1", lambda line: None)
+    lines.clear()
+    spec = WorkSpec(py("import os; print(os.environ['SOURCE_TOKEN'][:3], flush=True)"), env={"SOURCE_TOKEN": "abc"})
+    spec = WorkSpec(spec.command, env=spec.env, image="test-no-shell:1")
+    assert runner(docker_engine).run(spec, lines.append).returncode == 0
+    assert lines[-1] == "abc"
+    assert any("has no /bin/sh: its env: was given at container create" in line for line in lines)
 
 
 def test_build_image_builds_a_component_folder_and_names_a_failing_step(
