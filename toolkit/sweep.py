@@ -45,17 +45,26 @@ def longest_life(timeouts: Iterable[int]) -> float:
 
 
 def temp_folder(state_dir: Path, component: str, run_id: str) -> Path:
-    """A task's local extract folder; its name says which process owns it."""
+    """A task's local extract folder; its name says which process owns it, and on which host.
+
+    The host matters: tasks in containers (the ``docker`` worker) share the state folder with
+    this machine and with each other, each in its own pid namespace, so a pid alone names a
+    different process (or none) in every container: only the owner's own host judges it.
+    """
     import psutil
 
-    owner = f"{os.getpid()}-{int(psutil.Process().create_time())}"
+    host = socket.gethostname().replace("@", "_")
+    owner = f"{os.getpid()}-{int(psutil.Process().create_time())}-{host}"
     return state_dir / "tmp" / f"{component}-{run_id}@{owner}"
 
 
 def _folder_owner_dead(name: str) -> bool:
-    owner = name.rpartition("@")[2]
-    pid, _, start = owner.partition("-")
-    return "@" in name and owner_dead(f"{socket.gethostname()}:{pid}:{start}")
+    """True when the folder's owner ran on this host and is gone (never for another host's folder)."""
+    if "@" not in name:
+        return False
+    pid, _, rest = name.rpartition("@")[2].partition("-")
+    start, _, host = rest.partition("-")
+    return owner_dead(f"{host or socket.gethostname()}:{pid}:{start}")
 
 
 def sweep_warehouse(wh: Warehouse, dry_run: bool = False) -> list[str]:

@@ -207,6 +207,10 @@ def test_headrace_cleanup_removes_leftovers_and_dry_run_only_lists_them(tmp_path
     leftover = target.state_dir / "tmp" / "src-old@999999999-1"  # a temporary folder of a dead process
     leftover.mkdir(parents=True)
     (leftover / "part-00000.csv.gz").write_bytes(b"x" * 100)
+    # a running task's folder in a container (docker worker): pid 7 of its own pid namespace on
+    # another host name; no pid here says anything about it, so it stays until it is too old
+    in_container = target.state_dir / "tmp" / "src-live@7-1795967337-c0ffee123456"
+    in_container.mkdir()
 
     with target.open() as wh:  # a staging table as a load killed between commit and swap would leave it
         wh.execute("CREATE TABLE in_src._hr_stage_items (id integer)")
@@ -220,6 +224,7 @@ def test_headrace_cleanup_removes_leftovers_and_dry_run_only_lists_them(tmp_path
     out = run_ok("cleanup", "--project", str(project)).stdout
     assert "removed: working schema tr_calc_" in out
     assert _working_schemas(target) == [] and _working_roles(target) == [] and not leftover.exists()
+    assert in_container.exists()
     assert target.query("SELECT count(*) FROM information_schema.tables WHERE table_name = '_hr_stage_items'") == [(0,)]
     assert target.query("SELECT count(*) FROM in_src.items") == [(20,)]  # the loaded table is untouched
     assert run_ok("cleanup", "--project", str(project)).stdout.strip() == "nothing to remove"
