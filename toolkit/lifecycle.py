@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from headrace.workers.base import EXIT_TERMINATED, KILL_GRACE_S, PARENT_PID_ENV
+from headrace.workers.base import EXIT_TERMINATED, HOST_ID_ENV, KILL_GRACE_S, PARENT_PID_ENV
 
 PARENT_POLL_S = 0.25
 HOOK_REPEAT_S = 0.25
@@ -169,23 +169,31 @@ def exit_terminated() -> None:
     os._exit(EXIT_TERMINATED)
 
 
-def owner_token() -> str:
-    """``host:pid:start``: names this process in registrations, so a sweep can tell it is gone."""
+def host_id() -> str:
+    """The name of the pid namespace this process lives in: the host name, or what the worker set.
+
+    Tasks in containers on the host network share the host's name but each has its own pids,
+    so the ``docker`` worker gives each container its own ``HEADRACE_HOST_ID``: a pid is then
+    only ever judged where it means something.
+    """
     import socket
 
+    return os.environ.get(HOST_ID_ENV) or socket.gethostname()
+
+
+def owner_token() -> str:
+    """``host:pid:start``: names this process in registrations, so a sweep can tell it is gone."""
     import psutil
 
-    return f"{socket.gethostname()}:{os.getpid()}:{int(psutil.Process().create_time())}"
+    return f"{host_id()}:{os.getpid()}:{int(psutil.Process().create_time())}"
 
 
 def owner_dead(token: str) -> bool:
     """True when ``token`` names a process of this host that no longer runs (False when unsure)."""
-    import socket
-
     import psutil
 
     parts = token.rsplit(":", 2)
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit() or parts[0] != socket.gethostname():
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit() or parts[0] != host_id():
         return False
     try:
         return int(psutil.Process(int(parts[1])).create_time()) != int(parts[2])

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from headrace.lifecycle import owner_dead
+from headrace.lifecycle import host_id, owner_dead
 from headrace.storage.base import Storage
 from headrace.storage.local import newest_change
 from headrace.warehouses.base import Warehouse
@@ -49,11 +48,12 @@ def temp_folder(state_dir: Path, component: str, run_id: str) -> Path:
 
     The host matters: tasks in containers (the ``docker`` worker) share the state folder with
     this machine and with each other, each in its own pid namespace, so a pid alone names a
-    different process (or none) in every container: only the owner's own host judges it.
+    different process (or none) in every container: only the owner's own namespace
+    (``lifecycle.host_id``) judges it.
     """
     import psutil
 
-    host = socket.gethostname().replace("@", "_")
+    host = host_id().replace("@", "_")
     owner = f"{os.getpid()}-{int(psutil.Process().create_time())}-{host}"
     return state_dir / "tmp" / f"{component}-{run_id}@{owner}"
 
@@ -64,7 +64,7 @@ def _folder_owner_dead(name: str) -> bool:
         return False
     pid, _, rest = name.rpartition("@")[2].partition("-")
     start, _, host = rest.partition("-")
-    return owner_dead(f"{host or socket.gethostname()}:{pid}:{start}")
+    return owner_dead(f"{host or host_id()}:{pid}:{start}")
 
 
 def sweep_warehouse(wh: Warehouse, dry_run: bool = False) -> list[str]:

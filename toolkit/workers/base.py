@@ -21,6 +21,7 @@ from headrace.results import TaskResult, error_class_of_exit
 KILL_GRACE_S = 10.0  # between TERM and KILL when a task is stopped: the task cleans up in this time
 EXIT_TERMINATED = 143  # 128 + SIGTERM: the task was stopped, cleaned up and recorded nothing itself
 PARENT_PID_ENV = "HEADRACE_PARENT_PID"  # the task stops itself when this process is no longer its parent
+HOST_ID_ENV = "HEADRACE_HOST_ID"  # names a task's pid namespace when the host name does not (containers)
 
 
 def run_task_command(task_id: str, project_dir: Path, run_id: str, full_refresh: bool = False) -> list[str]:

@@ -17,11 +17,12 @@ configuration, which the engine writes to disk (docs/workers.md).
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from headrace.paths import state_dir
-from headrace.workers.base import PARENT_PID_ENV, TaskCall
+from headrace.workers.base import HOST_ID_ENV, PARENT_PID_ENV, TaskCall
 from headrace.workers.handoff import HANDOFF_ENV
 
 REMOTE_PROJECT = "/headrace/project"  # where the project folder is copied on a remote engine
@@ -90,7 +91,9 @@ def place_task(call: TaskCall, spec_env: dict[str, str], local_engine: bool) -> 
     project = call.project_dir.resolve()
     env = {**forwarded_env(environ, project), **spec_env}
     env.pop(PARENT_PID_ENV, None)
-    config_env = {HANDOFF_ENV: "1", "PYTHONUNBUFFERED": "1"}
+    env.pop(HOST_ID_ENV, None)
+    # its own pid namespace under the host's name (network host): owner tokens must tell containers apart
+    config_env = {HANDOFF_ENV: "1", "PYTHONUNBUFFERED": "1", HOST_ID_ENV: f"container-{uuid.uuid4().hex[:16]}"}
     if not local_engine:
         deployment = Path(env.get("HEADRACE_DEPLOYMENT") or "/nonexistent")
         for name in ("HEADRACE_STATE_DIR", *FILE_VARIABLES, *FILE_VARIABLES_RW):
