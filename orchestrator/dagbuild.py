@@ -145,6 +145,17 @@ def orchestration_dag(orch_id: str, manifest: Manifest, project_dir: Path, one_w
     return dag
 
 
+def _platform() -> dict[str, Any]:
+    """Headrace's own DAGs (not the project's): one run at a time, running from the start."""
+    return {
+        "tags": ["headrace", "platform"],
+        "catchup": False,
+        "max_active_runs": 1,
+        "is_paused_upon_creation": False,
+        "default_args": {"owner": "headrace"},
+    }
+
+
 def project_update_dag(environ: Mapping[str, str], problem: str | None) -> DAG:
     source = settings.source(environ)
     if source.repo or source.folder:
@@ -162,11 +173,7 @@ def project_update_dag(environ: Mapping[str, str], problem: str | None) -> DAG:
         schedule=settings.update_schedule(environ),
         description="Deploy the newest valid project version from git",
         doc_md=doc,
-        tags=["headrace", "platform"],
-        catchup=False,
-        max_active_runs=1,
-        is_paused_upon_creation=False,
-        default_args={"owner": "headrace"},
+        **_platform(),
     ) as dag:
         ProjectUpdateOperator(task_id="update", retries=0, execution_timeout=timedelta(minutes=20))
     return dag
@@ -184,11 +191,7 @@ def worker_sweeper_dag(environ: Mapping[str, str], project_dir: Path) -> DAG:
             "been idle for `worker.idle_stop_after` seconds (never with `keep_running`). Schedule: "
             "HEADRACE_SWEEP_SCHEDULE."
         ),
-        tags=["headrace", "platform"],
-        catchup=False,
-        max_active_runs=1,
-        is_paused_upon_creation=False,
-        default_args={"owner": "headrace"},
+        **_platform(),
     ) as dag:
         WorkerSweepOperator(
             task_id="sweep", project_dir=str(project_dir), retries=0, execution_timeout=timedelta(minutes=15)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -39,17 +38,22 @@ class Engine:
         return self.host
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        server.stop_group(self.proc, timeout_s=30)
+        _kill_left_over(str(self.exec_root))  # containerd runs in a session of its own
         netns = self.exec_root / "netns" / "default"
         if os.path.ismount(netns):
             subprocess.run(["umount", str(netns)], check=False, capture_output=True)
         shutil.rmtree(self.exec_root, ignore_errors=True)
+
+
+def _kill_left_over(exec_root: str) -> None:
+    """Kill containerd and shims of this engine that outlived it (dockerd was killed, not stopped)."""
+    import psutil
+
+    for proc in psutil.process_iter(["cmdline"]):
+        if any(exec_root in part for part in proc.info["cmdline"] or []):
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
 
 
 def _answers(sock: Path) -> bool:
