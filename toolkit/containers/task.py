@@ -55,6 +55,7 @@ def container_tables(ctx: TaskContext, task: ExtractorTask | TransformationTask)
             env=dict(config.env),
             timeout_s=task.timeout,
             image=run.image,
+            cwd=ctx.project_dir,  # a VM worker keeps its leases in this project's state folder
             data_in=data_in,
             data_out=data_out,
             labels={"headrace.task": task.id, "headrace.run_id": ctx.run_id},
