@@ -19,6 +19,7 @@ from headrace.project.manifest import ContainerRun, ExtractorTask, Transformatio
 from headrace.redaction import redact
 from headrace.workers import open_worker
 from headrace.workers.base import WorkerOutcome, WorkSpec
+from headrace.workers.docker import LABEL_RUN, LABEL_TASK
 
 if TYPE_CHECKING:
     from headrace.runner import TaskContext
@@ -58,7 +59,7 @@ def container_tables(ctx: TaskContext, task: ExtractorTask | TransformationTask)
             cwd=ctx.project_dir,  # a VM worker keeps its leases in this project's state folder
             data_in=data_in,
             data_out=data_out,
-            labels={"headrace.task": task.id, "headrace.run_id": ctx.run_id},
+            labels={LABEL_TASK: task.id, LABEL_RUN: ctx.run_id},
         )
         ctx.log(f"running {run.image} on the {run.worker} worker")
         outcome = worker.run(spec, on_line)

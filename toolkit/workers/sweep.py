@@ -12,29 +12,26 @@ start + timeout + grace) has passed. Each action is one line of the result.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from headrace.lifecycle import owner_dead
+from headrace.workers.docker import LABEL_EXPIRES, LABEL_OWNER, LABEL_TASK
 from headrace.workers.vm.lease import LeaseBook
 from headrace.workers.vm.machine import Machine, stop_if_unused
 from headrace.workers.vm.worker import VmWorker
 
-OWNER_LABEL = "headrace.owner"
-EXPIRES_LABEL = "headrace.expires"
 VM_SSH_TIMEOUT_S = 30.0
 
 
 def sweep_engine(docker_host: str | None) -> list[str]:
     """The ``docker`` worker's engine (``docker_host``; None: DOCKER_HOST, else the local socket)."""
-    import docker
+    from headrace.workers.docker.engine import connect, engine_url
 
-    url = docker_host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    client = docker.DockerClient(base_url=url, timeout=60)
+    client = connect(docker_host)
     try:
-        return sweep_containers(client, f"the Docker engine {url}")
+        return sweep_containers(client, f"the Docker engine {engine_url(docker_host) or 'on the local socket'}")
     finally:
         client.close()
 
@@ -92,10 +89,10 @@ def sweep_containers(client: Any, where: str, now: float | None = None) -> list[
     """Remove the containers whose owner process is gone or whose expiry passed."""
     now = now or time.time()
     actions: list[str] = []
-    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
+    for container in client.containers.list(all=True, filters={"label": LABEL_OWNER}):
         labels = container.labels or {}
-        owner = labels.get(OWNER_LABEL, "")
-        expires = labels.get(EXPIRES_LABEL, "")
+        owner = labels.get(LABEL_OWNER, "")
+        expires = labels.get(LABEL_EXPIRES, "")
         if owner_dead(owner):
             why = f"its owner {owner} is gone"
         elif expires.replace(".", "", 1).isdigit() and float(expires) < now:
@@ -104,6 +101,6 @@ def sweep_containers(client: Any, where: str, now: float | None = None) -> list[
             continue
         with contextlib.suppress(Exception):  # removed meanwhile by its own task
             container.remove(force=True)
-            task = labels.get("headrace.task", "?")
+            task = labels.get(LABEL_TASK, "?")
             actions.append(f"removed container {container.name} of {task} on {where}: {why}")
     return actions

@@ -18,6 +18,13 @@ from pydantic import Field
 
 WORKER_IMAGE = f"headrace-worker:{__version__}"  # what ``headrace worker build-image`` tags
 CAPABILITIES = WorkerCapabilities(runs_images=True)
+# on every container Headrace starts: what a sweep needs to find one a killed task left behind
+LABEL_TASK, LABEL_RUN, LABEL_OWNER, LABEL_EXPIRES = (
+    "headrace.task",
+    "headrace.run_id",
+    "headrace.owner",  # lifecycle.owner_token() of the process that started it
+    "headrace.expires",  # epoch seconds: its start + timeout + grace
+)
 
 
 class ContainerSettings(Strict):

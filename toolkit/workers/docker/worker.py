@@ -27,7 +27,16 @@ from typing import TYPE_CHECKING, Any
 from headrace.errors import EXIT_PROJECT_INVALID, EXIT_TRANSIENT, ConfigError, HeadraceError, TransientError
 from headrace.results import TaskResult
 from headrace.workers.base import DATA_DIR, EXIT_TERMINATED, KILL_GRACE_S, Worker, WorkerOutcome, WorkSpec
-from headrace.workers.docker import CAPABILITIES, WORKER_IMAGE, ContainerSettings, DockerWorkerConfig
+from headrace.workers.docker import (
+    CAPABILITIES,
+    LABEL_EXPIRES,
+    LABEL_OWNER,
+    LABEL_RUN,
+    LABEL_TASK,
+    WORKER_IMAGE,
+    ContainerSettings,
+    DockerWorkerConfig,
+)
 from headrace.workers.docker.image import ensure_image
 from headrace.workers.docker.shellenv import SHELL, exports, wrapped
 from headrace.workers.docker.taskenv import REMOTE_DEPLOYMENT, REMOTE_PROJECT, TaskPlacement, place_task, skip_in_copy
@@ -39,12 +48,6 @@ if TYPE_CHECKING:
 
 TAIL = 20  # output lines kept for the error message of a task that printed no result
 NO_TIMEOUT_EXPIRY_S = 24 * 3600  # headrace.expires of a container without a timeout
-LABEL_TASK, LABEL_RUN, LABEL_OWNER, LABEL_EXPIRES = (
-    "headrace.task",
-    "headrace.run_id",
-    "headrace.owner",
-    "headrace.expires",
-)
 
 
 def lines_of(chunks: Iterator[bytes]) -> Iterator[str]:
