@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, Union
 from headrace.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-MANIFEST_VERSION = 3  # 3: a transformation's SQL is stored as statements in the warehouse's dialect
+MANIFEST_VERSION = 4  # 4: dbt runs, SQL assertions, order inside an orchestration's parallel groups
 
 
 class _Model(BaseModel):
@@ -79,6 +79,29 @@ class SqlStatement(_Model):
 class SqlFile(_Model):
     file: str  # e.g. 10_orders.sql
     statements: list[SqlStatement]  # run in this order
+    # a query whose rows' ``message`` column fails the task (a row starting ERROR) or warns
+    # (WARNING): docs/transformations.md, "Assertions"
+    assertion: bool = False
+
+
+class DbtNode(_Model):
+    """One node of a dbt project as its parse or compile saw it (for lineage and the docs page)."""
+
+    unique_id: str  # e.g. model.shop.stg_orders
+    name: str  # the relation it makes (models, seeds, snapshots) or the test's name
+    resource_type: str  # model | seed | snapshot | test
+    depends_on: list[str] = Field(default_factory=list)  # unique_ids; inputs are source.<project>.inputs.<as-name>
+    columns: list[str] = Field(default_factory=list)  # columns documented in the dbt project
+    sql: str | None = None  # compiled SQL where compile could make it, else None
+
+
+class DbtRun(_Model):
+    """How a transformation of ``type: dbt`` runs (docs/dbt.md)."""
+
+    project_dir: str  # the folder holding dbt_project.yml, relative to the project root
+    adapter: str  # the dbt adapter package installed beside dbt-core, e.g. dbt-duckdb
+    threads: int  # dbt's own threads in its one task
+    nodes: list[DbtNode] = Field(default_factory=list)
 
 
 class TransformationTask(TaskBase):
@@ -90,6 +113,7 @@ class TransformationTask(TaskBase):
     dialect: str  # the warehouse's SQL dialect, which ``sql`` is written in
     config: dict[str, Any]  # the transformation plugin's config
     container: ContainerRun | None = None  # type: container
+    dbt: DbtRun | None = None  # type: dbt
 
 
 class DatamartTable(_Model):
@@ -113,6 +137,8 @@ class Orchestration(_Model):
     schedule: str | None = None
     continue_on_error: bool = False
     steps: list[list[str]]
+    # task -> tasks of its own step it runs after, because it reads what they write
+    after: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class TaskDefaults(_Model):
@@ -144,7 +170,7 @@ class ProjectSettings(_Model):
 
 
 class Manifest(_Model):
-    manifest_version: Literal[3] = MANIFEST_VERSION
+    manifest_version: Literal[4] = MANIFEST_VERSION
     headrace_version: str
     project: ProjectSettings
     tasks: dict[str, Task]
