@@ -26,7 +26,7 @@ setup(
     packages=packages,
     package_dir=package_dir,
     package_data={
-        "headrace": ["py.typed", "workers/docker/*.Dockerfile"],
+        "headrace": ["py.typed", "workers/docker/*.Dockerfile", "docsite/assets/*"],
         "headrace.project_template": ["**/*", ".gitignore"],
     },
     include_package_data=False,
