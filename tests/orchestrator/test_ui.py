@@ -5,51 +5,22 @@ Screenshots go to artifacts/ (git-ignored) so a reviewer can see what the user s
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import REPO
+from tests.browser import ARTIFACTS, chromium
 from tests.orchestrator.support import RunningAirflow
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
-ARTIFACTS = REPO / "artifacts"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1400,1000",
-)
 RUN_TIMEOUT_S = 240
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    webdriver = pytest.importorskip("selenium.webdriver", reason="tests/setup.d/40-airflow.sh installs selenium")
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.fail("Chromium and chromedriver are needed: tests/setup.d/40-airflow.sh installs them")
-    profile = tempfile.mkdtemp(prefix="headrace-chromium-")
-    options = webdriver.ChromeOptions()
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.binary_location = chromium
-    session = webdriver.Chrome(service=Service(driver), options=options)
-    session.implicitly_wait(2)
-    try:
+    with chromium() as session:
         yield session
-    finally:
-        session.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_a_user_logs_in_triggers_a_component_dag_and_sees_it_succeed(
@@ -60,7 +31,6 @@ def test_a_user_logs_in_triggers_a_component_dag_and_sees_it_succeed(
     from selenium.webdriver.support.ui import WebDriverWait
 
     ui = browser
-    ARTIFACTS.mkdir(exist_ok=True)
     wait = WebDriverWait(ui, 60)
     ui.get(airflow_instance.url + "/")
     wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("admin")

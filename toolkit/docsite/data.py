@@ -12,6 +12,7 @@ from typing import Any
 from headrace.docsite.layout import compute
 from headrace.docsite.stats import Stats
 from headrace.lineage import Lineage
+from headrace.lineage.graph import written
 from headrace.lineage.sources import declared_columns
 from headrace.project.manifest import DatamartTask, ExtractorTask, Manifest, TransformationTask
 
@@ -49,7 +50,7 @@ def _tables(manifest: Manifest, graph: Lineage, stats: Stats) -> list[dict[str, 
     readers: dict[str, list[str]] = {}
     declared: dict[str, list[tuple[str, str]]] = {}
     for task in manifest.tasks.values():
-        for table in task.writes:
+        for table in written(task):
             writer.setdefault(table, task.id)
         for table in task.reads:
             readers.setdefault(table, []).append(task.id)

@@ -15,10 +15,10 @@ from html import escape
 from headrace.lineage import Lineage
 from headrace.lineage.graph import STAGES
 
-NODE_W, NODE_H = 210, 30
-GAP_X, GAP_Y = 90, 14
+NODE_W, NODE_H = 200, 28
+GAP_X, GAP_Y = 64, 12
 MARGIN, HEADER = 20, 34
-LABEL_CHARS = 30
+LABEL_CHARS = 29
 STAGE_TITLES = {
     "source": "Sources",
     "extractor": "Extractors",
@@ -54,6 +54,7 @@ def layers(graph: Lineage) -> list[list[str]]:
 
     for node in graph.nodes:
         level(node)
+    _published_last(graph, depth)
     grouped: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     for node in sorted(graph.nodes):
         grouped[depth[node]].append(node)
@@ -69,6 +70,22 @@ def layers(graph: Lineage) -> list[list[str]]:
             layer.sort(key=key)
             position.update({n: i for i, n in enumerate(layer)})
     return grouped
+
+
+def _published_last(graph: Lineage, depth: dict[str, int]) -> None:
+    """Datamarts' tables in the last layer, each datamart just before its tables: every
+    published table lines up on the right, wherever its transformation chain ended."""
+    last = max(depth.values(), default=0)
+    succs: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        succs.setdefault(edge.source, []).append(edge.target)
+    for node in graph.nodes.values():
+        if node.stage == "dm" and not succs.get(node.id):
+            depth[node.id] = last
+    for node in graph.nodes.values():
+        following = [depth[t] for t in succs.get(node.id, []) if t in depth]
+        if node.kind == "datamart" and following:
+            depth[node.id] = min(following) - 1
 
 
 def compute(graph: Lineage) -> tuple[dict[str, Box], int, int, list[tuple[int, str]]]:

@@ -69,6 +69,13 @@ class Lineage:
         }
 
 
+def written(task: ExtractorTask | TransformationTask | DatamartTask) -> list[str]:
+    """The tables a task writes: its ``writes``, and a datamart's published tables (``dm_<id>.<name>``)."""
+    if isinstance(task, DatamartTask):
+        return [*task.writes, *(f"{task.target_schema}.{t.name}" for t in task.tables)]
+    return list(task.writes)
+
+
 def stage_of(table: str) -> str:
     prefix = table.split("_", 1)[0]
     return prefix if prefix in ("in", "out", "dm") else "other"
@@ -81,7 +88,7 @@ def build_lineage(manifest: Manifest) -> Lineage:
         if isinstance(task, ExtractorTask):
             _extractor(graph, task)
     for task in manifest.tasks.values():
-        for table in (*task.reads, *task.writes):
+        for table in (*task.reads, *written(task)):
             graph.add_node(Node(table, "table", stage_of(table), table))
         if isinstance(task, TransformationTask):
             graph.add_node(Node(task.id, "transformation", "transformation", task.component, task.type))
@@ -90,7 +97,7 @@ def build_lineage(manifest: Manifest) -> Lineage:
         if not isinstance(task, ExtractorTask):
             for table in task.reads:
                 graph.add_edge(table, task.id)
-        for table in task.writes:
+        for table in written(task):
             graph.add_edge(task.id, table)
     for task in _in_data_order(manifest):  # a transformation reading another's output comes after it
         edges, columns, unresolved = column_lineage(task, graph.columns)
