@@ -175,6 +175,7 @@
       return;
     }
     Object.keys(hay).forEach(function (id) { if (hay[id].indexOf(q) >= 0) matches.push(id); });
+    matches.sort(function (a, b) { return (tables[b] ? 1 : 0) - (tables[a] ? 1 : 0) || (a < b ? -1 : a > b ? 1 : 0); });  /* tables first */
     clearHl();
     if (svg) svg.classList.add("dimmed");
     matches.forEach(function (id) { var el = nodeEl(id); if (el) el.classList.add("match"); });
