@@ -129,7 +129,6 @@
       Object.keys(tbls).forEach(function (t) { set[t] = true; (outs[t] || []).forEach(function (task) { if ((outs[task] || []).some(function (o) { return tbls[o]; })) set[task] = true; }); });
       var row = details.querySelector('tr[data-column="' + cssEsc(column) + '"]');
       if (row) { row.classList.add("col-hl"); }
-      details.querySelectorAll("a[data-col]").forEach(function (a) { if (cols[a.getAttribute("data-col")]) a.parentElement.closest("tr").classList.add("col-hl"); });
     } else {
       [closure(id, ins), closure(id, outs)].forEach(function (s) { Object.keys(s).forEach(function (k) { set[k] = true; }); });
     }
