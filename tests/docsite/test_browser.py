@@ -57,6 +57,11 @@ def test_the_picture_selection_and_search_from_file(built: tuple[Path, dict[str,
     assert ui.find_element(By.CSS_SELECTOR, '[data-edge="extractor:shop->in_shop.orders"]')
     assert ui.find_element(By.ID, "warehouse-note").is_displayed() is False  # live facts: no note
     ui.save_screenshot(str(ARTIFACTS / "docs-lineage.png"))
+    ui.find_element(By.ID, "fit").click()  # the whole picture in the pane
+    pane = ui.find_element(By.ID, "graph")
+    assert ui.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", pane)
+    ui.save_screenshot(str(ARTIFACTS / "docs-lineage-fit.png"))
+    ui.find_element(By.ID, "fit").click()
 
     ui.find_element(By.CSS_SELECTOR, '[data-node="out_sales.orders_enriched"]').click()
     details = ui.find_element(By.ID, "details")
