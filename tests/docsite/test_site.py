@@ -178,3 +178,39 @@ def test_a_postgresql_warehouse_that_is_down_gives_a_site_with_a_note(
     assert data["warehouse"]["live"] is False
     assert data["warehouse"]["note"].startswith("the postgres warehouse could not be read:")
     assert password not in site_text(tmp_path / "site")
+
+
+@pytest.mark.unit
+def test_columns_of_an_extractor_that_declares_none_come_from_its_newest_stored_schema_json(tmp_path: Path) -> None:
+    """The PostgreSQL extractor of examples/crm_postgres declares no columns; its last extract's
+    schema.json (local storage) tells them, also with no warehouse file yet, and `SELECT *` over it expands."""
+    project = crm_project(tmp_path, {"type": "duckdb", "path": "warehouse.duckdb"})
+    sql = project / "transformations" / "sales" / "20_everything.sql"
+    sql.write_text("CREATE TABLE all_customers AS SELECT * FROM customers;\n", encoding="utf-8")
+    spec = project / "transformations" / "sales" / "transformation.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "  - all_customers\n", encoding="utf-8")
+    prefix = project / ".headrace" / "storage" / "raw" / "crm" / "customers"
+    columns = [
+        {"name": "id", "type": "integer"},
+        {"name": "name", "type": "string"},
+        {"name": "country", "type": "string"},
+    ]
+    for run, cols in (("20260101T000000_aaaaaa", columns[:2]), ("20260102T000000_bbbbbb", columns)):
+        (prefix / run).mkdir(parents=True)
+        (prefix / run / "schema.json").write_text(json.dumps({"columns": cols, "parts": []}), encoding="utf-8")
+    (prefix / "20260103T000000_cccccc").mkdir()  # an extract still uploading: no schema.json yet
+    manifest = compile_project(project, tmp_path / "manifest.json")
+    build_site(manifest, project, tmp_path / "site")
+    data = site(tmp_path / "site")
+    assert data["warehouse"]["live"] is False  # nothing ran: no DuckDB file
+    tables = {t["id"]: t for t in data["tables"]}
+    customers = tables["in_crm.customers"]["columns"]
+    assert [(c["name"], c["type"], c["known_from"]) for c in customers] == [
+        ("id", "integer", "schema.json"),
+        ("name", "string", "schema.json"),
+        ("country", "string", "schema.json"),
+    ]
+    assert tables["in_crm.orders"]["columns"] == []  # never extracted
+    everything = {c["name"]: c for c in tables["out_sales.all_customers"]["columns"]}
+    assert list(everything) == ["id", "name", "country"]
+    assert everything["country"]["from"] == ["in_crm.customers.country"]
