@@ -214,3 +214,15 @@ def test_columns_of_an_extractor_that_declares_none_come_from_its_newest_stored_
     everything = {c["name"]: c for c in tables["out_sales.all_customers"]["columns"]}
     assert list(everything) == ["id", "name", "country"]
     assert everything["country"]["from"] == ["in_crm.customers.country"]
+
+
+@pytest.mark.integration
+def test_headrace_docs_no_warehouse_writes_the_site_into_the_projects_state_folder(tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    shutil.copytree(TEMPLATE, project, ignore=shutil.ignore_patterns("__pycache__", "__init__.py", ".headrace"))
+    result = run_ok("docs", str(project), "--no-warehouse")
+    index = project / ".headrace" / "docs" / "index.html"
+    assert f"wrote {index}" in result.stdout
+    assert "12 tables, 7 components" in result.stdout
+    assert "note: built without the warehouse (--no-warehouse)" in result.stdout
+    assert not (project / ".headrace" / "warehouse.duckdb").exists()  # the warehouse was left alone
