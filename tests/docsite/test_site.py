@@ -48,6 +48,7 @@ def test_the_example_projects_site_data_matches_its_golden_copy(tmp_path: Path) 
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     graph = build_manifest_counts(manifest)
     assert page.count("data-node=") == graph["nodes"] and page.count("data-edge=") == graph["edges"]
+    assert 'data-node="in_shop.orders"' in page and 'data-edge="extractor:shop->in_shop.orders"' in page
 
 
 def build_manifest_counts(path: Path) -> dict[str, int]:
