@@ -92,7 +92,7 @@ def evaluate(session: TransformationSession, where: str, statement: SqlStatement
             ) from exc
         raise
     outcome = Outcome()
-    for kind, message, total in rows:
+    for kind, message, total in sorted(rows, key=lambda r: (r[0], str(r[1]))):  # the first messages, in order
         outcome.counts[kind] = int(total)
         text = str(message).strip()
         outcome.messages[kind].append(text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS] + "...")
