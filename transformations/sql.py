@@ -64,8 +64,7 @@ def compile_files(
                     None,
                     f"assertions[{index}]",
                     f"{name!r} is not a SQL file of this transformation",
-                    "name a file of this folder, such as 50_checks.sql"
-                    + (f" (known: {', '.join(sorted(names))})" if names else ""),
+                    "name a SQL file of this folder: " + (", ".join(sorted(names)) or "there is none"),
                 )
             )
     for name, text in files:
