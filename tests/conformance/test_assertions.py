@@ -46,7 +46,8 @@ def test_passing_and_warning_assertions_publish_and_report_the_warnings(tmp_path
             ),
             "transformations/teams/30_small_teams.sql": (
                 "-- teams of one are suspicious\n"
-                "SELECT '  warning: team ' || team || ' has one member' AS message, team FROM team_size WHERE members < 2"
+                "SELECT '  warning: team ' || team || ' has one member' AS message, team\n"
+                "FROM team_size WHERE members < 2"
             ),
         },
     )
