@@ -103,6 +103,20 @@ def test_a_huge_assertion_result_is_counted_in_the_warehouse_and_listed_in_part(
     assert "... and 177,137 more" in out
 
 
+def test_a_secret_in_an_assertion_message_is_masked(tmp_path: Path, target: Target) -> None:
+    """The warehouse's password (a secret the task resolves) in a WARNING message: masked in the log and the result."""
+    secret = next(iter(target.env.values()), None)
+    if not secret:
+        pytest.skip(f"{target.name}: the test warehouse has no password to leak")
+    check = {"transformations/teams/50_leak.assert.sql": f"SELECT 'WARNING: the password is {secret}!' AS message\n"}
+    project = _project(tmp_path / "p", target, GOOD_SQL, check)
+    code, out = _run(project)
+    assert code == 0, out
+    assert secret not in out
+    assert "warning: 50_leak.assert.sql: WARNING: the password is ***!" in out
+    assert "transformation:teams: warning: 50_leak.assert.sql: WARNING: the password is ***!" in out
+
+
 def test_session_query_never_takes_more_rows_than_asked(tmp_path: Path, target: Target) -> None:
     """``TransformationSession.query`` caps in the warehouse: 100,000 rows asked for 5 bring 5, and
     the Python heap (tracemalloc) stays far below what 100,000 rows would take (several MB)."""
