@@ -2,7 +2,8 @@
 
 Parse time does one thing: read one JSON file. No network, database, subprocess or
 project code. Order inside an orchestration comes from ``headrace.plan`` (the function
-``headrace run`` uses too): every task of a step waits for the whole previous step.
+``headrace run`` uses too): every task of a step waits for the whole previous step, and a
+task of a parallel group for the tasks of its group that produce its inputs.
 """
 
 from __future__ import annotations
@@ -115,13 +116,20 @@ def component_dag(task: Task, manifest: Manifest, project_dir: Path, one_writer:
     return dag
 
 
+def _in_parallel(stage: list[str], after: dict[str, list[str]]) -> str:
+    """`` (in parallel; b after a)``: a group's tasks run at once, except where one reads what another writes."""
+    if len(stage) < 2:
+        return ""
+    waits = [f"{t} after {', '.join(after[t])}" for t in stage if after.get(t)]
+    return " (in parallel" + "".join(f"; {w}" for w in waits) + ")"
+
+
 def orchestration_dag(orch_id: str, manifest: Manifest, project_dir: Path, one_writer: bool) -> DAG:
     """``orchestration_<id>``: the orchestration's steps on its cron (none = manual only)."""
     orch = manifest.orchestrations[orch_id]
     plan = orchestration_plan(manifest, orch_id)
     steps = "\n".join(
-        f"{n}. {', '.join(stage)}" + (" (in parallel)" if len(stage) > 1 else "")
-        for n, stage in enumerate(plan.stages, 1)
+        f"{n}. {', '.join(stage)}{_in_parallel(stage, plan.after)}" for n, stage in enumerate(plan.stages, 1)
     )
     after_failure = "later steps still run" if plan.continue_on_error else "later steps are skipped"
     doc = f"Steps:\n\n{steps}\n\nWhen a task fails, {after_failure} (continue_on_error: {plan.continue_on_error})."

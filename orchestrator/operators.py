@@ -220,6 +220,8 @@ class HeadraceTaskOperator(_Streaming, BaseOperator):
             )
         if result.status == "success":
             self.log.info("%s: %s rows, tables %s", self.headrace_task, result.rows, result.tables)
+            for warning in result.warnings:  # an assertion's WARNING rows: the task succeeded
+                self.log.warning("%s: %s", self.headrace_task, redact(warning))
             return result.model_dump(mode="json")
         message = redact(result.error or f"exit code {outcome.returncode}")
         if result.error_class == "config":

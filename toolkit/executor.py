@@ -1,4 +1,5 @@
-"""Run a plan on this machine: stages in order, the tasks of a stage in parallel.
+"""Run a plan on this machine: stages in order, the tasks of a stage in parallel (a task of a
+stage waits for those of its stage that produce its inputs: ``Plan.after``).
 
 Each task is its own ``headrace run-task`` process (the same entry point Airflow calls),
 started on the worker its ``runs_on`` names, so a per-task timeout can stop it and
@@ -18,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from headrace.history import record_stopped
@@ -89,20 +90,48 @@ def run_plan(
             interrupted.wait(delay)  # an interrupted run does not wait for the retry
             delay *= 2
 
-    for stage in plan.stages:
-        if stop:
-            results += [TaskResult(task_id=t, status="skipped", error="an earlier task failed") for t in stage]
-            continue
+    def run_stage(stage: list[str]) -> list[TaskResult]:
+        """The stage's tasks in parallel, each once the tasks of its stage it runs after (``plan.after``)
+        have ended: successfully, unless ``continue_on_error``; else it is skipped."""
+        done: dict[str, TaskResult] = {}
+        waiting = list(stage)
+        pending: dict[Future[TaskResult], str] = {}
         with ThreadPoolExecutor(max_workers=min(max_parallel, len(stage))) as pool:
-            futures = [pool.submit(one, task_id) for task_id in stage]
             try:
-                stage_results = [future.result() for future in futures]
+                while waiting or pending:
+                    moved = False
+                    for task_id in list(waiting):
+                        before = [t for t in plan.after.get(task_id, []) if t in stage]
+                        if any(t not in done for t in before):
+                            continue
+                        waiting.remove(task_id)
+                        moved = True
+                        failed = [t for t in before if done[t].status != "success"]
+                        if failed and not plan.continue_on_error:
+                            error = f"{', '.join(failed)} did not succeed, and it produces this task's input"
+                            done[task_id] = TaskResult(task_id=task_id, status="skipped", error=error)
+                        else:
+                            pending[pool.submit(one, task_id)] = task_id
+                    if not pending:
+                        if not moved:  # the compiler refuses cycles: a manifest written by hand
+                            raise RuntimeError(f"tasks wait for each other: {', '.join(waiting)}")
+                        continue
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        done[pending.pop(future)] = future.result()
             except BaseException:  # Ctrl-C or SIGTERM: stop the running tasks, let them clean up
                 with lock:
                     interrupted.set()
                     for worker in running:
                         worker.cancel()
                 raise
+        return [done[t] for t in stage]
+
+    for stage in plan.stages:
+        if stop:
+            results += [TaskResult(task_id=t, status="skipped", error="an earlier task failed") for t in stage]
+            continue
+        stage_results = run_stage(stage)
         results += stage_results
         if any(r.status != "success" for r in stage_results) and not plan.continue_on_error:
             stop = True

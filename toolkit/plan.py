@@ -1,12 +1,14 @@
 """Which tasks run in which order: one function for ``headrace run`` and for Airflow.
 
 A plan is a list of stages; the tasks of a stage run in parallel, and a stage starts
-when the previous one has finished (successfully, unless ``continue_on_error``).
+when the previous one has finished (successfully, unless ``continue_on_error``). Inside a
+stage, a task listed in ``after`` waits for those tasks of its stage: they produce its inputs
+(an orchestration's parallel group, ``Orchestration.after``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from headrace.errors import ConfigError
 from headrace.project.graph import layers
@@ -18,12 +20,16 @@ class Plan:
     name: str
     stages: list[list[str]]
     continue_on_error: bool = False
+    after: dict[str, list[str]] = field(default_factory=dict)  # task -> tasks of its own stage it waits for
 
     def edges(self) -> list[tuple[str, str]]:
-        """(upstream, downstream) pairs: every task of a stage waits for the whole previous stage."""
-        return [
+        """(upstream, downstream) pairs: every task of a stage waits for the whole previous stage,
+        and for the tasks of its own stage that ``after`` names."""
+        between = [
             (a, b) for before, after in zip(self.stages, self.stages[1:], strict=False) for a in before for b in after
         ]
+        inside = [(a, b) for stage in self.stages for b in stage for a in self.after.get(b, [])]
+        return between + inside
 
     def tasks(self) -> list[str]:
         return [t for stage in self.stages for t in stage]
@@ -31,7 +37,12 @@ class Plan:
 
 def orchestration_plan(manifest: Manifest, orchestration_id: str) -> Plan:
     orch = manifest.orchestrations[orchestration_id]
-    return Plan(f"orchestration:{orchestration_id}", [list(s) for s in orch.steps], orch.continue_on_error)
+    return Plan(
+        f"orchestration:{orchestration_id}",
+        [list(s) for s in orch.steps],
+        orch.continue_on_error,
+        {task: list(before) for task, before in orch.after.items()},
+    )
 
 
 def resolve_target(manifest: Manifest, target: str) -> str:

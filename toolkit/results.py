@@ -38,6 +38,8 @@ class TaskResult(BaseModel):
     error: str | None = None
     error_class: ErrorClass | None = None
     tables: dict[str, int] = Field(default_factory=dict)
+    # what the task found wrong without failing (a SQL assertion's WARNING rows), also in its log
+    warnings: list[str] = Field(default_factory=list)
 
     def to_line(self) -> str:
         return RESULT_PREFIX + self.model_dump_json()
@@ -51,6 +53,16 @@ class TaskResult(BaseModel):
             return cls.model_validate_json(line[len(RESULT_PREFIX) :])
         except ValidationError:
             return None
+
+
+class TransformationOutcome(BaseModel):
+    """What a transformation plugin's ``run`` may return instead of its bare rows per published output:
+    those rows and its warnings (``TaskResult.warnings``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: dict[str, int]
+    warnings: list[str] = Field(default_factory=list)
 
 
 def error_class_of_exit(returncode: int) -> ErrorClass:

@@ -30,7 +30,7 @@ from headrace.history import settled
 from headrace.paths import PROJECT_FILE, state_dir
 from headrace.project.manifest import DatamartTask, ExtractedTable, ExtractorTask, Manifest, TransformationTask
 from headrace.resolve import resolved_config
-from headrace.results import ErrorClass, TaskResult
+from headrace.results import ErrorClass, TaskResult, TransformationOutcome
 from headrace.secrets import SecretResolver, redact
 from headrace.storage import open_storage
 from headrace.storage.base import Storage
@@ -262,9 +262,24 @@ def _run_transformation(ctx: TaskContext, task: TransformationTask) -> TaskResul
         return _load_tables(ctx, task, task.container.tables, container_tables(ctx, task), {})
     run = plugins.get("transformation", task.type).load()
     with ctx.warehouse() as wh:
-        rows: dict[str, int] = run(wh, task, ctx.run_id, ctx.log)
+        outcome: dict[str, int] | TransformationOutcome = run(wh, task, ctx.run_id, ctx.log)
+    if not isinstance(outcome, TransformationOutcome):  # a plugin that has no warnings returns its rows
+        outcome = TransformationOutcome(rows=outcome)
+    rows = outcome.rows
     tables = {f"{task.target_schema}.{k}": v for k, v in rows.items()}
-    return TaskResult(task_id=task.id, status="success", rows=sum(rows.values()), tables=tables)
+    result = TaskResult(
+        task_id=task.id, status="success", rows=sum(rows.values()), tables=tables, warnings=outcome.warnings
+    )
+    if result.warnings:
+        task_warned(task, result)
+    return result
+
+
+def task_warned(task: TransformationTask, result: TaskResult) -> None:
+    """The hook for notifications (issue 12: WARNING rows of an assertion "notify, once notifications
+    exist"): a task that succeeded with ``result.warnings``. Until then the warnings are in the task's
+    log (``warning: ...`` lines), in its result (``TaskResult.warnings``, shown by ``headrace run``
+    and in the Airflow task log) and nowhere else: nothing is sent."""
 
 
 def _run_datamart(ctx: TaskContext, task: DatamartTask) -> TaskResult:

@@ -26,13 +26,19 @@ Dialect = Literal[
 
 
 class SqlTransformationConfig(TransformationConfig):
-    """SQL files ``NN_name.sql`` beside this file run in name order in a fresh working schema."""
+    """SQL files ``NN_name.sql`` beside this file run in name order in a fresh working schema;
+    assertions (``NN_name.assert.sql``, or listed under ``assertions``) check the data on the way."""
 
     type: Literal["sql"] = "sql"
     dialect: Dialect | None = Field(
         None,
         description="the SQL dialect the files are written in (default: the warehouse's); "
         "Headrace transpiles them to the warehouse's dialect when the project is compiled",
+    )
+    assertions: list[str] = Field(
+        default_factory=list,
+        description="SQL files of this folder that are assertions (besides those named NN_name.assert.sql): "
+        "one query with a message column; a row starting ERROR fails the task, WARNING warns",
     )
 
 

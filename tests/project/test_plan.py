@@ -32,9 +32,13 @@ def test_whole_project_runs_in_dependency_layers(manifest: Manifest) -> None:
 def test_orchestration_keeps_its_steps_and_edges(manifest: Manifest) -> None:
     plan = plan_for(manifest, ["orchestration:daily"])
     assert plan.stages[0] == ["extractor:shop", "extractor:web", "extractor:reference"]
+    assert plan.stages[1] == ["transformation:sales", "transformation:marketing"]
     assert ("extractor:web", "transformation:sales") in plan.edges()
     assert ("transformation:marketing", "datamart:sales") in plan.edges()
-    assert len(plan.edges()) == 3 + 1 + 2
+    # inside the group, marketing reads sales' output: it runs after it
+    assert plan.after == {"transformation:marketing": ["transformation:sales"]}
+    assert ("transformation:sales", "transformation:marketing") in plan.edges()
+    assert len(plan.edges()) == 3 * 2 + 2 * 2 + 1
 
 
 def test_components_are_ordered_without_pulling_in_upstream(manifest: Manifest) -> None:

@@ -129,6 +129,10 @@ def _summary(out: Console, results: list[TaskResult], elapsed: float) -> None:
     for r in results:
         if r.status in ("failed", "timeout", "cancelled") and r.error:
             out.print(f"[red]{r.task_id}[/red]: {escape(r.error)}", highlight=False)
+        elif r.status == "skipped" and r.error:
+            out.print(f"[yellow]{r.task_id}[/yellow]: {escape(r.error)}", highlight=False)
+        for warning in r.warnings:
+            out.print(f"[yellow]{r.task_id}[/yellow]: warning: {escape(warning)}", highlight=False)
 
 
 def _published(out: Console, manifest: Manifest, project: Path, done: list[str]) -> None:

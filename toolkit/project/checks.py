@@ -259,15 +259,16 @@ def _check_orchestrations(project: Project, report: _Report, deps: dict[str, lis
                     report.add(file, loc, f"{ref!r} appears twice in orchestration {orch_id!r}", "list each task once")
                 else:
                     position[ref] = s_index
+        # a task in the same parallel group as the producer of its input runs after it (``after`` in the
+        # manifest); one in an earlier step contradicts the data
         for ref, step in position.items():
             for dep in deps.get(ref, []):
-                if dep in position and position[dep] >= step:
-                    when = "in the same parallel group as" if position[dep] == step else "before"
+                if dep in position and position[dep] > step:
                     report.add(
                         file,
                         ("orchestrations", index, "tasks", step),
-                        f"{ref} runs {when} {dep}, which produces its input",
-                        f"move {ref} to a later step",
+                        f"{ref} runs before {dep}, which produces its input",
+                        f"move {ref} to a later step, or into {dep}'s parallel group, where it runs after it",
                     )
 
 

@@ -17,6 +17,7 @@ from headrace.project.graph import (
     dependencies,
     dm_schema,
     in_schema,
+    order_in_groups,
     out_schema,
     producers,
     state_key,
@@ -159,6 +160,7 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
             schedule=orch.schedule,
             continue_on_error=orch.continue_on_error,
             steps=[list(step) for step in orch.tasks],
+            after=order_in_groups(orch.tasks, deps),
         )
         for orch_id, orch in project.orchestrations.items()
     }

@@ -65,6 +65,20 @@ def dependencies(project: Project) -> dict[str, list[str]]:
     }
 
 
+def order_in_groups(steps: list[list[str]], deps: dict[str, list[str]]) -> dict[str, list[str]]:
+    """task -> the tasks of its own step (parallel group) it runs after, because they produce what it
+    reads. Only direct producers: a task outside the group that sits between two does not run there,
+    so the order of the two changes nothing it reads."""
+    after: dict[str, list[str]] = {}
+    for step in steps:
+        members = set(step)
+        for task in step:
+            before = sorted(d for d in deps.get(task, []) if d in members)
+            if before:
+                after[task] = before
+    return dict(sorted(after.items()))
+
+
 def find_cycle(deps: dict[str, list[str]]) -> list[str] | None:
     """One dependency cycle as a path ``[a, b, ..., a]``, or None."""
     state: dict[str, int] = {}

@@ -1,4 +1,5 @@
-"""``orchestrations.yaml``: scheduled sequences of tasks; a list inside is a parallel group."""
+"""``orchestrations.yaml``: scheduled sequences of tasks; a list inside is a parallel group (ordered
+inside by the data: ``headrace.project.graph.order_in_groups``)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ class Orchestration(Strict):
     schedule: str | None = Field(None, description="cron expression or preset; null = manual only")
     continue_on_error: bool = Field(False, description="run later steps even when a task failed")
     tasks: list[Annotated[list[str], BeforeValidator(_as_group)]] = Field(
-        min_length=1, description="steps in order, each kind:id; a list of them is a parallel group"
+        min_length=1,
+        description="steps in order, each kind:id; a list of them is a parallel group, where a task "
+        "runs after those of the group that produce its inputs",
     )
 
     @field_validator("schedule")

@@ -92,6 +92,12 @@ class StatementFailed(Exception):
         self.kind = kind
 
 
+def capped(sql: str, limit: int) -> str:
+    """``sql`` (one query, any dialect) returning at most ``limit`` rows. Its own lines: a trailing
+    ``--`` comment in it cannot swallow the cap."""
+    return f"SELECT * FROM (\n{sql.strip().rstrip(';')}\n) AS hr_capped LIMIT {int(limit)}"
+
+
 class TransformationSession(ABC):
     """Where a transformation's SQL runs: its own connection, confined by the warehouse to the
     declared inputs (readable) and its working schema (writable)."""
@@ -99,6 +105,12 @@ class TransformationSession(ABC):
     @abstractmethod
     def execute(self, sql: str) -> None:
         """Run one statement; a failure raises ``StatementFailed`` with the warehouse's message."""
+
+    @abstractmethod
+    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and at most ``limit`` rows of a query, run like ``execute`` (a failure raises
+        ``StatementFailed``). The query is capped in the warehouse (``capped``): no more rows than
+        ``limit`` ever leave it, however large the result (an assertion's, say)."""
 
     @abstractmethod
     def table_exists(self, name: str) -> bool:

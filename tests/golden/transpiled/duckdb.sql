@@ -40,6 +40,11 @@ JOIN countries AS co ON co.code = c.country
 JOIN rates AS r ON r.currency = co.currency
 WHERE o.status = 'paid';
 
+-- transformations/sales/15_orders_enriched.assert.sql, line 4
+SELECT 'ERROR: order ' || CAST(order_id AS VARCHAR) || ' has no amount in EUR' AS message
+FROM orders_enriched
+WHERE amount_eur IS NULL OR amount_eur < 0;
+
 -- transformations/sales/20_revenue_by_month.sql, line 2
 CREATE TABLE revenue_by_month AS
 SELECT

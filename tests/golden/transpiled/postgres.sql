@@ -67,6 +67,13 @@ JOIN "rates" AS "r"
 WHERE
   "o"."status" = 'paid';
 
+-- transformations/sales/15_orders_enriched.assert.sql, line 4
+SELECT
+  'ERROR: order ' || CAST("order_id" AS TEXT) || ' has no amount in EUR' AS "message"
+FROM "orders_enriched"
+WHERE
+  "amount_eur" IS NULL OR "amount_eur" < 0;
+
 -- transformations/sales/20_revenue_by_month.sql, line 2
 CREATE TABLE "revenue_by_month" AS
 SELECT

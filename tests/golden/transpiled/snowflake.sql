@@ -59,6 +59,13 @@ JOIN "RATES" AS "R"
 WHERE
   "O"."STATUS" = 'paid';
 
+-- transformations/sales/15_orders_enriched.assert.sql, line 4
+SELECT
+  'ERROR: order ' || CAST("ORDER_ID" AS VARCHAR) || ' has no amount in EUR' AS "MESSAGE"
+FROM "ORDERS_ENRICHED"
+WHERE
+  "AMOUNT_EUR" IS NULL OR "AMOUNT_EUR" < 0;
+
 -- transformations/sales/20_revenue_by_month.sql, line 2
 CREATE TABLE "REVENUE_BY_MONTH" AS
 SELECT

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from headrace.errors import TaskFailed
-from headrace.warehouses.base import StatementFailed, TransformationSession
+from headrace.warehouses.base import StatementFailed, TransformationSession, capped
 from headrace.warehouses.bigquery import access, client
 
 if TYPE_CHECKING:
@@ -38,6 +38,13 @@ class BigQuerySession(TransformationSession):
         self.labels = labels
 
     def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+        result = self._run(capped(sql, limit), limit)
+        return [f.name for f in result.schema or []], [tuple(r.values()) for r in result]
+
+    def _run(self, sql: str, max_results: int | None = None) -> Any:
         wh = self.warehouse
         from google.api_core.exceptions import GoogleAPICallError
 
@@ -50,7 +57,7 @@ class BigQuerySession(TransformationSession):
             raise TaskFailed("the transformation's SQL already ended: nothing more runs in its session")
         try:
             job = self.client.query(sql, job_config=config, location=wh.config.location)
-            job.result(timeout=float(wh.config.job_timeout))
+            return job.result(timeout=float(wh.config.job_timeout), max_results=max_results)
         except GoogleAPICallError as exc:
             raise StatementFailed(message_of(exc), kind_of(exc)) from exc
 

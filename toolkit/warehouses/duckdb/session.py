@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace import lifecycle
 from headrace.errors import TaskFailed
-from headrace.warehouses.base import StatementFailed, TransformationSession
+from headrace.warehouses.base import StatementFailed, TransformationSession, capped
 
 if TYPE_CHECKING:
     from headrace.warehouses.duckdb.warehouse import DuckDBWarehouse
@@ -56,10 +56,17 @@ class DuckDBSession(TransformationSession):
             con.interrupt()
 
     def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._run(capped(sql, limit))
+        return [d[0] for d in cursor.description or []], cursor.fetchall()
+
+    def _run(self, sql: str) -> Any:
         import duckdb
 
         try:
-            self.con.execute(sql)
+            return self.con.execute(sql)
         except duckdb.Error as exc:
             if lifecycle.reason() is not None:  # interrupted by a stop: the task ends as stopped, not failed
                 raise lifecycle.Terminated(lifecycle.reason() or "stopped") from None

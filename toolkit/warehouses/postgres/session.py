@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.connectors.postgres import connect
 from headrace.errors import ConfigError, TaskFailed, TransientError
-from headrace.warehouses.base import StatementFailed, TransformationSession
+from headrace.warehouses.base import StatementFailed, TransformationSession, capped
 from headrace.warehouses.postgres import roles
 
 if TYPE_CHECKING:
@@ -52,10 +52,17 @@ class PostgresSession(TransformationSession):
         self.con: Any = con
 
     def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._run(capped(sql, limit))
+        return [d.name for d in cursor.description or []], cursor.fetchall()
+
+    def _run(self, sql: str) -> Any:
         import psycopg
 
         try:
-            self.con.execute(sql)
+            return self.con.execute(sql)
         except psycopg.Error as exc:
             text = str(exc).strip()
             message = text.splitlines()[0] if text else type(exc).__name__

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from headrace.warehouses.base import StatementFailed, TransformationSession
+from headrace.warehouses.base import StatementFailed, TransformationSession, capped
 from headrace.warehouses.snowflake import connect, loads, roles
 from headrace.warehouses.snowflake.names import qualified, quote, stored
 
@@ -34,10 +34,17 @@ class SnowflakeSession(TransformationSession):
         self.con: Any = con
 
     def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._run(capped(sql, limit))
+        return [d[0] for d in cursor.description or []], [tuple(r) for r in cursor.fetchall()]
+
+    def _run(self, sql: str) -> Any:
         from snowflake.connector import errors
 
         try:
-            self.con.cursor().execute(sql)
+            return self.con.cursor().execute(sql)
         except errors.Error as exc:
             text = (getattr(exc, "msg", None) or str(exc)).strip()
             message = text.splitlines()[0] if text else type(exc).__name__
