@@ -26,7 +26,9 @@ def _deploy(config: LocalAirflow) -> None:
 
     out = console()
     try:
-        result = update_project(config.home, config.source, config.dags_folder, log=lambda _line: None)
+        result = update_project(
+            config.home, config.source, config.dags_folder, log=lambda _line: None, state_dir=config.state_dir
+        )
     except ProjectInvalid as exc:
         if current_deployment(config.home) is None:
             raise
