@@ -5,7 +5,7 @@ The site (``headrace.docsite.build_site``) lives in the deployment it describes,
 it is pruned with its deployment. ``project_update`` and ``headrace airflow up`` build it before
 the version becomes current; the Airflow plugin (``headrace.orchestrator.plugin``) serves the
 site of the current version and calls ``refresh`` when its live facts (row counts, freshness)
-are older than ``REFRESH_S``.
+are older than ``refresh_s()`` (a minute by default).
 
 A refresh builds into a scratch folder first. When the warehouse could not be read (a DuckDB file
 a task is writing: the read-only open does not wait), the previous build that did read it stays
@@ -31,6 +31,14 @@ from headrace.orchestrator.settings import MANIFEST_RELPATH
 SITE_RELPATH = Path(".headrace") / "docs"
 STATUS_FILE = ".status.json"  # dot files are never served
 REFRESH_S = 60.0
+
+
+def refresh_s() -> float:
+    """How old live facts may be before the page reads them again: ``HEADRACE_DOCS_REFRESH_S`` (seconds)."""
+    try:
+        return max(0.0, float(os.environ.get("HEADRACE_DOCS_REFRESH_S", REFRESH_S)))
+    except ValueError:
+        return REFRESH_S
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from headrace.orchestrator.plugin import current
 from headrace.orchestrator.plugin.files import site_file
 
 RESOURCE = "Headrace"
+FRESH = ("", "index.html", "data.json")  # what a person or a script opens first: read live facts if stale
 FORBIDDEN = "this Airflow user may not see the Headrace page"
 HEADERS = {
     "Cache-Control": "no-cache",  # live facts change: the browser asks again, the server may answer 304
@@ -86,8 +87,9 @@ def create_app() -> FastAPI:
         if deployment is None:
             return HTMLResponse(current.NOTHING_DEPLOYED, headers=HEADERS)
         site = current.ensure_site(deployment)
-        if path in ("", "index.html"):
+        if path in FRESH:
             current.refresh(deployment, refreshing)
+        if path in ("", "index.html"):
             return HTMLResponse(current.index_with_status(site, deployment), headers=HEADERS)
         found = site_file(site, path)
         if found is None:

@@ -1,6 +1,6 @@
 """The site the page shows: that of the deployment ``current`` points at, kept fresh on request.
 
-Live facts are read when someone looks, at most once per ``sitebuild.REFRESH_S``: opening the
+Live facts are read when someone looks, at most once per ``sitebuild.refresh_s()``: opening the
 page when they are older rebuilds them in a thread and waits up to ``REFRESH_WAIT_S`` for it
 (then serves what is at hand and lets the build finish). One build per API-server worker at a
 time, and a file lock makes it one per deployment. A warehouse that cannot be read keeps the
@@ -47,7 +47,7 @@ def ensure_site(deployment: Path) -> Path:
 
 def refresh(deployment: Path, running: threading.Lock, wait_s: float = REFRESH_WAIT_S) -> None:
     """Rebuild stale live facts; wait up to ``wait_s`` for them, else let the build finish in the background."""
-    if sitebuild.status(deployment).age_s < sitebuild.REFRESH_S or not running.acquire(blocking=False):
+    if sitebuild.status(deployment).age_s < sitebuild.refresh_s() or not running.acquire(blocking=False):
         return
 
     def work() -> None:
@@ -76,7 +76,7 @@ def status_line(deployment: Path) -> str:
         text += f"built at {_clock(state.built_at)} without live row counts"
     if state.tried_note:
         text += f" · the warehouse could not be read at {_clock(state.tried_at)} ({escape(state.tried_note)})"
-    text += f" · refreshed when the page is opened, at most every {sitebuild.REFRESH_S:.0f} s"
+    text += f" · refreshed when the page is opened, at most every {sitebuild.refresh_s():.0f} s"
     return f'<div id="headrace-airflow-status" style="{STATUS_STYLE}">{text}</div>'
 
 
