@@ -10,6 +10,7 @@ from pathlib import Path
 from headrace.docsite.data import site_data
 from headrace.docsite.layout import svg
 from headrace.docsite.stats import Stats, read_stats
+from headrace.docsite.stored import stored_columns
 from headrace.lineage import build_lineage
 from headrace.project.manifest import read_manifest
 
@@ -24,7 +25,8 @@ def build_site(manifest_path: Path, project_dir: Path, out_dir: Path, with_wareh
     - ``project_dir``: the project folder (secrets' settings, the state folder ``.headrace/``).
     - ``out_dir``: created if missing; the files written are replaced (``index.html``,
       ``site.js``, ``site.css``, ``data.js``, ``data.json``), nothing else in it is touched.
-    - ``with_warehouse``: read columns, row counts and freshness from the warehouse. A warehouse
+    - ``with_warehouse``: read columns, row counts and freshness from the warehouse (and extracted
+      tables' columns from their newest ``schema.json`` in storage). A warehouse
       that cannot be read (a locked DuckDB file, a server that is down) gives a site without them
       and a visible note, never an exception.
 
@@ -34,9 +36,11 @@ def build_site(manifest_path: Path, project_dir: Path, out_dir: Path, with_wareh
     """
     manifest = read_manifest(manifest_path)
     graph = build_lineage(manifest)
-    tables = [n.id for n in graph.nodes.values() if n.kind == "table"]
     if with_warehouse:
-        stats = read_stats(manifest, project_dir, tables)
+        stats = read_stats(manifest, project_dir, [n.id for n in graph.nodes.values() if n.kind == "table"])
+        stats.stored = stored_columns(manifest, project_dir)
+        known = {t: [c for c, _ in cols] for t, cols in (stats.stored | stats.columns).items()}
+        graph = build_lineage(manifest, known)  # SELECT * over inputs whose columns only these tell
     else:
         stats = Stats(note="built without the warehouse (--no-warehouse): no live row counts or freshness")
     data = site_data(manifest, graph, stats)

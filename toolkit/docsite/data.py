@@ -64,7 +64,12 @@ def _tables(manifest: Manifest, graph: Lineage, stats: Stats) -> list[dict[str, 
         table = node.id
         task = writer.get(table, "")
         upstream = graph.upstream_columns(table)
-        columns = _columns(stats.columns.get(table), declared.get(table), graph.columns.get(table, []))
+        columns = _columns(
+            ("warehouse", stats.columns.get(table)),
+            ("config", declared.get(table)),
+            ("schema.json", stats.stored.get(table)),
+            ("sql", [(c, "") for c in graph.columns.get(table, [])]),
+        )
         for column in columns:
             column["from"] = upstream.get(column["name"], [])
         tables.append(
@@ -86,15 +91,13 @@ def _tables(manifest: Manifest, graph: Lineage, stats: Stats) -> list[dict[str, 
     return sorted(tables, key=lambda t: (order.get(t["stage"], 9), t["id"]))
 
 
-def _columns(
-    live: list[tuple[str, str]] | None, declared: list[tuple[str, str]] | None, inferred: list[str]
-) -> list[dict[str, Any]]:
-    """The warehouse's columns when it was read, else the declared ones, else those lineage inferred."""
-    if live:
-        return [{"name": n, "type": t, "known_from": "warehouse"} for n, t in live]
-    if declared:
-        return [{"name": n, "type": t, "known_from": "config"} for n, t in declared]
-    return [{"name": n, "type": "", "known_from": "sql"} for n in inferred]
+def _columns(*candidates: tuple[str, list[tuple[str, str]] | None]) -> list[dict[str, Any]]:
+    """The first known of: the warehouse's columns (when it was read), the extractor's declared
+    ones, those of its newest stored schema.json, those lineage inferred from SQL."""
+    for known_from, columns in candidates:
+        if columns:
+            return [{"name": n, "type": t, "known_from": known_from} for n, t in columns]
+    return []
 
 
 def _component(task: Any, stats: Stats) -> dict[str, Any]:

@@ -39,6 +39,11 @@ class Box:
     h: int = NODE_H
 
 
+def attr(value: str) -> str:
+    """``value`` in a double-quoted attribute; ``>`` stays as it is, so ``data-edge="a->b"`` reads as written."""
+    return escape(value, quote=True).replace("&gt;", ">")
+
+
 def layers(graph: Lineage) -> list[list[str]]:
     preds: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for edge in graph.edges:
@@ -73,19 +78,17 @@ def layers(graph: Lineage) -> list[list[str]]:
 
 
 def _published_last(graph: Lineage, depth: dict[str, int]) -> None:
-    """Datamarts' tables in the last layer, each datamart just before its tables: every
-    published table lines up on the right, wherever its transformation chain ended."""
-    last = max(depth.values(), default=0)
-    succs: dict[str, list[str]] = {}
-    for edge in graph.edges:
-        succs.setdefault(edge.source, []).append(edge.target)
+    """Datamarts' tables in one last layer, the datamarts just before it: every published table
+    lines up on the right, wherever its transformation chain ended."""
+    published = {n.id for n in graph.nodes.values() if n.stage == "dm"}
+    if not published:
+        return
+    last = 1 + max((d for n, d in depth.items() if n not in published), default=0)
     for node in graph.nodes.values():
-        if node.stage == "dm" and not succs.get(node.id):
+        if node.id in published:
             depth[node.id] = last
-    for node in graph.nodes.values():
-        following = [depth[t] for t in succs.get(node.id, []) if t in depth]
-        if node.kind == "datamart" and following:
-            depth[node.id] = min(following) - 1
+        elif node.kind == "datamart":
+            depth[node.id] = last - 1
 
 
 def compute(graph: Lineage) -> tuple[dict[str, Box], int, int, list[tuple[int, str]]]:
@@ -124,8 +127,8 @@ def svg(graph: Lineage) -> str:
         x1, y1, x2, y2 = a.x + a.w, a.y + a.h / 2, b.x - 2, b.y + b.h / 2
         bend = (x2 - x1) / 2
         out.append(
-            f'<path class="edge" data-edge="{escape(edge.source)}->{escape(edge.target)}" '
-            f'data-from="{escape(edge.source)}" data-to="{escape(edge.target)}" '
+            f'<path class="edge" data-edge="{attr(edge.source)}->{attr(edge.target)}" '
+            f'data-from="{attr(edge.source)}" data-to="{attr(edge.target)}" '
             f'd="M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}" '
             'marker-end="url(#arrow)"/>'
         )
@@ -136,7 +139,7 @@ def svg(graph: Lineage) -> str:
         label = node.label if len(node.label) <= LABEL_CHARS else node.label[: LABEL_CHARS - 1] + "…"
         title = f"{node.id} ({node.detail})" if node.detail else node.id
         out.append(
-            f'<g class="node kind-{node.kind} stage-{node.stage}" data-node="{escape(node_id)}" '
+            f'<g class="node kind-{node.kind} stage-{node.stage}" data-node="{attr(node_id)}" '
             f'data-kind="{node.kind}" tabindex="0"><title>{escape(title)}</title>'
             f'<rect x="{box.x}" y="{box.y}" width="{box.w}" height="{box.h}" rx="6"/>'
             f'<text x="{box.x + 10}" y="{box.y + box.h / 2 + 4:.0f}">{escape(label)}</text></g>'

@@ -30,6 +30,7 @@ class Stats:
     loaded_at: dict[str, str] = field(default_factory=dict)  # schema.table -> last committed load
     last_success: dict[str, str] = field(default_factory=dict)  # task id -> end of its last successful run
     last_run: dict[str, dict[str, Any]] = field(default_factory=dict)  # task id -> status, ended_at, error
+    stored: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # extracted tables' schema.json
 
 
 def read_stats(manifest: Manifest, project_dir: Path, tables: Iterable[str]) -> Stats:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ class WorkingSchema:
             found.setdefault(real.rsplit(".", 1)[-1], alias)
         return found
 
-    def schema(self) -> dict[str, dict[str, str]]:
-        mapping = {
+    def schema(self) -> dict[str, object]:
+        mapping: dict[str, object] = {
             name: dict.fromkeys(self.inputs[alias][1], "TEXT")
             for name, alias in self.names().items()
             if self.inputs[alias][1]
@@ -60,14 +61,14 @@ class WorkingSchema:
         """Replay one statement (a file may hold several: each is replayed)."""
         try:
             statements = sqlglot.parse(sql, dialect=self.dialect)
-        except sqlglot.errors.SqlglotError as exc:
+        except SqlglotError as exc:
             self.unresolved.append(f"not parsed: {str(exc).splitlines()[0]}")
             return
         for statement in statements:
             if statement is not None:
                 self._statement(statement)
 
-    def _statement(self, statement: exp.Expression) -> None:
+    def _statement(self, statement: exp.Expr) -> None:
         if isinstance(statement, exp.Create) and statement.kind in ("TABLE", "VIEW"):
             name = _table_name(statement.this)
             if name is None:
@@ -100,7 +101,7 @@ class WorkingSchema:
             qualified = qualify(
                 _unqualified(query.copy()), schema=schema, dialect=self.dialect, validate_qualify_columns=False
             )
-        except sqlglot.errors.SqlglotError as exc:
+        except SqlglotError as exc:
             self.unresolved.append(f"{name}: {str(exc).splitlines()[0]}")
             return LocalTable([])
         if not isinstance(qualified, exp.Query):
@@ -110,7 +111,7 @@ class WorkingSchema:
         for column in columns:
             try:
                 root = lineage(column, qualified, schema=schema, dialect=self.dialect, copy=False)
-            except (sqlglot.errors.SqlglotError, KeyError, ValueError, AttributeError) as exc:
+            except (SqlglotError, KeyError, ValueError, AttributeError) as exc:
                 self.unresolved.append(
                     f"{name}.{column}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                 )
@@ -135,13 +136,13 @@ class WorkingSchema:
         return set()
 
 
-def _table_name(node: exp.Expression | None) -> str | None:
+def _table_name(node: exp.Expr | None) -> str | None:
     if isinstance(node, exp.Schema):
         node = node.this
     return node.name if isinstance(node, exp.Table) and node.name else None
 
 
-def _unqualified(query: exp.Expression) -> exp.Expression:
+def _unqualified(query: exp.Expr) -> exp.Expr:
     """Tables named by their last part only: the working schema (or a dbt relation's database and
     schema) is where they are, whatever the compiled SQL qualified them with."""
     for table in query.find_all(exp.Table):

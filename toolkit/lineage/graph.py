@@ -81,9 +81,13 @@ def stage_of(table: str) -> str:
     return prefix if prefix in ("in", "out", "dm") else "other"
 
 
-def build_lineage(manifest: Manifest) -> Lineage:
-    """Nodes and edges of every task of ``manifest``; never raises on SQL it cannot read."""
+def build_lineage(manifest: Manifest, known: dict[str, list[str]] | None = None) -> Lineage:
+    """Nodes and edges of every task of ``manifest``; never raises on SQL it cannot read.
+
+    ``known``: columns of tables (schema.table) read elsewhere (the warehouse, stored
+    ``schema.json``), used where the manifest declares none and for outputs SQL does not tell."""
     graph = Lineage()
+    graph.columns.update({t: list(cols) for t, cols in (known or {}).items() if cols})
     for task in manifest.tasks.values():
         if isinstance(task, ExtractorTask):
             _extractor(graph, task)
@@ -131,7 +135,7 @@ def _extractor(graph: Lineage, task: ExtractorTask) -> None:
         graph.add_node(Node(source_id, "source", "source", label, kind))
         graph.add_edge(source_id, task.id)
         if name in declared:
-            graph.columns[f"{task.target_schema}.{name}"] = [c for c, _ in declared[name]]
+            graph.columns[f"{task.target_schema}.{name}"] = [c for c, _ in declared[name]]  # before ``known``
 
 
 def _datamart(graph: Lineage, task: DatamartTask) -> None:

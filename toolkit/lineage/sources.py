@@ -42,6 +42,8 @@ def declared_columns(task: ExtractorTask) -> dict[str, list[tuple[str, str]]]:
     """Loaded table name -> (column, portable type) as the config declares them (file extractors)."""
     found: dict[str, list[tuple[str, str]]] = {}
     for table in task.config.get("tables", []):
-        if isinstance(table, dict) and isinstance(table.get("columns"), dict):
-            found[str(table.get("name"))] = [(str(k), str(v)) for k, v in table["columns"].items()]
+        columns = table.get("columns") if isinstance(table, dict) else None
+        # name -> type (file extractors); a PostgreSQL table's ``columns: {exclude: [...]}`` is no declaration
+        if isinstance(columns, dict) and columns and all(isinstance(v, str) for v in columns.values()):
+            found[str(table.get("name"))] = [(str(k), str(v)) for k, v in columns.items()]
     return found

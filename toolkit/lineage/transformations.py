@@ -15,6 +15,8 @@ def column_lineage(
 
     ``known`` holds the columns of tables known so far (extractors' declared columns, outputs of
     transformations traced before); outputs are named ``<target_schema>.<table>``."""
+    if task.container is not None:  # an image: its outputs are linked to its inputs at table level only
+        return [], {}, ["a container transformation: table-level lineage only"]
     inputs = {ref.alias: (ref.table, list(known.get(ref.table, []))) for ref in task.inputs}
     work = WorkingSchema(task.dialect, inputs)
     if task.dbt is not None:

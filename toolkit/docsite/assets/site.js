@@ -37,16 +37,18 @@
   groups.forEach(function (g) {
     var items = (D.tables || []).filter(function (t) { return t.stage === g[0]; });
     if (!items.length) return;
-    html += "<h3>" + esc(g[1]) + "</h3>";
+    html += '<div class="group"><h3>' + esc(g[1]) + "</h3>";
     items.forEach(function (t) {
       html += '<a href="#' + esc(t.id) + '" data-item="' + esc(t.id) + '"><span>' + esc(t.id) + '</span><span class="rows">' + (t.rows == null ? "" : esc(t.rows.toLocaleString("en")) + " rows") + "</span></a>";
     });
+    html += "</div>";
   });
   [["extractor", "Extractors"], ["transformation", "Transformations"], ["datamart", "Datamarts"]].forEach(function (g) {
     var items = (D.components || []).filter(function (c) { return c.kind === g[0]; });
     if (!items.length) return;
-    html += "<h3>" + esc(g[1]) + "</h3>";
+    html += '<div class="group"><h3>' + esc(g[1]) + "</h3>";
     items.forEach(function (c) { html += '<a href="#' + esc(c.id) + '" data-item="' + esc(c.id) + '"><span>' + esc(c.component) + '</span><span class="rows">' + esc(c.type) + "</span></a>"; });
+    html += "</div>";
   });
   list.innerHTML = html;
 
@@ -129,7 +131,6 @@
       Object.keys(tbls).forEach(function (t) { set[t] = true; (outs[t] || []).forEach(function (task) { if ((outs[task] || []).some(function (o) { return tbls[o]; })) set[task] = true; }); });
       var row = details.querySelector('tr[data-column="' + cssEsc(column) + '"]');
       if (row) { row.classList.add("col-hl"); }
-      details.querySelectorAll("a[data-col]").forEach(function (a) { if (cols[a.getAttribute("data-col")]) a.parentElement.closest("tr").classList.add("col-hl"); });
     } else {
       [closure(id, ins), closure(id, outs)].forEach(function (s) { Object.keys(s).forEach(function (k) { set[k] = true; }); });
     }
@@ -169,20 +170,45 @@
     if (svg) svg.querySelectorAll(".match").forEach(function (el) { el.classList.remove("match"); });
     matches = [];
     if (!q) {
-      list.querySelectorAll("a.hidden").forEach(function (a) { a.classList.remove("hidden"); });
+      list.querySelectorAll(".hidden").forEach(function (a) { a.classList.remove("hidden"); });
       if (svg && !svg.querySelector(".selected")) svg.classList.remove("dimmed");
       document.getElementById("match-count").textContent = "";
       return;
     }
     Object.keys(hay).forEach(function (id) { if (hay[id].indexOf(q) >= 0) matches.push(id); });
+    matches.sort(function (a, b) { return (tables[b] ? 1 : 0) - (tables[a] ? 1 : 0) || (a < b ? -1 : a > b ? 1 : 0); });  /* tables first */
     clearHl();
     if (svg) svg.classList.add("dimmed");
     matches.forEach(function (id) { var el = nodeEl(id); if (el) el.classList.add("match"); });
     list.querySelectorAll("a[data-item]").forEach(function (a) { a.classList.toggle("hidden", matches.indexOf(a.getAttribute("data-item")) < 0); });
+    list.querySelectorAll(".group").forEach(function (g) { g.classList.toggle("hidden", !g.querySelector("a:not(.hidden)")); });
     document.getElementById("match-count").textContent = matches.length + (matches.length === 1 ? " match" : " matches");
   }
   search.addEventListener("input", runSearch);
   search.addEventListener("keydown", function (ev) { if (ev.key === "Enter" && matches.length) select(matches[0]); });
+
+  /* before anything is selected: the project at a glance */
+  function overview() {
+    var count = function (stage) { return (D.tables || []).filter(function (t) { return t.stage === stage; }).length; };
+    var kinds = function (kind) { return (D.components || []).filter(function (c) { return c.kind === kind; }).length; };
+    var orch = (D.orchestrations || []).map(function (o) {
+      return "<tr><td><code>" + esc(o.id) + "</code></td><td>" + esc(o.schedule || "manual") + "</td><td>" + esc(o.description || "") + "</td></tr>";
+    }).join("");
+    details.innerHTML = "<h2>" + esc(project.name) + '</h2><div class="sub">' + esc(project.description || "") + "</div>" +
+      '<div class="facts"><div><b>Loaded tables</b>' + count("in") + "</div><div><b>Outputs</b>" + count("out") + "</div><div><b>Published</b>" + count("dm") + "</div>" +
+      "<div><b>Extractors</b>" + kinds("extractor") + "</div><div><b>Transformations</b>" + kinds("transformation") + "</div><div><b>Datamarts</b>" + kinds("datamart") + "</div>" +
+      "<div><b>Warehouse</b>" + esc((project.warehouse || {}).type || "?") + "</div></div>" +
+      (orch ? '<h3>Orchestrations</h3><table class="cols"><thead><tr><th>Id</th><th>Schedule</th><th>Description</th></tr></thead><tbody>' + orch + "</tbody></table>" : "") +
+      '<p class="hint">Select a table or component in the picture or the list; select a column for its lineage.</p>';
+  }
+  overview();
+
+  /* the whole picture in the pane's width, or at its own size */
+  var fit = document.getElementById("fit");
+  fit.addEventListener("click", function () {
+    var on = document.getElementById("graph").classList.toggle("fit");
+    fit.setAttribute("aria-pressed", on ? "true" : "false");
+  });
 
   /* start from the address's #table or #table.column */
   var start = decodeURIComponent(location.hash.slice(1));
