@@ -64,6 +64,7 @@ def start_local_airflow(config: LocalAirflow, timeout_s: float) -> None:
         out.print(f"  password: {password}   (shown once; kept in {config.password_file})")
     else:
         out.print(f"  password: in {config.password_file}")
+    out.print(f"  lineage:  {config.url}/plugin/headrace   (the Headrace entry in the navigation)")
     out.print(f"  stop it:  headrace airflow down --home {config.home.root}")
 
 

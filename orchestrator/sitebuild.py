@@ -19,7 +19,7 @@ import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,7 +135,7 @@ def _install(scratch: Path, target: Path) -> SiteStatus:
     return status(target.parent.parent)
 
 
-def build_quietly(deployment: Path, state: Path | None, log: Any) -> None:
+def build_quietly(deployment: Path, state: Path | None, log: Callable[[str], None]) -> None:
     """What a deployment runs: a site that cannot be built is reported, never a failed deploy."""
     from headrace.redaction import redact
 

@@ -13,11 +13,13 @@ keeps ``${secret:...}`` references and redacts every string it writes.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from headrace.orchestrator import settings
 from headrace.orchestrator.plugin import current
 from headrace.orchestrator.plugin.files import site_file
 
@@ -68,6 +70,8 @@ def _back_here(request: Request) -> str:
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Headrace", docs_url=None, redoc_url=None, openapi_url=None)
+    if state := settings.state_dir():  # where tasks write the warehouse; set once, not per build thread
+        os.environ.setdefault("HEADRACE_STATE_DIR", state)
     app.add_exception_handler(HTTPException, _login_or_refuse)
     signed_in = [Depends(require_viewer())]
     refreshing = threading.Lock()
