@@ -101,11 +101,14 @@ def test_the_headrace_page_is_in_the_airflow_ui_behind_its_login(
 
     # a user logs in, clicks "Headrace" in Airflow's navigation and sees the lineage
     ui, wait = browser, WebDriverWait(browser, 60)
-    ui.get(base + "/")
+    ui.get(base + "/headrace/")  # a bookmark of the page itself: Airflow's login first, then back
     wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
     ui.find_element(By.NAME, "password").send_keys(airflow_instance.password)
     ui.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait.until(lambda d: "/auth/login" not in d.current_url)
+    assert ui.current_url == base + "/headrace/"
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "svg g.node[data-node]")))
+    ui.get(base + "/")
     entry = wait.until(
         ec.visibility_of_element_located((By.CSS_SELECTOR, "a[aria-label=Headrace][href$='/plugin/headrace']"))
     )
