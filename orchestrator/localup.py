@@ -26,7 +26,9 @@ def _deploy(config: LocalAirflow) -> None:
 
     out = console()
     try:
-        result = update_project(config.home, config.source, config.dags_folder, log=lambda _line: None)
+        result = update_project(
+            config.home, config.source, config.dags_folder, log=lambda _line: None, state_dir=config.state_dir
+        )
     except ProjectInvalid as exc:
         if current_deployment(config.home) is None:
             raise
@@ -62,6 +64,7 @@ def start_local_airflow(config: LocalAirflow, timeout_s: float) -> None:
         out.print(f"  password: {password}   (shown once; kept in {config.password_file})")
     else:
         out.print(f"  password: in {config.password_file}")
+    out.print(f"  lineage:  {config.url}/plugin/headrace   (the Headrace entry in the navigation)")
     out.print(f"  stop it:  headrace airflow down --home {config.home.root}")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from headrace.errors import ConfigError, ProjectInvalid
-from headrace.orchestrator import deployments, sources
+from headrace.orchestrator import deployments, sitebuild, sources
 from headrace.orchestrator.settings import MANIFEST_RELPATH, Home, Source
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ def update_project(
     log: Log = print,
     force: bool = False,
     pools: PoolKeeper | None = None,
+    state_dir: Path | None = None,
 ) -> UpdateResult:
     """Deploy the newest version of ``source`` into ``home`` if it is new and valid.
 
@@ -73,6 +74,8 @@ def update_project(
     still points at the previous version. With ``pools``, the version's Airflow pools exist
     before it becomes current (before its DAGs can be parsed) and pools it no longer uses
     go after; an unchanged version gets its pools checked (re-created, slots reset) too.
+    The version's docs site (``sitebuild``) is built before it becomes current, its live facts
+    read from the warehouse in ``state_dir`` (default: ``HEADRACE_STATE_DIR`` as tasks see it).
     """
     from headrace.project.compile import compile_project
 
@@ -93,6 +96,8 @@ def update_project(
             if dags_folder is not None:
                 deployments.link_project_dags(target, dags_folder)
             _keep_pools(home, pools, target, version)
+            if not (sitebuild.site_dir(target) / "index.html").is_file():
+                sitebuild.build_quietly(target, state_dir, log)
             log(f"{version} is already deployed: nothing to do")
             _record_attempt(home, "unchanged", version)
             return UpdateResult("unchanged", version, target)
@@ -111,6 +116,7 @@ def update_project(
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
         _keep_pools(home, pools, target, version, prune=False)
+        sitebuild.build_quietly(target, state_dir, log)
         deployments.activate(home, target, record, dags_folder)
         if pools is not None:
             pools.prune(target / MANIFEST_RELPATH)

@@ -131,6 +131,7 @@ def airflow_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "AIRFLOW__API__WORKERS": "1",
+        "HEADRACE_DOCS_REFRESH_S": "1",  # the Headrace page reads the warehouse again at once
         "HEADRACE_SECRET_LEAK_TOKEN": AIRFLOW_SECRET,
         "LEAK_ENV_HEADER": AIRFLOW_ENV_VALUE,
     }
