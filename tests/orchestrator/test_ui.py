@@ -5,6 +5,7 @@ Screenshots go to artifacts/ (git-ignored) so a reviewer can see what the user s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -52,5 +53,11 @@ def test_a_user_logs_in_triggers_a_component_dag_and_sees_it_succeed(
     WebDriverWait(ui, RUN_TIMEOUT_S, poll_frequency=2).until(ec.presence_of_element_located(badge))
     ui.save_screenshot(str(ARTIFACTS / "airflow-ui-run.png"))
     assert ui.find_element(*badge).text.strip() == "Success"
-    run = airflow_instance.api().dag_run("extractor_reference", run_id.replace("%2B", "+").replace("%3A", ":"))
+    # the page's badge can turn green a moment before the run itself is marked done: ask the API until it is
+    api, run_id = airflow_instance.api(), run_id.replace("%2B", "+").replace("%3A", ":")
+    run = api.dag_run("extractor_reference", run_id)
+    deadline = time.monotonic() + 60
+    while run["state"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(1)
+        run = api.dag_run("extractor_reference", run_id)
     assert run["state"] == "success" and run["triggering_user_name"] == "admin"
