@@ -262,7 +262,7 @@ def _run_transformation(ctx: TaskContext, task: TransformationTask) -> TaskResul
         return _load_tables(ctx, task, task.container.tables, container_tables(ctx, task), {})
     run = plugins.get("transformation", task.type).load()
     with ctx.warehouse() as wh:
-        rows: dict[str, int] = run(wh, task, ctx.run_id, ctx.log)
+        rows: dict[str, int] = run(wh, task, ctx.run_id, ctx.log, ctx.project_dir)
     tables = {f"{task.target_schema}.{k}": v for k, v in rows.items()}
     return TaskResult(task_id=task.id, status="success", rows=sum(rows.values()), tables=tables)
 
