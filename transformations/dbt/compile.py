@@ -9,6 +9,7 @@ validating an unchanged project parses nothing.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ from headrace.transformations.dbt.profiles import PARSE_LOGINS, profile
 
 RELATIONS = ("model", "seed", "snapshot")
 PARSE_VERSION = "1"  # bump when what is cached changes
+UNKNOWN_SOURCE = re.compile(
+    r"\((?P<file>[^)]+)\) depends on a source named '(?P<source>[^.']+)\.(?P<table>[^']+)' which was not found"
+)
 
 
 def compile_task(
@@ -55,8 +59,7 @@ def compile_task(
     installed = packages.ensure(python, folder, settings, state, rel, lambda _: None)
     parsed, failure = _parse(python, adapter, folder, settings, inputs, installed)
     if failure:
-        hint = "read dbt's message; inputs are {{ source('inputs', '<as-name>') }} of the inputs declared in " + file
-        return {}, [ProjectError(rel, None, "", f"`dbt parse` failed: {failure}", hint)]
+        return {}, [_parse_error(failure, rel, file)]
     nodes, errors = _check(parsed, rel, file, config)
     run = DbtRun(project_dir=rel, adapter=adapter, threads=config.threads, nodes=nodes)
     return ({"dbt": run} if not errors else {}), errors
@@ -99,6 +102,28 @@ def _parse(
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps({"manifest": manifest, "failure": failure}), encoding="utf-8")
     return manifest, failure
+
+
+def _parse_error(failure: str, rel: str, file: str) -> ProjectError:
+    missing = UNKNOWN_SOURCE.search(failure)
+    if missing and missing["source"] == "inputs":
+        return ProjectError(
+            f"{rel}/{missing['file']}",
+            None,
+            "",
+            f"source('inputs', '{missing['table']}') is not an input of this transformation",
+            f"declare it in {file} (inputs: a table with `as: {missing['table']}`) or read another input",
+        )
+    if missing:
+        return ProjectError(
+            f"{rel}/{missing['file']}",
+            None,
+            "",
+            f"source('{missing['source']}', '{missing['table']}'): a dbt transformation reads only the source 'inputs'",
+            f"declare the table as an input in {file} and read it as {{{{ source('inputs', '<as-name>') }}}}",
+        )
+    hint = "read dbt's message; inputs are {{ source('inputs', '<as-name>') }} of the inputs declared in " + file
+    return ProjectError(rel, None, "", f"`dbt parse` failed: {failure}", hint)
 
 
 def _dbt_error(lines: list[str]) -> str:

@@ -44,7 +44,8 @@ def invoke(
     log: Callable[[str], None],
 ) -> int:
     """Run ``dbt <args>`` on ``project`` with ``work/profiles.yml``; dbt's exit code (0 ok, 1 failures, 2 error)."""
-    cmd = [str(python), "-m", "dbt.cli.main", *args, "--project-dir", str(project)]
+    # dbt's own entry point (``python -m dbt.cli.main`` warns that the module was imported twice)
+    cmd = [str(python), "-c", "from dbt.cli.main import cli; cli()", *args, "--project-dir", str(project)]
     if args[0] != "deps":
         cmd += ["--profiles-dir", str(work), "--profile", PROFILE, "--target", TARGET]
     proc = subprocess.Popen(
