@@ -23,6 +23,8 @@ def dbt_python():  # type: ignore[no-untyped-def]
 
 def shop_project(root: Path) -> Path:
     """The example project (coffee shop) with the dbt example as transformation ``shop_dbt``."""
-    shutil.copytree(TEMPLATE, root, ignore=shutil.ignore_patterns(".headrace", "__init__.py", "__pycache__", "examples"))
+    shutil.copytree(
+        TEMPLATE, root, ignore=shutil.ignore_patterns(".headrace", "__init__.py", "__pycache__", "examples")
+    )
     shutil.copytree(EXAMPLE, root / "transformations" / "shop_dbt")
     return root

@@ -40,14 +40,33 @@ def _plain_build(python: Path, folder: Path, profile: dict, schema: str) -> None
     import shutil
 
     shutil.copytree(EXAMPLE, project)
-    sources = {"version": 2, "sources": [{"name": "inputs", "schema": schema, "tables": [
-        {"name": "orders"}, {"name": "customers"}, {"name": "products"}]}]}
+    sources = {
+        "version": 2,
+        "sources": [
+            {
+                "name": "inputs",
+                "schema": schema,
+                "tables": [{"name": "orders"}, {"name": "customers"}, {"name": "products"}],
+            }
+        ],
+    }
     (project / "models" / "sources.yml").write_text(yaml.safe_dump(sources))
     (folder / "profiles.yml").write_text(yaml.safe_dump({"headrace": {"target": "t", "outputs": {"t": profile}}}))
     done = subprocess.run(
-        [str(python), "-c", "from dbt.cli.main import cli; cli()", "build", "--project-dir", str(project),
-         "--profiles-dir", str(folder)],
-        capture_output=True, text=True, timeout=600, cwd=folder,
+        [
+            str(python),
+            "-c",
+            "from dbt.cli.main import cli; cli()",
+            "build",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=folder,
         env={"PATH": os.defpath, "HOME": str(folder), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
     assert done.returncode == 0, done.stdout[-3000:]
@@ -110,8 +129,16 @@ def test_a_dbt_project_as_transformation_equals_a_plain_dbt_build_and_writes_no_
             wh.execute("CREATE SCHEMA plain_inputs")
             for table in ("orders", "customers", "products"):
                 wh.execute(f"CREATE TABLE plain_inputs.{table} AS SELECT * FROM in_shop.{table}")
-        profile = {"type": "postgres", "host": "127.0.0.1", "port": pg_server.port, "user": wh_config["user"],
-                   "password": pg_server.password, "dbname": database, "schema": "plain_out", "threads": 2}
+        profile = {
+            "type": "postgres",
+            "host": "127.0.0.1",
+            "port": pg_server.port,
+            "user": wh_config["user"],
+            "password": pg_server.password,
+            "dbname": database,
+            "schema": "plain_out",
+            "threads": 2,
+        }
         _plain_build(dbt_python["dbt-postgres"], plain, profile, "plain_inputs")
         expected = {t: sorted(_rows(wh_config, state, f"SELECT {c} FROM plain_out.{t}")) for t, c in MARTS.items()}
     for table, columns in MARTS.items():

@@ -1,0 +1,102 @@
+"""dbt models are analysts' code: confined like transformation SQL (DESIGN §8). Each hostile model
+fails in the warehouse, a failing dbt test fails the task by its name, and nothing is published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import headrace, open_test_warehouse, write_files
+from tests.pgserver import PgServer, fresh_database, warehouse_block
+
+pytestmark = pytest.mark.integration
+
+HOSTILE = {
+    "duckdb": {
+        "read_passwd": "select * from read_csv('/etc/passwd')",
+        "attach_db": "{% do run_query(\"ATTACH '/tmp/headrace-dbt-attach.duckdb' AS other\") %} select 1 as x",
+        "unlock": "{% do run_query('SET enable_external_access = true') %} select 1 as x",
+    },
+    "postgres": {
+        "read_passwd": "select pg_read_file('/etc/passwd') as x",
+        "attach_db": "select * from dblink('dbname=postgres', 'select 1') as t(x int)",
+        "unlock": "{% do run_query('SET ROLE postgres') %} select 1 as x",
+    },
+}
+
+
+def _project(root: Path, warehouse: str) -> Path:
+    # tables, so that each query runs (a view of pg_read_file() would be made without reading anything)
+    models = {
+        f"transformations/bi/models/{name}.sql": "{{ config(materialized='table') }}\n" + sql + "\n"
+        for name, sql in HOSTILE[warehouse].items()
+    }
+    return write_files(
+        root,
+        {
+            "project.yaml": "name: demo\nwarehouse: {type: duckdb, path: wh.duckdb}\n",
+            "extractors/crm.yaml": """
+                type: file
+                tables:
+                  - name: customers
+                    path: data/customers.csv
+                    columns: {id: integer, name: string, tier: string}
+                  - name: secrets
+                    path: data/customers.csv
+                    columns: {id: integer, name: string, tier: string}
+                """,
+            "data/customers.csv": "id,name,tier\n1,Ada,gold\n2,Bob,tin\n",
+            "transformations/bi/transformation.yaml": "type: dbt\ninputs: [in_crm.customers]\noutputs: [people]\n",
+            "transformations/bi/dbt_project.yml": "name: bi\nprofile: headrace\n",
+            "transformations/bi/models/people.sql": "select * from {{ source('inputs', 'customers') }}\n",
+            # reads a table of the warehouse that is not a declared input
+            "transformations/bi/models/undeclared.sql": "select * from in_crm.secrets\n",
+            "transformations/bi/models/schema.yml": """
+                version: 2
+                models:
+                  - name: people
+                    columns:
+                      - name: tier
+                        data_tests:
+                          - accepted_values:
+                              arguments: {values: [gold, silver]}
+                """,
+            **models,
+        },
+    )
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
+def test_hostile_models_fail_in_the_warehouse_and_a_failing_test_fails_the_task_by_name(
+    tmp_path: Path, pg_server: PgServer, request: pytest.FixtureRequest, dbt_python: dict, warehouse: str
+) -> None:
+    project = _project(tmp_path / "demo", warehouse)
+    env = {"HEADRACE_STATE_DIR": str(tmp_path / "state")}
+    config = yaml.safe_load((project / "project.yaml").read_text())
+    if warehouse == "postgres":
+        config["warehouse"], more = warehouse_block(pg_server, fresh_database(pg_server, request))
+        env.update(more)
+        (project / "project.yaml").write_text(yaml.safe_dump(config))
+    assert headrace("run", "extractor:crm", "--project", str(project), env=env).returncode == 0
+
+    result = headrace("run", "transformation:bi", "--project", str(project), env=env, timeout=600)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output  # a task failure (retried), not a configuration error (2)
+    assert "dbt build failed" in output
+    failed = output.split("dbt build failed", 1)[1]
+    for name in ("model.bi.read_passwd", "model.bi.attach_db", "model.bi.unlock", "model.bi.undeclared"):
+        assert f"{name}: error" in failed, failed
+    assert "test.bi.accepted_values_people_tier__gold__silver" in failed and ": fail:" in failed
+    assert "root:x:0:0" not in output
+    if warehouse == "duckdb":
+        assert "disabled by configuration" in failed or "configuration has been locked" in failed
+        assert "in_crm" in failed and "does not exist" in failed  # the work file holds only the inputs
+        assert not Path("/tmp/headrace-dbt-attach.duckdb").exists()
+    else:
+        assert "permission denied for schema in_crm" in failed
+        assert "permission denied for function pg_read_file" in failed
+    with open_test_warehouse(config["warehouse"], tmp_path / "state", env) as wh:
+        assert not wh.table_exists("out_bi", "people")  # nothing published
