@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 import yaml
 
 from tests.dbt.conftest import EXAMPLE, shop_project
-from tests.helpers import headrace, open_test_warehouse, run_ok, write_files
+from tests.helpers import open_test_warehouse, run_ok, write_files
 from tests.pgserver import PgServer, fresh_database, warehouse_block
 
 pytestmark = pytest.mark.integration
@@ -37,8 +38,6 @@ def _rows(config: dict, state: Path, sql: str) -> list[tuple]:
 def _plain_build(python: Path, folder: Path, profile: dict, schema: str) -> None:
     """`dbt build` of the example, run directly (no Headrace) with ``profile``, the inputs in ``schema``."""
     project = folder / "project"
-    import shutil
-
     shutil.copytree(EXAMPLE, project)
     sources = {
         "version": 2,
