@@ -100,3 +100,36 @@ def test_hostile_models_fail_in_the_warehouse_and_a_failing_test_fails_the_task_
         assert "permission denied for function pg_read_file" in failed
     with open_test_warehouse(config["warehouse"], tmp_path / "state", env) as wh:
         assert not wh.table_exists("out_bi", "people")  # nothing published
+
+
+def test_a_dbt_project_that_does_not_build_is_a_configuration_error(tmp_path: Path, dbt_python: dict) -> None:
+    """The manifest was compiled, then the dbt project broke (a macro that does not parse): the task
+    exits 2 (fix the project, do not retry), dbt's own message in its log, the working file removed."""
+    project = write_files(
+        tmp_path / "demo",
+        {
+            "project.yaml": "name: demo\nwarehouse: {type: duckdb, path: wh.duckdb}\n",
+            "extractors/crm.yaml": """
+                type: file
+                tables:
+                  - name: customers
+                    path: data/customers.csv
+                    columns: {id: integer, name: string}
+                """,
+            "data/customers.csv": "id,name\n1,Ada\n",
+            "transformations/bi/transformation.yaml": "type: dbt\ninputs: [in_crm.customers]\noutputs: [people]\n",
+            "transformations/bi/dbt_project.yml": "name: bi\nprofile: headrace\n",
+            "transformations/bi/models/people.sql": "select * from {{ source('inputs', 'customers') }}\n",
+        },
+    )
+    env = {"HEADRACE_STATE_DIR": str(tmp_path / "state")}
+    assert headrace("run", "extractor:crm", "--project", str(project), env=env).returncode == 0
+    assert headrace("compile", str(project), env=env).returncode == 0
+    write_files(project, {"transformations/bi/macros/broken.sql": "{% macro broken() %}{{ oops( }}{% endmacro %}\n"})
+
+    result = headrace("run-task", "transformation:bi", "--run-id", "r1", "--project", str(project), env=env)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "the dbt project does not build" in result.stderr
+    assert "Compilation Error" in result.stderr and "unexpected '}'" in result.stderr  # dbt's own words
+    assert not list((tmp_path / "state" / "dbt" / "runs").iterdir())

@@ -18,6 +18,8 @@ from headrace import lifecycle
 from headrace.redaction import redact
 from headrace.transformations.dbt.profiles import PROFILE, TARGET
 
+TAIL_LINES = 12
+
 
 def dbt_env(work: Path, secrets: dict[str, str]) -> dict[str, str]:
     return {
@@ -42,8 +44,10 @@ def invoke(
     work: Path,
     secrets: dict[str, str],
     log: Callable[[str], None],
+    tail: list[str] | None = None,
 ) -> int:
-    """Run ``dbt <args>`` on ``project`` with ``work/profiles.yml``; dbt's exit code (0 ok, 1 failures, 2 error)."""
+    """Run ``dbt <args>`` on ``project`` with ``work/profiles.yml``; dbt's exit code (0 ok, 1 failures, 2 error).
+    ``tail`` receives dbt's last lines (redacted), for the task's error."""
     # dbt's own entry point (``python -m dbt.cli.main`` warns that the module was imported twice)
     cmd = [str(python), "-c", "from dbt.cli.main import cli; cli()", *args, "--project-dir", str(project)]
     if args[0] != "deps":
@@ -67,5 +71,9 @@ def invoke(
     lifecycle.on_stop(stop)
     assert proc.stdout is not None
     for line in proc.stdout:
-        log(redact(line.rstrip("\n")))
+        text = redact(line.rstrip("\n"))
+        log(text)
+        if tail is not None:
+            tail.append(text)
+            del tail[:-TAIL_LINES]
     return proc.wait()

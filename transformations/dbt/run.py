@@ -112,11 +112,12 @@ def _build(
         text, env = profile(dbt.adapter, login, dbt.threads)
         (folder / "profiles.yml").write_text(text, encoding="utf-8")
         log(f"dbt {' '.join(args)} in the working schema {login.schema} ({dbt.adapter})")
-        code = invoke(python, args, copy, folder, env, log)
-    _judge(code, folder / "target" / "run_results.json", f"transformations/{task.component}")
+        tail: list[str] = []
+        code = invoke(python, args, copy, folder, env, log, tail)
+    _judge(code, folder / "target" / "run_results.json", f"transformations/{task.component}", tail)
 
 
-def _judge(code: int, results_file: Path, where: str) -> None:
+def _judge(code: int, results_file: Path, where: str, tail: list[str]) -> None:
     """Fail the task the way dbt's results say."""
     if code == 0:
         return
@@ -125,7 +126,8 @@ def _judge(code: int, results_file: Path, where: str) -> None:
     except (OSError, ValueError):
         results = None
     if code == 2 or results is None:
-        raise ConfigError(f"{where}: the dbt project does not build (dbt exited {code}); its log above says why")
+        said = "\n".join(tail).split("Encountered an error:")[-1].strip() or "see its log above"
+        raise ConfigError(f"{where}: the dbt project does not build (dbt exited {code}):\n  {said}")
     failed = [r for r in results if r.get("status") in FAILED]
     lines = [f"{r.get('unique_id')}: {r.get('status')}: {(r.get('message') or '').strip()}" for r in failed]
     raise TaskFailed(f"{where}: dbt build failed: {len(failed)} node(s) failed:\n  " + "\n  ".join(lines))
