@@ -35,6 +35,11 @@ def ensure(
             raise ConfigError(f"{where}: `dbt deps` failed:\n  " + "\n  ".join(lines[-8:]))
         installed = copy / project.install_path(config)
         installed.mkdir(exist_ok=True)
+        for entry in installed.iterdir():  # a local package is a link into this copy, removed below
+            if entry.is_symlink():
+                target = entry.resolve()
+                entry.unlink()
+                shutil.copytree(target, entry)
         try:
             installed.rename(folder)
         except OSError:  # another compile installed them meanwhile
