@@ -25,6 +25,13 @@ HOSTILE = {
         "unlock": "{% do run_query('SET ROLE postgres') %} select 1 as x",
     },
 }
+# dbt may read its own login's password (env_var) and print it: the task log shows it masked
+LEAK = "{% do log('the password is <' ~ env_var('HEADRACE_DBT_PASSWORD') ~ '>', info=True) %}\nselect 1 as x\n"
+
+
+def _message(failed: str, node: str) -> str:
+    """What the task's error says of one dbt node."""
+    return failed.split(f"{node}", 1)[1].split("\n  model.", 1)[0].split("\n  test.", 1)[0]
 
 
 def _project(root: Path, warehouse: str) -> Path:
@@ -64,6 +71,7 @@ def _project(root: Path, warehouse: str) -> Path:
                               arguments: {values: [gold, silver]}
                 """,
             **models,
+            **({"transformations/bi/models/leak.sql": LEAK} if warehouse == "postgres" else {}),
         },
     )
 
@@ -92,12 +100,16 @@ def test_hostile_models_fail_in_the_warehouse_and_a_failing_test_fails_the_task_
     assert "test.bi.accepted_values_people_tier__gold__silver" in failed and ": fail:" in failed
     assert "root:x:0:0" not in output
     if warehouse == "duckdb":
-        assert "disabled by configuration" in failed or "configuration has been locked" in failed
-        assert "in_crm" in failed and "does not exist" in failed  # the work file holds only the inputs
+        assert "disabled by configuration" in _message(failed, "model.bi.read_passwd")
+        assert "disabled by configuration" in _message(failed, "model.bi.attach_db")
+        assert "configuration has been locked" in _message(failed, "model.bi.unlock")
+        assert "in_crm" in failed and "does not exist" in _message(failed, "model.bi.undeclared")  # only inputs
         assert not Path("/tmp/headrace-dbt-attach.duckdb").exists()
     else:
-        assert "permission denied for schema in_crm" in failed
-        assert "permission denied for function pg_read_file" in failed
+        assert "permission denied for schema in_crm" in _message(failed, "model.bi.undeclared")
+        assert "permission denied for function pg_read_file" in _message(failed, "model.bi.read_passwd")
+        assert "permission denied to set role" in _message(failed, "model.bi.unlock")
+        assert "the password is <***>" in output  # streamed, redacted
     with open_test_warehouse(config["warehouse"], tmp_path / "state", env) as wh:
         assert not wh.table_exists("out_bi", "people")  # nothing published
 
