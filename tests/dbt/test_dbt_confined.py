@@ -145,3 +145,31 @@ def test_a_dbt_project_that_does_not_build_is_a_configuration_error(tmp_path: Pa
     assert "the dbt project does not build" in result.stderr
     assert "Compilation Error" in result.stderr and "unexpected '}'" in result.stderr  # dbt's own words
     assert not list((tmp_path / "state" / "dbt" / "runs").iterdir())
+
+
+def test_compiling_the_project_runs_its_queries_confined(tmp_path: Path, dbt_python: dict) -> None:
+    """`headrace validate` compiles a DuckDB project's models (for the manifest's compiled SQL), which
+    runs their introspective queries: in an empty database with external access off."""
+    leak = tmp_path / "leak.csv"
+    project = write_files(
+        tmp_path / "demo",
+        {
+            "project.yaml": "name: demo\nwarehouse: {type: duckdb, path: wh.duckdb}\n",
+            "extractors/crm.yaml": """
+                type: file
+                tables:
+                  - name: customers
+                    path: data/customers.csv
+                    columns: {id: integer, name: string}
+                """,
+            "data/customers.csv": "id,name\n1,Ada\n",
+            "transformations/bi/transformation.yaml": "type: dbt\ninputs: [in_crm.customers]\noutputs: [people]\n",
+            "transformations/bi/dbt_project.yml": "name: bi\nprofile: headrace\n",
+            "transformations/bi/models/people.sql": "{% if execute %}{% do run_query(\"COPY (SELECT 1) TO '"
+            + str(leak)
+            + "'\") %}{% endif %}\nselect * from {{ source('inputs', 'customers') }}\n",
+        },
+    )
+    result = headrace("validate", str(project), env={"HEADRACE_STATE_DIR": str(tmp_path / "state")})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not leak.exists()

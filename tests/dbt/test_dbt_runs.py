@@ -4,6 +4,7 @@ name; dbt is confined like transformation SQL and finds no secret; no secret is 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -105,6 +106,15 @@ def test_a_dbt_project_as_transformation_equals_a_plain_dbt_build_and_writes_no_
 
     run_ok("run", "extractor:shop", "transformation:shop_dbt", "--project", str(project))
 
+    manifest = json.loads((project / ".headrace" / "manifest.json").read_text())
+    nodes = {n["unique_id"]: n for n in manifest["tasks"]["transformation:shop_dbt"]["dbt"]["nodes"]}
+    assert nodes["model.shop.stg_orders"]["depends_on"] == ["source.shop.inputs.orders"]  # lineage from the inputs
+    assert "spent_cents" in nodes["model.shop.customer_lifetime"]["columns"]
+    if warehouse == "duckdb":  # compiled where dbt compiles without the warehouse: no Jinja left
+        assert (
+            '"main"."orders"' in nodes["model.shop.stg_orders"]["sql"]
+            and "{{" not in nodes["model.shop.stg_orders"]["sql"]
+        )
     fished = _rows(wh_config, state, "SELECT fish, warehouse_password, pgpassword FROM out_shop_dbt.fish")
     assert fished == [("nothing", "nothing", "nothing")]
     # a plain dbt build of the same project on copies of the inputs

@@ -21,10 +21,10 @@ from headrace.project.confine import OutsideProject, resolve_inside
 from headrace.project.manifest import DbtNode, DbtRun
 from headrace.transformations.dbt import packages, project, venv
 from headrace.transformations.dbt.invoke import invoke
-from headrace.transformations.dbt.profiles import PARSE_LOGINS, profile
+from headrace.transformations.dbt.profiles import OFFLINE_COMPILE, PARSE_LOGINS, profile
 
 RELATIONS = ("model", "seed", "snapshot")
-PARSE_VERSION = "1"  # bump when what is cached changes
+PARSE_VERSION = "2"  # bump when what is cached changes
 UNKNOWN_SOURCE = re.compile(
     r"\((?P<file>[^)]+)\) depends on a source named '(?P<source>[^.']+)\.(?P<table>[^']+)' which was not found"
 )
@@ -79,12 +79,12 @@ def _parse(
     python: Path, adapter: str, folder: Path, settings: dict[str, Any], inputs: list[str], installed: Path | None
 ) -> tuple[dict[str, Any], str]:
     """dbt's parsed manifest (its nodes and sources) and, if the parse failed, dbt's error."""
-    key = project.content_key(folder, PARSE_VERSION, str(python), adapter, *inputs, str(installed))
+    login = PARSE_LOGINS[adapter]
+    key = project.content_key(folder, PARSE_VERSION, str(python), repr(login), *inputs, str(installed))
     cached = venv.cache_dir() / "dbt" / "parsed" / f"{key}.json"
     if cached.is_file():
         data = json.loads(cached.read_text(encoding="utf-8"))
         return data["manifest"], data["failure"]
-    login = PARSE_LOGINS[adapter]
     with tempfile.TemporaryDirectory(prefix="headrace-dbt-parse-") as tmp:
         work = Path(tmp)
         copy = work / "project"
@@ -92,7 +92,14 @@ def _parse(
         text, env = profile(adapter, login, 1)
         (work / "profiles.yml").write_text(text, encoding="utf-8")
         lines: list[str] = []
-        code = invoke(python, ["parse"], copy, work, env, lines.append)
+        # where dbt compiles without the warehouse, the nodes get compiled SQL (else raw SQL): with
+        # the session's confinement, as compiling runs the models' introspective queries
+        code = 1
+        if adapter in OFFLINE_COMPILE:
+            code = invoke(python, ["compile"], copy, work, env, lines.append)
+        if code != 0:  # a model whose compiling needs the warehouse's tables: parse only
+            lines.clear()
+            code = invoke(python, ["parse"], copy, work, env, lines.append)
         manifest_file = work / "target" / "manifest.json"
         if code == 0 and manifest_file.is_file():
             full = json.loads(manifest_file.read_text(encoding="utf-8"))
@@ -162,7 +169,7 @@ def _check(parsed: dict[str, Any], rel: str, file: str, config: Any) -> tuple[li
                 resource_type=kind,
                 depends_on=list(node.get("depends_on", {}).get("nodes", [])),
                 columns=list(node.get("columns", {})),
-                sql=node.get("raw_code") if kind != "seed" else None,
+                sql=(node.get("compiled_code") or node.get("raw_code")) if kind != "seed" else None,
             )
         )
     for index, output in enumerate(config.outputs):

@@ -21,8 +21,13 @@ PROFILE_TYPES = {  # Capabilities.dbt_adapter -> the profile's ``type``
     "dbt-snowflake": "snowflake",
 }
 # what `dbt parse` needs to load the adapter: it opens no connection, so nothing here is real
+# (but DuckDB's: an empty in-memory database, confined as a transformation's session is)
 PARSE_LOGINS = {
-    "dbt-duckdb": SessionLogin({"path": ":memory:"}, {}, "main"),
+    "dbt-duckdb": SessionLogin(
+        {"path": ":memory:", "config_options": {"enable_external_access": False, "lock_configuration": True}},
+        {},
+        "main",
+    ),
     "dbt-postgres": SessionLogin(
         {"host": "127.0.0.1", "port": 5432, "dbname": "parse", "user": "parse", "schema": "parse"},
         {"password": "unused"},
@@ -35,6 +40,11 @@ PARSE_LOGINS = {
         "parse",
     ),
 }
+
+
+# adapters whose `dbt compile` runs on PARSE_LOGINS' login, without the warehouse: the manifest's
+# nodes then carry compiled SQL (for lineage) instead of the models' Jinja
+OFFLINE_COMPILE = {"dbt-duckdb"}
 
 
 def env_name(key: str) -> str:
