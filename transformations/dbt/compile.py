@@ -9,6 +9,7 @@ validating an unchanged project parses nothing.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -107,7 +108,9 @@ def _parse(
         else:
             manifest, failure = {}, _dbt_error(lines)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps({"manifest": manifest, "failure": failure}), encoding="utf-8")
+    partial = cached.with_name(f".{cached.name}.{os.getpid()}")  # parallel compiles read whole files only
+    partial.write_text(json.dumps({"manifest": manifest, "failure": failure}), encoding="utf-8")
+    os.replace(partial, cached)
     return manifest, failure
 
 

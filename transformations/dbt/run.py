@@ -23,7 +23,7 @@ from typing import Any
 from headrace.errors import ConfigError, TaskFailed
 from headrace.lifecycle import owner_token
 from headrace.paths import state_dir
-from headrace.project.confine import resolve_inside
+from headrace.project.confine import OutsideProject, resolve_inside
 from headrace.project.manifest import DbtRun, TransformationTask
 from headrace.redaction import remember
 from headrace.transformations.dbt import packages, project, venv
@@ -49,7 +49,10 @@ def run(
     if dbt is None or project_dir is None:
         raise ConfigError(f"{task.source_file}: the manifest holds no dbt run: compile the project again")
     where = f"transformations/{task.component}"
-    source = resolve_inside(project_dir, dbt.project_dir)
+    try:
+        source = resolve_inside(project_dir, dbt.project_dir)
+    except OutsideProject as exc:
+        raise ConfigError(f"{task.source_file}: project_dir: {exc}") from None
     settings = project.settings(source)
     python_files = project.python_models(source, settings)
     if python_files:  # checked at compile too: the folder a task sees can differ from the one compiled
