@@ -52,6 +52,11 @@ class Plugin:
     # be split or transpiled): ``compile_files(component, config, files, dialect) -> (sql_files, errors)``
     # with ``files`` [(name, text)], ``dialect`` the warehouse's, ``sql_files`` manifest ``SqlFile``s
     compile_files: str = ""
+    # optional "module:function" that prepares a component's run when the project is validated and
+    # compiled, and returns fields of its manifest task (the ``dbt`` type installs dbt, parses the dbt
+    # project and returns ``{"dbt": DbtRun}``): ``compile_task(component, config, root, warehouse) ->
+    # (fields, errors)`` with ``root`` the project's folder and ``warehouse`` the warehouse's plugin
+    compile_task: str = ""
     # the pip extra that installs what the implementation imports (``pip install "headrace[<extra>]"``)
     # and the top-level modules it needs, checked without importing them (``headrace plugins``)
     extra: str = ""
@@ -94,6 +99,10 @@ class Plugin:
     def load_compile_files(self) -> Callable[..., Any] | None:
         """The plugin's hook that validates and compiles its files, if it has one."""
         return self._import(self.compile_files) if self.compile_files else None
+
+    def load_compile_task(self) -> Callable[..., Any] | None:
+        """The plugin's hook that prepares its task at compile time, if it has one."""
+        return self._import(self.compile_task) if self.compile_task else None
 
     def _import(self, path: str) -> Callable[..., Any]:
         module, _, attr = path.partition(":")
@@ -160,6 +169,7 @@ def _registry(kind: Kind) -> tuple[dict[str, Plugin], dict[str, str]]:
             record.capabilities,
             record.description,
             record.compile_files,
+            record.compile_task,
             record.extra,
             record.requires,
             distribution=distribution,

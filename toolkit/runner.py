@@ -262,7 +262,7 @@ def _run_transformation(ctx: TaskContext, task: TransformationTask) -> TaskResul
         return _load_tables(ctx, task, task.container.tables, container_tables(ctx, task), {})
     run = plugins.get("transformation", task.type).load()
     with ctx.warehouse() as wh:
-        outcome: dict[str, int] | TransformationOutcome = run(wh, task, ctx.run_id, ctx.log)
+        outcome: dict[str, int] | TransformationOutcome = run(wh, task, ctx.run_id, ctx.log, ctx.project_dir)
     if not isinstance(outcome, TransformationOutcome):  # a plugin that has no warnings returns its rows
         outcome = TransformationOutcome(rows=outcome)
     rows = outcome.rows

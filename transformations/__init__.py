@@ -1,1 +1,1 @@
-"""Transformations: SQL run in an isolated working schema (dbt and containers later)."""
+"""Transformations: SQL run in an isolated working schema, dbt projects (dbt/) and containers."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from headrace import faults
@@ -88,10 +89,15 @@ def compile_files(
 
 
 def run(
-    warehouse: Warehouse, task: TransformationTask, run_id: str, log: Callable[[str], None]
+    warehouse: Warehouse,
+    task: TransformationTask,
+    run_id: str,
+    log: Callable[[str], None],
+    project_dir: Path | None = None,
 ) -> TransformationOutcome:
     """Run the task's SQL files in a fresh working schema; rows of each published output, and the
-    warnings of its assertions."""
+    warnings of its assertions. (``project_dir``, the project's folder, is for types that read files
+    at run time, such as dbt.)"""
     tr_id = task.component
     work = f"{task.work_schema_prefix}_{run_token(run_id, task.id)}"
     inputs = {i.alias: i.table for i in task.inputs}

@@ -94,12 +94,18 @@ def check_project(project: Project, docs: dict[str, Document]) -> list[ProjectEr
 def _plugin_checks(project: Project) -> list[ProjectError]:
     """Each transformation plugin compiles its own files (the ``sql`` type splits its SQL and transpiles
     it to the warehouse's dialect); what cannot be compiled is an error of the project."""
-    dialect = plugins.get("warehouse", project.config.warehouse.type).capabilities.dialect
+    warehouse = plugins.get("warehouse", project.config.warehouse.type)
+    dialect = warehouse.capabilities.dialect
     errors: list[ProjectError] = []
     for tr_id, tr in project.transformations.items():
-        compile_files = plugins.get("transformation", tr.config.type).load_compile_files()
+        plugin = plugins.get("transformation", tr.config.type)
+        compile_files = plugin.load_compile_files()
         if compile_files is not None:
             tr.compiled, found = compile_files(tr_id, tr.config, [(f.name, f.sql) for f in tr.sql_files], dialect)
+            errors.extend(found)
+        compile_task = plugin.load_compile_task()
+        if compile_task is not None:  # e.g. the dbt type: installs dbt and parses the dbt project
+            tr.task_fields, found = compile_task(tr_id, tr.config, project.root, warehouse)
             errors.extend(found)
     return errors
 

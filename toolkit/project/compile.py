@@ -137,6 +137,7 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
             dialect=dialect,
             config=_dump(tr.config),
             container=container,
+            **tr.task_fields,
         )
     for dm_id, dm in project.datamarts.items():
         tasks[f"datamart:{dm_id}"] = DatamartTask(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from headrace.components.extractor import ExtractorConfig
 from headrace.components.transformation import TransformationConfig
@@ -26,6 +27,8 @@ class Transformation:
     sql_files: list[SqlFile] = field(default_factory=list)
     # what the manifest carries: the files' statements in the warehouse's dialect (set by the checks)
     compiled: list[CompiledSqlFile] = field(default_factory=list)
+    # more fields of its manifest task, from its plugin's ``compile_task`` hook (e.g. ``dbt``)
+    task_fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -98,6 +98,19 @@ def capped(sql: str, limit: int) -> str:
     return f"SELECT * FROM (\n{sql.strip().rstrip(';')}\n) AS hr_capped LIMIT {int(limit)}"
 
 
+@dataclass(frozen=True)
+class SessionLogin:
+    """How another process (dbt) logs in to a transformation session with the same confinement.
+
+    ``settings`` are the connection's plain settings and ``secrets`` the ones never written to
+    disk (the throwaway login's password), both keyed as the warehouse's dbt adapter names them
+    in a profile; ``schema`` is where the inputs are and where the process must build."""
+
+    settings: dict[str, Any]
+    secrets: dict[str, str]
+    schema: str
+
+
 class TransformationSession(ABC):
     """Where a transformation's SQL runs: its own connection, confined by the warehouse to the
     declared inputs (readable) and its working schema (writable)."""
@@ -120,6 +133,12 @@ class TransformationSession(ABC):
     def publish(self, target_schema: str, tables: Sequence[str]) -> dict[str, int]:
         """End the transformation's connection, then copy ``tables`` into ``target_schema`` with the
         warehouse's own rights, replacing what was there, all or nothing; rows per table."""
+
+    def login(self, connections: int) -> AbstractContextManager[SessionLogin]:
+        """Let another process log in to this session, confined as the session is, with up to
+        ``connections`` connections, while the context lasts (DuckDB: the session's own connection is
+        closed meanwhile). Read by the dbt transformation."""
+        raise TaskFailed("another process cannot log in to a transformation session of this warehouse yet")
 
 
 class Warehouse(ABC):

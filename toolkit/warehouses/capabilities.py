@@ -43,3 +43,8 @@ class Capabilities:
     # the database is a file on the machine that runs Headrace (DuckDB): project validation refuses
     # a worker on another machine (a worker VM) with it, as its tasks could not open the file
     local_file: bool = False
+    # the dbt adapter package for this warehouse (dbt-duckdb, dbt-postgres, dbt-bigquery,
+    # dbt-snowflake): read by the dbt transformation (transformations/dbt), which installs it beside
+    # dbt-core in dbt's own virtual environment and writes its profile; empty: project validation
+    # refuses dbt transformations on this warehouse
+    dbt_adapter: str = ""

@@ -63,6 +63,7 @@ class BigQueryConfig(Strict):
 
 CAPABILITIES = Capabilities(
     name="bigquery",
+    dbt_adapter="dbt-bigquery",
     dialect="bigquery",
     max_identifier_length=300,  # table names 1024, dataset ids 1024 bytes; columns 300 characters
     merge=True,

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from headrace.errors import TaskFailed
-from headrace.warehouses.base import StatementFailed, TransformationSession, capped
+from headrace.warehouses.base import SessionLogin, StatementFailed, TransformationSession, capped
 from headrace.warehouses.bigquery import access, client
 
 if TYPE_CHECKING:
@@ -63,6 +63,10 @@ class BigQuerySession(TransformationSession):
 
     def table_exists(self, name: str) -> bool:
         return self.warehouse.table_exists(self.schema, name)
+
+    @contextmanager
+    def login(self, connections: int) -> Iterator[SessionLogin]:
+        yield dbt_login(self.warehouse.config, self.warehouse.dataset(self.schema))
 
     def publish(self, target_schema: str, tables: Sequence[str]) -> dict[str, int]:
         wh = self.warehouse
@@ -120,6 +124,26 @@ def transformation_session(
         yield BigQuerySession(wh, schema, sql_client, labels)
     finally:
         wh.drop_dataset(schema)
+
+
+def dbt_login(config: Any, dataset: str) -> SessionLogin:
+    """How dbt logs in to a working dataset: application-default credentials impersonating
+    ``transformation_service_account`` (the identity the dataset's access list confines). A key in
+    ``credentials_json`` would have to be written to a file for dbt: refused."""
+    if config.credentials_json or not config.transformation_service_account:
+        raise TaskFailed(
+            "dbt on BigQuery logs in as warehouse.transformation_service_account, impersonated with the "
+            "machine's application-default credentials: set it, and leave credentials_json out (docs/bigquery.md)"
+        )
+    settings: dict[str, Any] = {
+        "method": "oauth",
+        "project": config.project,
+        "dataset": dataset,
+        "location": config.location,
+        "job_execution_timeout_seconds": int(config.job_timeout),
+        "impersonate_service_account": config.transformation_service_account,
+    }
+    return SessionLogin(settings, {}, dataset)
 
 
 def put_input(wh: BigQueryWarehouse, schema: str, name: str, source: str, labels: dict[str, str]) -> None:

@@ -33,6 +33,7 @@ class DuckDBConfig(Strict):
 
 CAPABILITIES = Capabilities(
     name="duckdb",
+    dbt_adapter="dbt-duckdb",
     dialect="duckdb",
     max_identifier_length=255,
     merge=True,

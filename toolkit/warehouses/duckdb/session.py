@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace import lifecycle
 from headrace.errors import TaskFailed
-from headrace.warehouses.base import StatementFailed, TransformationSession, capped
+from headrace.warehouses.base import SessionLogin, StatementFailed, TransformationSession, capped
 
 if TYPE_CHECKING:
     from headrace.warehouses.duckdb.warehouse import DuckDBWarehouse
@@ -38,17 +38,35 @@ WHERE t.database_name = ? AND t.schema_name = ? AND t.table_name IN (SELECT unne
 
 class DuckDBSession(TransformationSession):
     def __init__(self, warehouse: DuckDBWarehouse, work_file: Path):
-        import duckdb
-
         self.warehouse = warehouse
         self.work_file = work_file
-        settings = warehouse.settings()
+        self.con: Any = None
+        self._connect()
+        lifecycle.on_stop(self._interrupt)  # a stop ends the running statement at once (DuckDB seldom checks signals)
+
+    def _connect(self) -> None:
+        import duckdb
+
+        settings = self.warehouse.settings()
         time_zone = settings.pop("TimeZone")  # needs the icu extension: loaded before external access ends
-        self.con: Any = duckdb.connect(str(work_file), config=settings)
+        self.con = duckdb.connect(str(self.work_file), config=settings)
         self.con.execute("SET TimeZone = ?", (time_zone,))
         self.con.execute("SET enable_external_access = false")
         self.con.execute("SET lock_configuration = true")
-        lifecycle.on_stop(self._interrupt)  # a stop ends the running statement at once (DuckDB seldom checks signals)
+
+    @contextmanager
+    def login(self, connections: int) -> Iterator[SessionLogin]:
+        """The work file, for one other process: this session's connection is closed meanwhile (DuckDB
+        lets one process write a file). The other process must open it with ``config_options``, which
+        DuckDB applies when the file is opened, before any statement (dbt-duckdb passes them to
+        ``duckdb.connect``): external access off, the configuration locked."""
+        config = {**self.warehouse.settings(), "enable_external_access": False, "lock_configuration": True}
+        config.pop("TimeZone")  # needs the icu extension, which a process with external access off cannot load
+        self.close()
+        try:
+            yield SessionLogin({"path": str(self.work_file), "config_options": config}, {}, "main")
+        finally:
+            self._connect()
 
     def _interrupt(self, stopped_at: float) -> None:
         con = self.con

@@ -24,6 +24,7 @@ class PostgresConfig(Strict):
 
 CAPABILITIES = Capabilities(
     name="postgres",
+    dbt_adapter="dbt-postgres",
     dialect="postgres",
     max_identifier_length=63,
     merge=True,

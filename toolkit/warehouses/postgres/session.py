@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.connectors.postgres import connect
 from headrace.errors import ConfigError, TaskFailed, TransientError
-from headrace.warehouses.base import StatementFailed, TransformationSession, capped
+from headrace.warehouses.base import SessionLogin, StatementFailed, TransformationSession, capped
 from headrace.warehouses.postgres import roles
 
 if TYPE_CHECKING:
@@ -45,11 +45,34 @@ GROUP BY c.relname, c.relkind, c.relrowsecurity
 
 
 class PostgresSession(TransformationSession):
-    def __init__(self, warehouse: PostgresWarehouse, schema: str, role: str, con: Any):
+    def __init__(self, warehouse: PostgresWarehouse, schema: str, role: str, password: str, con: Any):
         self.warehouse = warehouse
         self.schema = schema
         self.role = role
+        self._password = password
         self.con: Any = con
+
+    @contextmanager
+    def login(self, connections: int) -> Iterator[SessionLogin]:
+        """The throwaway role's own login (never the warehouse user's), allowed ``connections`` more
+        connections beside this session's; its search path is the working schema."""
+        wh = self.warehouse
+        with wh.con.cursor() as cur:
+            limit = int(connections) + roles.WORKING_CONNECTIONS
+            cur.execute(f"ALTER ROLE {wh.quote(self.role)} CONNECTION LIMIT {limit}")
+        settings = wh.settings
+        yield SessionLogin(
+            {
+                "host": settings["host"],
+                "port": int(settings.get("port") or 5432),
+                "dbname": settings["database"],
+                "user": self.role,
+                "schema": self.schema,
+                "sslmode": settings.get("sslmode") or "prefer",
+            },
+            {"password": self._password},
+            self.schema,
+        )
 
     def execute(self, sql: str) -> None:
         self._run(sql)
@@ -144,7 +167,7 @@ def transformation_session(
                     "with the owner of the schema; see docs/postgres.md"
                 )
         con = _login(wh.settings, role, password)
-        session = PostgresSession(wh, schema, role, con)
+        session = PostgresSession(wh, schema, role, password, con)
         session.con.execute(f"SET search_path TO {wh.quote(schema)}")
         if timeout_s:
             session.con.execute(f"SET statement_timeout = {int(timeout_s * 1000)}")

@@ -47,6 +47,7 @@ class SnowflakeConfig(Strict):
 
 CAPABILITIES = Capabilities(
     name="snowflake",
+    dbt_adapter="dbt-snowflake",
     dialect="snowflake",
     max_identifier_length=255,
     merge=True,

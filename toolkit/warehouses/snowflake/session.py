@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from headrace.warehouses.base import StatementFailed, TransformationSession, capped
+from headrace.warehouses.base import SessionLogin, StatementFailed, TransformationSession, capped
 from headrace.warehouses.snowflake import connect, loads, roles
 from headrace.warehouses.snowflake.names import qualified, quote, stored
 
@@ -28,10 +28,15 @@ DEFAULT_MINUTES = 24 * 60
 
 
 class SnowflakeSession(TransformationSession):
-    def __init__(self, warehouse: SnowflakeWarehouse, schema: str, con: Any):
+    def __init__(self, warehouse: SnowflakeWarehouse, schema: str, con: Any, args: dict[str, Any] | None = None):
         self.warehouse = warehouse
         self.schema = schema
         self.con: Any = con
+        self._args = args or {}  # the run's user's connector arguments (its private key)
+
+    @contextmanager
+    def login(self, connections: int) -> Iterator[SessionLogin]:
+        yield dbt_login(self._args, self.schema)
 
     def execute(self, sql: str) -> None:
         self._run(sql)
@@ -89,12 +94,11 @@ def transformation_session(
         role, statements = roles.create_working_role(wh.database, wh.warehouse_name, schema, public, minutes)
         for statement in statements:
             wh.run(statement)
-        args = {**wh.args, "user": stored(role), "role": stored(role), "schema": stored(schema), "private_key": private}
-        args.pop("password", None)
+        args = run_args(wh.args, role, schema, private)
         if timeout_s:  # the server stops a statement running past the task's timeout
             args["session_parameters"] = {**args["session_parameters"], "STATEMENT_TIMEOUT_IN_SECONDS": int(timeout_s)}
         con = connect.connect(args, "transformation")
-        session = SnowflakeSession(wh, schema, con)
+        session = SnowflakeSession(wh, schema, con, args)
         session.execute("USE SECONDARY ROLES NONE")
         session.execute(f"USE SCHEMA {quote(wh.database)}.{quote(schema)}")
         yield session
@@ -102,6 +106,28 @@ def transformation_session(
         if session is not None:
             session.close()
         wh.drop_schema(schema)
+
+
+def run_args(warehouse_args: dict[str, Any], role: str, schema: str, private_key: bytes) -> dict[str, Any]:
+    """Connector arguments of a run's own user: the warehouse's, with the run's user, role, schema and key."""
+    args = {**warehouse_args, "user": stored(role), "role": stored(role), "schema": stored(schema)}
+    args["private_key"] = private_key
+    args.pop("password", None)
+    return args
+
+
+def dbt_login(args: dict[str, Any], schema: str) -> SessionLogin:
+    """How dbt logs in to the run's schema: as the run's own user and role with its key pair (the
+    private key, base64 DER, only in dbt's environment), never as the warehouse user."""
+    import base64
+
+    settings = {key: args[key] for key in ("account", "user", "role", "database", "warehouse") if key in args}
+    settings["schema"] = args.get("schema", schema)
+    for key in ("host", "port", "protocol"):
+        if key in args:
+            settings[key] = args[key]
+    private = base64.b64encode(args["private_key"]).decode() if args.get("private_key") else ""
+    return SessionLogin(settings, {"private_key": private}, settings["schema"])
 
 
 def publish_stage_comment() -> str:

@@ -1,0 +1,2 @@
+select sku, name as product_name, price
+from {{ source('inputs', 'products') }}
