@@ -43,3 +43,6 @@ class Capabilities:
     # the database is a file on the machine that runs Headrace (DuckDB): project validation refuses
     # a worker on another machine (a worker VM) with it, as its tasks could not open the file
     local_file: bool = False
+    # personal sandboxes (docs/sandboxes.md): ``Warehouse.create_sandbox`` and friends work; read by
+    # the sandbox commands (a clear error before connecting) and the DAG builder (the sandbox DAGs)
+    sandboxes: bool = False

@@ -5,6 +5,7 @@
 - ``state``: incremental cursors by key, committed with the load that read up to them;
 - ``working_schemas``: the working schemas of running transformations and when each
   expires, so a sweep tells a live task's schema from one a killed task left;
+- ``sandboxes``: analysts' sandboxes and when each was last used (``headrace sandbox sweep``);
 
 Generated credentials (datamart reader passwords) are never kept here: they live in the
 secret store (``headrace.secretstore``). Warehouses with logins revoke the schema from
@@ -46,6 +47,13 @@ TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("owner", "string", ""),
         ("created_at", "timestamp_tz", ""),
         ("expires_at", "timestamp_tz", ""),
+    ),
+    "sandboxes": (  # personal sandboxes (docs/sandboxes.md); their passwords are in the secret store
+        ("name", "string", "PRIMARY KEY"),
+        ("user_name", "string", ""),
+        ("transformation", "string", ""),
+        ("created_at", "timestamp_tz", ""),
+        ("last_used_at", "timestamp_tz", ""),
     ),
 }
 

@@ -31,6 +31,7 @@ CAPABILITIES = Capabilities(
     roles=True,
     single_writer=False,
     exports_tables=True,
+    sandboxes=True,
 )
 
 plugin = Plugin(
