@@ -41,7 +41,9 @@ def _project(root: Path) -> Path:
 def test_duckdb_sandbox_create_run_drop(tmp_path: Path, state_env: Path) -> None:
     project = _project(tmp_path / "p")
     run_ok("run", "extractor:src", "--project", str(project))
-    shown = json.loads(run_ok("sandbox", "create", "teams", "--user", "ann_lee", "--project", str(project), "--format", "json").stdout)
+    shown = json.loads(
+        run_ok("sandbox", "create", "teams", "--user", "ann_lee", "--project", str(project), "--format", "json").stdout
+    )
     file = Path(shown["path"])
     assert file == state_env / "sandboxes" / "sb_ann_lee__teams.duckdb" and file.is_file()
     assert shown["open with"] == f"duckdb {file}" and "password" not in shown
@@ -54,7 +56,12 @@ def test_duckdb_sandbox_create_run_drop(tmp_path: Path, state_env: Path) -> None
     assert "team_size: 2 rows" in out and "scratch: 3 rows" in out
     out = run_ok("sandbox", "run", "teams", "--user", "ann_lee", "--project", str(project)).stdout  # again: reset first
     assert "team_size: 2 rows" in out
-    query = run_ok("query", "--project", str(project), "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'out_teams'")
+    query = run_ok(
+        "query",
+        "--project",
+        str(project),
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'out_teams'",
+    )
     assert "0" in query.stdout  # nothing published
 
     (project / "transformations/teams/10_size.sql").write_text(
@@ -86,7 +93,9 @@ def test_sandbox_cli_messages_for_bad_input(tmp_path: Path, state_env: Path) -> 
     assert "ann has no sandbox of transformation teams: create it with" in fails("run", "teams", "--user", "ann")
     assert "ann has no sandbox of transformation teams" in fails("drop", "teams", "--user", "ann")
     run_ok("sandbox", "create", "teams", "--user", "ann", "--project", str(project))
-    assert "ann has a sandbox of transformation teams already (sb_ann__teams)" in fails("create", "teams", "--user", "ann")
+    assert "ann has a sandbox of transformation teams already (sb_ann__teams)" in fails(
+        "create", "teams", "--user", "ann"
+    )
     run_ok("sandbox", "drop", "teams", "--user", "ann", "--project", str(project))
 
 

@@ -38,7 +38,9 @@ def setup(
 
 
 def _drop_roles(server: PgServer, wh: str) -> None:
-    for (role,) in execute(server, wh, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'sb\\_%' OR rolname = 'bi_reader'"):
+    for (role,) in execute(
+        server, wh, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'sb\\_%' OR rolname = 'bi_reader'"
+    ):
         execute(server, wh, f'DROP OWNED BY "{role}" CASCADE; DROP ROLE "{role}"')
 
 
@@ -59,7 +61,11 @@ def test_sandbox_login_reads_its_inputs_and_nothing_else(setup: tuple[PgServer, 
     alice = _create(project, "alice")
     bob = _create(project, "bob")
     assert (alice["host"], alice["port"], alice["database"], alice["user"], alice["schema"]) == (
-        "127.0.0.1", server.port, wh, ALICE, ALICE,
+        "127.0.0.1",
+        server.port,
+        wh,
+        ALICE,
+        ALICE,
     )
     password = alice["password"]
     key = f"postgres-sandbox/127.0.0.1:{server.port}/{ALICE}"
@@ -71,12 +77,25 @@ def test_sandbox_login_reads_its_inputs_and_nothing_else(setup: tuple[PgServer, 
     psql = subprocess.run(
         f"{client} -At -c 'SELECT count(*) FROM people' -c 'CREATE TABLE mine AS SELECT name FROM people' "
         "-c 'SELECT current_schema()'",
-        shell=True, capture_output=True, text=True, timeout=60, env={**os.environ, "PGPASSWORD": password},
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PGPASSWORD": password},
     )
     assert psql.returncode == 0, psql.stderr
     assert psql.stdout.split() == ["3", "SELECT", "3", ALICE]  # its input (a view), its own table, its schema
 
-    conninfo = " ".join(f"{k}={alice[v]}" for k, v in (("host", "host"), ("port", "port"), ("dbname", "database"), ("user", "user"), ("password", "password")))
+    conninfo = " ".join(
+        f"{k}={alice[v]}"
+        for k, v in (
+            ("host", "host"),
+            ("port", "port"),
+            ("dbname", "database"),
+            ("user", "user"),
+            ("password", "password"),
+        )
+    )
     with psycopg.connect(conninfo, autocommit=True) as con:
         assert con.execute("SELECT count(*) FROM mine").fetchone() == (3,)
         for forbidden in (
@@ -104,12 +123,18 @@ def test_sandbox_login_reads_its_inputs_and_nothing_else(setup: tuple[PgServer, 
     before = execute(server, wh, "SELECT count(*) FROM headrace_meta.task_runs")
     out = run_ok("sandbox", "run", "teams", "--user", "alice", "--project", str(project)).stdout
     assert "made in the sandbox (1 table(s)):" in out and "team_size: 2 rows" in out  # `mine` was reset
-    assert execute(server, wh, f"SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'team_size' AND relnamespace = '{ALICE}'::regnamespace") == [(ALICE,)]
+    assert execute(
+        server,
+        wh,
+        "SELECT pg_get_userbyid(relowner) FROM pg_class "
+        f"WHERE relname = 'team_size' AND relnamespace = '{ALICE}'::regnamespace",
+    ) == [(ALICE,)]
     assert execute(server, wh, "SELECT count(*) FROM headrace_meta.task_runs") == before
 
     # passwords never in a warehouse table: every row of every table, as text
     tables = execute(
-        server, wh,
+        server,
+        wh,
         "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
     )
@@ -137,9 +162,7 @@ def test_sweep_drops_idle_sandboxes_and_keeps_used_ones(setup: tuple[PgServer, s
     _create(project, "carl")
     old = "now() - interval '3 days'"
     execute(server, wh, f"UPDATE headrace_meta.sandboxes SET last_used_at = {old} WHERE name <> 'sb_carl__teams'")
-    (project / "project.yaml").write_text(
-        (project / "project.yaml").read_text() + "sandboxes: {idle_expiry: 2d}\n"
-    )
+    (project / "project.yaml").write_text((project / "project.yaml").read_text() + "sandboxes: {idle_expiry: 2d}\n")
     conninfo = f"host=127.0.0.1 port={server.port} dbname={wh} user={BOB} password={bob['password']}"
     with psycopg.connect(conninfo, autocommit=True):  # bob is connected from a SQL client now: in use
         out = run_ok("sandbox", "sweep", "--project", str(project)).stdout

@@ -38,7 +38,8 @@ def _opened(project: Path, manifest_file: Path | None) -> Iterator[tuple[Manifes
     if not getattr(capabilities, "sandboxes", False):
         raise ConfigError(
             f"sandboxes are not available on the {kind} warehouse yet: develop against a postgres or duckdb "
-            "warehouse (a copy of the project with `warehouse: {type: duckdb}` works on a laptop); see docs/sandboxes.md"
+            "warehouse (a copy of the project with `warehouse: {type: duckdb}` works on a laptop); "
+            "see docs/sandboxes.md"
         )
     with open_project_warehouse(manifest, project) as wh:
         yield manifest, wh

@@ -33,7 +33,9 @@ HINTS = {
 
 def check_user(user: str) -> str:
     if len(user) > USER_MAX or not USER.fullmatch(user):
-        raise ConfigError(f"--user {user!r} is not a valid sandbox user name: {USER_HINT}, at most {USER_MAX} characters")
+        raise ConfigError(
+            f"--user {user!r} is not a valid sandbox user name: {USER_HINT}, at most {USER_MAX} characters"
+        )
     return user
 
 
@@ -152,7 +154,9 @@ def sweep(wh: Warehouse, idle_s: int, log: Callable[[str], None], now: float | N
     registry.touch(sql_wh, busy)
     dropped = []
     for entry in registry.idle(sql_wh, idle_s, time.time() if now is None else now):
-        log(f"dropping sandbox {entry.name} of {entry.user} ({entry.transformation}): unused since {entry.last_used_at}")
+        log(
+            f"dropping sandbox {entry.name} of {entry.user} ({entry.transformation}): unused since {entry.last_used_at}"
+        )
         drop_entry(wh, entry.name)
         dropped.append(entry.name)
     return dropped

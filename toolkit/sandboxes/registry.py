@@ -43,7 +43,9 @@ def by_name(wh: SqlWarehouse, name: str) -> Entry | None:
 
 
 def entries(wh: SqlWarehouse) -> list[Entry]:
-    return [Entry(*row) for row in wh.run(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY user_name, transformation").fetchall()]
+    return [
+        Entry(*row) for row in wh.run(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY user_name, transformation").fetchall()
+    ]
 
 
 def add(wh: SqlWarehouse, name: str, user: str, transformation: str) -> None:

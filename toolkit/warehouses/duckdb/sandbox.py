@@ -47,7 +47,9 @@ def copy_inputs(wh: DuckDBWarehouse, name: str, inputs: dict[str, str]) -> None:
     try:
         wh.run(f"ATTACH {wh.lit(str(file))} AS {ATTACHED}")
     except Exception as exc:
-        raise TaskFailed(f"cannot open the sandbox file {file}: {exc} (close the SQL client that has it open)") from None
+        raise TaskFailed(
+            f"cannot open the sandbox file {file}: {exc} (close the SQL client that has it open)"
+        ) from None
     try:
         for local, source in inputs.items():
             src_schema, src_table = source.split(".")
@@ -87,7 +89,9 @@ class DuckDBSandboxSession(DuckDBSession, SandboxSession):
 
     def made(self) -> dict[str, int]:
         quote = self.warehouse.quote
-        return {n: int(self.con.execute(f"SELECT count(*) FROM main.{quote(n)}").fetchone()[0]) for n, _ in self._made()}
+        return {
+            n: int(self.con.execute(f"SELECT count(*) FROM main.{quote(n)}").fetchone()[0]) for n, _ in self._made()
+        }
 
 
 @contextmanager

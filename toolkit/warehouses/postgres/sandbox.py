@@ -75,7 +75,9 @@ def create(wh: PostgresWarehouse, name: str, inputs: dict[str, str]) -> SandboxL
             cur.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
             for local, source in inputs.items():
                 src_schema, src_table = source.split(".")
-                cur.execute(f"CREATE VIEW {wh.qualified(name, local)} AS SELECT * FROM {wh.qualified(src_schema, src_table)}")
+                cur.execute(
+                    f"CREATE VIEW {wh.qualified(name, local)} AS SELECT * FROM {wh.qualified(src_schema, src_table)}"
+                )
             wh.store.write(key, password)  # first: a login never exists whose password is lost
             verifier = literal(roles.password_verifier(cur, name, password), D)
             cur.execute(
@@ -110,7 +112,8 @@ def confine(cur: Any, role: str) -> list[str]:
     )
     problems += [f"it is a member of role {name}" for (name,) in cur.fetchall()]
     cur.execute(
-        "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolinherit FROM pg_roles WHERE rolname = %s",
+        "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolinherit "
+        "FROM pg_roles WHERE rolname = %s",
         (role,),
     )
     row = cur.fetchone()
