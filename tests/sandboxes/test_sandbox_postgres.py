@@ -171,3 +171,56 @@ def test_sweep_drops_idle_sandboxes_and_keeps_used_ones(setup: tuple[PgServer, s
     roles = execute(server, wh, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'sb\\_%' ORDER BY 1")
     assert roles == [(BOB,), ("sb_carl__teams",)]
     assert not any(ALICE in k for k in _stored(tmp_path / "state"))
+
+
+@pytest.mark.airflow
+@pytest.mark.slow
+def test_airflow_sandbox_dag_logs_connection_details_without_the_password(
+    setup: tuple[PgServer, str, Path], tmp_path: Path
+) -> None:
+    """The ``headrace_sandbox`` DAG in a real Airflow 3 run (``dag.test``, a fresh metadata database)."""
+    import sys
+
+    server, wh, project = setup
+    airflow_home = tmp_path / "airflow"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
+        "HEADRACE_MANIFEST": str(project / ".headrace" / "manifest.json"),
+    }
+    for key in ("HEADRACE_HOME", "HEADRACE_PROJECT_REPO"):
+        env.pop(key, None)
+    dags = tmp_path / "dags"
+    run_ok("airflow", "install-dags", str(dags))
+    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags)
+    migrate = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+
+    def trigger(action: str, user: str) -> str:
+        conf = json.dumps({"action": action, "transformation": "teams", "user": user})
+        done = subprocess.run(
+            [sys.executable, "-m", "airflow", "dags", "test", "headrace_sandbox", "-c", conf],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return done.stdout + done.stderr
+
+    log = trigger("create", "dana")
+    assert "state=success" in log, log[-3000:]
+    password = _stored(tmp_path / "state")[f"postgres-sandbox/127.0.0.1:{server.port}/sb_dana__teams"]
+    assert password not in log
+    assert f'psql "host=127.0.0.1 port={server.port} dbname={wh} user=sb_dana__teams"' in log
+    assert f"in the secret store as postgres-sandbox/127.0.0.1:{server.port}/sb_dana__teams" in log
+    assert "headrace sandbox credentials teams --user dana" in log
+    log = trigger("run", "dana")
+    assert "state=success" in log and "team_size: 2 rows" in log, log[-3000:]
+    log = trigger("create", "Bad Name")  # refused by the trigger parameters' own pattern: nothing runs
+    assert "Invalid input for param user: 'Bad Name' does not match" in log, log[-3000:]
+    log = trigger("drop", "dana")
+    assert "state=success" in log and "sandbox sb_dana__teams dropped" in log, log[-3000:]
+    assert execute(server, wh, "SELECT count(*) FROM pg_roles WHERE rolname = 'sb_dana__teams'") == [(0,)]
