@@ -207,20 +207,24 @@ def worker_sweeper_dag(environ: Mapping[str, str], project_dir: Path) -> DAG:
 
 def sandbox_dag(transformations: list[str], project_dir: Path, one_writer: bool) -> DAG:
     """``headrace_sandbox``: create, run or drop an analyst's sandbox, triggered by hand with parameters."""
-    params = {
-        "action": Param("create", enum=list(ACTIONS), title="Action", description="create, run or drop the sandbox"),
-        "transformation": Param(
-            transformations[0], enum=transformations, title="Transformation", description="whose inputs it holds"
-        ),
-        "user": Param(  # no default: a run without a user fails with a message, creating nothing
-            None,
-            type=["null", "string"],
-            pattern=USER_PATTERN,
-            maxLength=USER_MAX,
-            title="User",
-            description="whose sandbox: lowercase words joined by single underscores, e.g. jan_novak",
-        ),
-    }
+    params = ParamsDict(
+        {
+            "action": Param(
+                "create", enum=list(ACTIONS), title="Action", description="create, run or drop the sandbox"
+            ),
+            "transformation": Param(
+                transformations[0], enum=transformations, title="Transformation", description="whose inputs it holds"
+            ),
+            "user": Param(  # no default: a run without a user fails with a message, creating nothing
+                None,
+                type=["null", "string"],
+                pattern=USER_PATTERN,
+                maxLength=USER_MAX,
+                title="User",
+                description="whose sandbox: lowercase words joined by single underscores, e.g. jan_novak",
+            ),
+        }
+    )
     with DAG(
         SANDBOX,
         schedule=None,
