@@ -83,10 +83,10 @@ def create(wh: Warehouse, manifest: Manifest, tr_id: str, user: str) -> SandboxL
     if taken is not None:
         raise ConfigError(f"the sandbox name {name} is taken by {taken.user}'s sandbox of {taken.transformation}")
     registry.add(sql_wh, name, user, tr_id)
-    try:
+    try:  # a failed create leaves nothing behind (each warehouse's create cleans up after itself)
         return wh.create_sandbox(name, {i.alias: i.table for i in task.inputs})
     except BaseException:
-        drop_entry(wh, name)
+        registry.remove(sql_wh, name)
         raise
 
 

@@ -62,9 +62,12 @@ def copy_inputs(wh: DuckDBWarehouse, name: str, inputs: dict[str, str]) -> None:
 
 
 def create(wh: DuckDBWarehouse, name: str, inputs: dict[str, str]) -> SandboxLogin:
-    for leftover in (path(wh, name), path(wh, name).with_suffix(".duckdb.wal")):
-        leftover.unlink(missing_ok=True)
-    copy_inputs(wh, name, inputs)
+    drop(wh, name)  # a file of that name is a leftover: the registry had no sandbox of this name
+    try:
+        copy_inputs(wh, name, inputs)
+    except BaseException:
+        drop(wh, name)
+        raise
     return login(wh, name)
 
 

@@ -71,6 +71,9 @@ def create(wh: PostgresWarehouse, name: str, inputs: dict[str, str]) -> SandboxL
                     f"a role {name} exists already on the server: drop the sandbox (`headrace sandbox drop`) "
                     "or, if it is not a sandbox, rename that role"
                 )
+            cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (name,))
+            if cur.fetchone() is not None:
+                raise ConfigError(f"a schema {name} exists already and is no sandbox Headrace knows: drop or rename it")
             cur.execute(f"CREATE SCHEMA {schema}")
             cur.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
             for local, source in inputs.items():
