@@ -80,12 +80,17 @@ def test_duckdb_sandbox_create_run_drop(tmp_path: Path, state_env: Path) -> None
 
 def test_sandbox_cli_messages_for_bad_input(tmp_path: Path, state_env: Path) -> None:
     project = _project(tmp_path / "p")
-    run_ok("run", "extractor:src", "--project", str(project))
 
     def fails(*args: str) -> str:
         result = headrace("sandbox", *args, "--project", str(project))
         assert result.returncode == 2, result.stdout + result.stderr
         return result.stderr
+
+    not_loaded = fails("create", "teams", "--user", "ann")
+    assert "input in_src.people of transformation teams does not exist yet: run `headrace run extractor:src` first" in (
+        not_loaded
+    )
+    run_ok("run", "extractor:src", "--project", str(project))
 
     assert "no transformation 'nope' in the project; known: teams" in fails("create", "nope", "--user", "ann")
     assert "--user 'Ann!' is not a valid sandbox user name" in fails("create", "teams", "--user", "Ann!")

@@ -143,7 +143,7 @@ def drop(transformation: str, user: str, project: Path, manifest: Path | None) -
 
     with _opened(project, manifest) as (_, wh):
         name = actions.drop(wh, transformation, user)
-    click.echo(f"sandbox {name} dropped (schema, login and stored password)")
+    click.echo(f"sandbox {name} dropped")
 
 
 @sandbox.command(name="list")
@@ -162,7 +162,8 @@ def list_cmd(project: Path, manifest: Path | None) -> None:
     click.echo(f"{'user':<20} {'transformation':<24} {'sandbox':<40} last used")
     for e in found:
         click.echo(f"{e.user:<20} {e.transformation:<24} {e.name:<40} {e.last_used_at:%Y-%m-%d %H:%M}")
-    click.echo(f"(a sandbox unused for {idle // 3600} h is dropped by `headrace sandbox sweep`)")
+    after = f"{idle // 86400} days" if idle % 86400 == 0 else f"{idle // 3600} h"
+    click.echo(f"(a sandbox unused for {after} is dropped by `headrace sandbox sweep`)")
 
 
 @sandbox.command()

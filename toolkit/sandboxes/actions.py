@@ -47,6 +47,17 @@ def transformation(manifest: Manifest, tr_id: str) -> TransformationTask:
     return task
 
 
+def _inputs(wh: Warehouse, manifest: Manifest, task: TransformationTask) -> dict[str, str]:
+    """The task's inputs (local name -> schema.table); a clear error for one that is not loaded yet."""
+    for ref in task.inputs:
+        schema, table = ref.table.split(".")
+        if not wh.table_exists(schema, table):
+            writers = [t.id for t in manifest.tasks.values() if ref.table in t.writes]
+            how = f"run `headrace run {writers[0]}` first" if writers else "load it first"
+            raise ConfigError(f"input {ref.table} of transformation {task.component} does not exist yet: {how}")
+    return {i.alias: i.table for i in task.inputs}
+
+
 def sandbox_name(wh: Warehouse, user: str, tr_id: str) -> str:
     return short_name(PREFIX, f"{user}__{tr_id}", wh.capabilities.max_identifier_length)
 
@@ -78,13 +89,14 @@ def create(wh: Warehouse, manifest: Manifest, tr_id: str, user: str) -> SandboxL
             f"(`headrace sandbox credentials {tr_id} --user {user}`), or drop it first "
             f"(`headrace sandbox drop {tr_id} --user {user}`)"
         )
+    inputs = _inputs(wh, manifest, task)
     name = sandbox_name(wh, user, tr_id)
     taken = registry.by_name(sql_wh, name)
     if taken is not None:
         raise ConfigError(f"the sandbox name {name} is taken by {taken.user}'s sandbox of {taken.transformation}")
     registry.add(sql_wh, name, user, tr_id)
     try:  # a failed create leaves nothing behind (each warehouse's create cleans up after itself)
-        return wh.create_sandbox(name, {i.alias: i.table for i in task.inputs})
+        return wh.create_sandbox(name, inputs)
     except BaseException:
         registry.remove(sql_wh, name)
         raise
@@ -108,8 +120,9 @@ def run(wh: Warehouse, manifest: Manifest, tr_id: str, user: str, log: Callable[
         )
     if task.dialect != wh.capabilities.dialect:
         raise ConfigError(f"the manifest holds SQL in {task.dialect}'s dialect: compile the project again")
+    inputs = _inputs(wh, manifest, task)
     registry.touch(sql_wh, [entry.name])
-    with wh.sandbox_session(entry.name, {i.alias: i.table for i in task.inputs}, task.timeout) as session:
+    with wh.sandbox_session(entry.name, inputs, task.timeout) as session:
         session.reset()
         log(f"sandbox {entry.name}: removed what earlier runs made; running {len(task.sql)} file(s)")
         for sql_file in task.sql:
