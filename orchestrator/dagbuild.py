@@ -23,6 +23,9 @@ from headrace.errors import ConfigError
 from headrace.orchestrator import settings
 from headrace.orchestrator.naming import (
     PROJECT_UPDATE,
+    SANDBOX,
+    SANDBOX_SWEEPER,
+    WAREHOUSE_POOL,
     WORKER_SWEEPER,
     dag_name,
     orchestration_dag_name,
@@ -32,9 +35,12 @@ from headrace.orchestrator.operators import (
     FailWhenUpstreamFailedOperator,
     HeadraceTaskOperator,
     ProjectUpdateOperator,
+    SandboxOperator,
     WorkerSweepOperator,
 )
 from headrace.orchestrator.pools import single_writer, task_pool
+from headrace.orchestrator.sandboxes import ACTIONS, USER_MAX, USER_PATTERN, sandbox_transformations
+from headrace.orchestrator.sandboxes import sweep_schedule as sandbox_sweep_schedule
 from headrace.orchestrator.sweeper import needs_sweeper
 from headrace.plan import orchestration_plan
 from headrace.project.manifest import Manifest, Task, read_manifest
@@ -207,6 +213,79 @@ def worker_sweeper_dag(environ: Mapping[str, str], project_dir: Path) -> DAG:
     return dag
 
 
+def sandbox_dag(transformations: list[str], project_dir: Path, one_writer: bool) -> DAG:
+    """``headrace_sandbox``: create, run or drop an analyst's sandbox, triggered by hand with parameters."""
+    params = ParamsDict(
+        {
+            "action": Param(
+                "create", enum=list(ACTIONS), title="Action", description="create, run or drop the sandbox"
+            ),
+            "transformation": Param(
+                transformations[0], enum=transformations, title="Transformation", description="whose inputs it holds"
+            ),
+            "user": Param(  # no default: a run without a user fails with a message, creating nothing
+                None,
+                type=["null", "string"],
+                pattern=USER_PATTERN,
+                maxLength=USER_MAX,
+                title="User",
+                description="whose sandbox: lowercase words joined by single underscores, e.g. jan_novak",
+            ),
+        }
+    )
+    with DAG(
+        SANDBOX,
+        schedule=None,
+        description="Create, run or drop an analyst's sandbox",
+        doc_md=(
+            "Trigger with parameters: **create** makes the user's sandbox of a transformation (its declared "
+            "inputs, and a login valid only there) and logs how to connect; the password is not logged: it is in "
+            "the secret store, and `headrace sandbox credentials <transformation> --user <user>` shows it. "
+            "**run** runs the transformation's SQL in the sandbox as its login, publishing nothing; **drop** "
+            "removes it. Idle sandboxes are dropped by `headrace_sandbox_sweeper`. See docs/sandboxes.md."
+        ),
+        params=params,
+        **{**_platform(), "max_active_runs": 4},
+    ) as dag:
+        SandboxOperator(
+            task_id="sandbox",
+            project_dir=str(project_dir),
+            retries=0,
+            execution_timeout=timedelta(hours=2),
+            pool=_sandbox_pool(one_writer),
+        )
+    return dag
+
+
+def _sandbox_pool(one_writer: bool) -> str:
+    """A warehouse that takes one writer (DuckDB) serialises sandbox commands with the project's tasks."""
+    return WAREHOUSE_POOL if one_writer else "default_pool"
+
+
+def sandbox_sweeper_dag(environ: Mapping[str, str], project_dir: Path, one_writer: bool) -> DAG:
+    """``headrace_sandbox_sweeper``: drop sandboxes idle for longer than ``sandboxes.idle_expiry``."""
+    with DAG(
+        SANDBOX_SWEEPER,
+        schedule=sandbox_sweep_schedule(environ),
+        description="Drop analysts' sandboxes that have been idle too long",
+        doc_md=(
+            "Runs `headrace sandbox sweep`: drops every sandbox not used for longer than `sandboxes.idle_expiry` "
+            "in project.yaml (default 7 days); a sandbox whose login has a session open counts as used. "
+            "Schedule: HEADRACE_SANDBOX_SWEEP_SCHEDULE (default hourly)."
+        ),
+        **_platform(),
+    ) as dag:
+        SandboxOperator(
+            task_id="sweep",
+            project_dir=str(project_dir),
+            action="sweep",
+            retries=0,
+            execution_timeout=timedelta(minutes=15),
+            pool=_sandbox_pool(one_writer),
+        )
+    return dag
+
+
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while thousands of DAG and operator objects are made.
@@ -258,4 +337,8 @@ def _build_dags(environ: Mapping[str, str]) -> dict[str, DAG]:
         dags[dag.dag_id] = dag
     if needs_sweeper(manifest):
         dags[WORKER_SWEEPER] = worker_sweeper_dag(environ, location.project_dir)
+    transformations = sandbox_transformations(manifest)
+    if transformations:
+        dags[SANDBOX] = sandbox_dag(transformations, location.project_dir, one_writer)
+        dags[SANDBOX_SWEEPER] = sandbox_sweeper_dag(environ, location.project_dir, one_writer)
     return dags

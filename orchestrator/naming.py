@@ -9,6 +9,8 @@ if TYPE_CHECKING:
 
 PROJECT_UPDATE = "project_update"
 WORKER_SWEEPER = "headrace_worker_sweeper"
+SANDBOX = "headrace_sandbox"  # create, run or drop an analyst's sandbox (by hand, with parameters)
+SANDBOX_SWEEPER = "headrace_sandbox_sweeper"
 POOL_PREFIX = "headrace_"  # Airflow pools Headrace keeps (headrace.orchestrator.pools)
 WAREHOUSE_POOL = "headrace_warehouse"  # the one pool of every task when the warehouse takes one writer (DuckDB)
 
@@ -36,6 +38,7 @@ def dag_ids(manifest: Manifest | None) -> set[str]:
     """Every DAG id the DAG file builds for ``manifest`` (``project_update`` alone without one)."""
     if manifest is None:
         return {PROJECT_UPDATE}
+    from headrace.orchestrator.sandboxes import sandbox_transformations
     from headrace.orchestrator.sweeper import needs_sweeper
 
     return {
@@ -43,4 +46,5 @@ def dag_ids(manifest: Manifest | None) -> set[str]:
         *(dag_name(t) for t in manifest.tasks),
         *(orchestration_dag_name(o) for o in manifest.orchestrations),
         *([WORKER_SWEEPER] if needs_sweeper(manifest) else []),
+        *([SANDBOX, SANDBOX_SWEEPER] if sandbox_transformations(manifest) else []),
     }

@@ -307,6 +307,36 @@ class WorkerSweepOperator(_Streaming, BaseOperator):
             raise AirflowException(f"worker sweep failed: {detail}")
 
 
+class SandboxOperator(WorkerSweepOperator):
+    """``headrace sandbox <action>``: ``action`` fixed (the sweeper) or from the DAG run's parameters.
+
+    The log shows how to connect to a new sandbox without its password (the command prints where it
+    is kept: the secret store's key, and ``headrace sandbox credentials``)."""
+
+    ui_color = "#e6f4ea"
+
+    def __init__(self, *, project_dir: str, action: str | None = None, **kwargs: Any) -> None:
+        super().__init__(project_dir=project_dir, **kwargs)
+        self.action = action
+
+    def execute(self, context: Any) -> None:
+        from headrace.orchestrator.sandboxes import command
+        from headrace.workers.local import LocalWorker
+
+        _mask_in_airflow()
+        params = context.get("params") or {}
+        action = self.action or str(params.get("action") or "")
+        try:
+            args = command(self._project(), action, params.get("transformation"), params.get("user"))
+        except HeadraceError as exc:
+            raise AirflowFailException(str(exc)) from None
+        self.log.info("headrace %s", " ".join(args[3:]))
+        outcome = self._run(LocalWorker(), WorkSpec(args, env=_task_env(), timeout_s=SWEEP_TIMEOUT_S))
+        if outcome.returncode != 0 or outcome.timed_out:
+            detail = "timed out" if outcome.timed_out else redact("\n".join(outcome.last_lines[-5:]))
+            raise AirflowException(f"headrace sandbox {action} failed: {detail}")
+
+
 class FailWhenUpstreamFailedOperator(BaseOperator):
     """Last task of a ``continue_on_error`` orchestration: runs only if a task failed, and fails.
 

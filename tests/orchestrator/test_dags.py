@@ -119,6 +119,6 @@ def test_parsing_runs_no_subprocess_network_or_project_code(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.splitlines()[-1])
-    assert report["dag_count"] == 9
+    assert report["dag_count"] == 11  # with headrace_sandbox and headrace_sandbox_sweeper
     assert report["forbidden"] == []
     assert report["data_files"] == [str(manifest)]

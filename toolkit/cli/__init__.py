@@ -18,9 +18,9 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from headrace.cli import cleanup_cmds, datamart_cmds, docs_cmds, project_cmds, run_cmds, worker_cmds
+    from headrace.cli import cleanup_cmds, datamart_cmds, docs_cmds, project_cmds, run_cmds, sandbox_cmds, worker_cmds
 
-    for module in (project_cmds, run_cmds, cleanup_cmds, datamart_cmds, worker_cmds, docs_cmds):
+    for module in (project_cmds, run_cmds, cleanup_cmds, datamart_cmds, sandbox_cmds, worker_cmds, docs_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
     try:

@@ -50,6 +50,14 @@ class Retention(Strict):
     )
 
 
+class Sandboxes(Strict):
+    idle_expiry: Duration = Field(
+        default=7 * 86400,
+        description="an analyst's sandbox not used for this long ('7d', '12h') is dropped by "
+        "`headrace sandbox sweep` (docs/sandboxes.md)",
+    )
+
+
 class ProjectConfig(Strict):
     """The fixed part of ``project.yaml``; ``project_config_model()`` adds the plugin blocks."""
 
@@ -62,6 +70,7 @@ class ProjectConfig(Strict):
     defaults: TaskDefaults = Field(default_factory=TaskDefaults)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: Retention = Field(default_factory=Retention, description="how long extracted raw files are kept")
+    sandboxes: Sandboxes = Field(default_factory=Sandboxes, description="analysts' personal sandboxes")
 
     @field_validator("secrets", mode="before")
     @classmethod

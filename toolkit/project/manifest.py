@@ -156,6 +156,10 @@ class RetentionSettings(_Model):
     keep_runs: int = 3  # raw run folders kept per table: those of its last N successful loads
 
 
+class SandboxSettings(_Model):
+    idle_expiry: int = 7 * 86400  # seconds: a sandbox not used for longer is dropped by the sweep
+
+
 class ProjectSettings(_Model):
     name: str
     description: str = ""
@@ -167,6 +171,7 @@ class ProjectSettings(_Model):
     defaults: TaskDefaults
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    sandboxes: SandboxSettings = Field(default_factory=SandboxSettings)
 
 
 class Manifest(_Model):

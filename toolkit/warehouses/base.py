@@ -141,6 +141,33 @@ class TransformationSession(ABC):
         raise TaskFailed("another process cannot log in to a transformation session of this warehouse yet")
 
 
+@dataclass
+class SandboxLogin:
+    """How an analyst opens a sandbox (docs/sandboxes.md): connection settings valid only for it
+    (host, port, database, user, schema; or a DuckDB file's path), and where its password is."""
+
+    fields: dict[str, Any]
+    client: str  # a SQL client command that opens it, without the password
+    password: str | None = None  # filled only when asked for (``headrace sandbox credentials``)
+    password_key: str | None = None  # the secret store's name of the password; None: no password
+
+
+class SandboxSession(ABC):
+    """A sandbox's own connection, as its login (PostgreSQL) or confined like a transformation (DuckDB)."""
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run one statement; a failure raises ``StatementFailed`` with the warehouse's message."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Remove what earlier runs and the analyst made in the sandbox; the inputs stay."""
+
+    @abstractmethod
+    def made(self) -> dict[str, int]:
+        """Tables and views in the sandbox besides the inputs, with their rows (counted as the login)."""
+
+
 class Warehouse(ABC):
     capabilities: Capabilities
 
@@ -263,6 +290,36 @@ class Warehouse(ABC):
 
         ``owner_dead(owner)`` says whether a registration's owner process is known to be gone."""
         return []
+
+    # -- sandboxes (docs/sandboxes.md): where ``capabilities.sandboxes`` says so ----------------
+
+    def no_sandboxes(self) -> TaskFailed:
+        return TaskFailed(
+            f"sandboxes are not available on the {self.capabilities.name} warehouse yet: develop against a "
+            "postgres or duckdb warehouse (a copy of the project with `warehouse: {type: duckdb}` works on a laptop)"
+        )
+
+    def create_sandbox(self, name: str, inputs: dict[str, str]) -> SandboxLogin:
+        """Make sandbox ``name`` holding ``inputs`` (local name -> schema.table) and its own login."""
+        raise self.no_sandboxes()
+
+    def sandbox_login(self, name: str, with_password: bool = False) -> SandboxLogin:
+        """How to open sandbox ``name`` (its password from the secret store only when asked for)."""
+        raise self.no_sandboxes()
+
+    def sandbox_session(
+        self, name: str, inputs: dict[str, str], timeout_s: float | None = None
+    ) -> AbstractContextManager[SandboxSession]:
+        """A session in sandbox ``name`` with the rights of its own login, never more."""
+        raise self.no_sandboxes()
+
+    def drop_sandbox(self, name: str) -> None:
+        """Remove sandbox ``name``: its schema or file, its login and its stored password (what exists)."""
+        raise self.no_sandboxes()
+
+    def sandboxes_in_use(self, names: Sequence[str]) -> set[str]:
+        """Which of ``names`` have a session open now (their logins' sessions; none without logins)."""
+        return set()
 
     @abstractmethod
     def remove_leftover(self, kind: str, name: str) -> None:

@@ -48,3 +48,6 @@ class Capabilities:
     # dbt-core in dbt's own virtual environment and writes its profile; empty: project validation
     # refuses dbt transformations on this warehouse
     dbt_adapter: str = ""
+    # personal sandboxes (docs/sandboxes.md): ``Warehouse.create_sandbox`` and friends work; read by
+    # the sandbox commands (a clear error before connecting) and the DAG builder (the sandbox DAGs)
+    sandboxes: bool = False

@@ -5,6 +5,7 @@
 - ``state``: incremental cursors by key, committed with the load that read up to them;
 - ``working_schemas``: the working schemas of running transformations and when each
   expires, so a sweep tells a live task's schema from one a killed task left;
+- ``sandboxes``: analysts' sandboxes and when each was last used (``headrace sandbox sweep``);
 
 Generated credentials (datamart reader passwords) are never kept here: they live in the
 secret store (``headrace.secretstore``). Warehouses with logins revoke the schema from
@@ -48,17 +49,27 @@ TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("expires_at", "timestamp_tz", ""),
     ),
 }
+# on warehouses with sandboxes (capabilities.sandboxes) only; their passwords are in the secret store
+SANDBOX_TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "sandboxes": (
+        ("name", "string", "PRIMARY KEY"),
+        ("user_name", "string", ""),
+        ("transformation", "string", ""),
+        ("created_at", "timestamp_tz", ""),
+        ("last_used_at", "timestamp_tz", ""),
+    ),
+}
 
 
-def tables(roles: bool) -> dict[str, tuple[tuple[str, str, str], ...]]:
-    """The tables of ``headrace_meta`` (the same with or without logins)."""
-    return TABLES
+def tables(roles: bool, sandboxes: bool = False) -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """The tables of ``headrace_meta`` (the same with or without logins; ``sandboxes`` adds their registry)."""
+    return {**TABLES, **SANDBOX_TABLES} if sandboxes else TABLES
 
 
-def ddl(dialect: str, roles: bool) -> list[str]:
+def ddl(dialect: str, roles: bool, sandboxes: bool = False) -> list[str]:
     """Statements creating what is missing of ``headrace_meta`` (safe to run again)."""
     statements = [f"CREATE SCHEMA IF NOT EXISTS {META}"]
-    for table, columns in tables(roles).items():
+    for table, columns in tables(roles, sandboxes).items():
         cols = ", ".join(
             f"{ident(name, dialect)} {sql_type(kind, dialect)} {extra}".strip() for name, kind, extra in columns
         )
@@ -68,9 +79,9 @@ def ddl(dialect: str, roles: bool) -> list[str]:
     return statements
 
 
-def missing_sql(roles: bool, param: str) -> tuple[str, list[str]]:
+def missing_sql(roles: bool, param: str, sandboxes: bool = False) -> tuple[str, list[str]]:
     """A count of the tables of ``headrace_meta`` that exist (all of them: nothing is missing)."""
-    names = [META, *tables(roles)]
+    names = [META, *tables(roles, sandboxes)]
     marks = ", ".join(param for _ in names[1:])
     sql = f"SELECT count(*) FROM information_schema.tables WHERE table_schema = {param} AND table_name IN ({marks})"
     return sql, names

@@ -136,14 +136,14 @@ class SqlWarehouse(Warehouse):
 
     def ensure_meta(self) -> None:
         """Create what is missing of ``headrace_meta`` (once per warehouse; parallel tasks wait)."""
-        roles = self.capabilities.roles
-        sql, params = meta.missing_sql(roles, self.param)
+        roles, sandboxes = self.capabilities.roles, self.capabilities.sandboxes
+        sql, params = meta.missing_sql(roles, self.param, sandboxes)
         if self.count(sql, params) == len(params) - 1:
             return
         with self.transaction():
             if not self.capabilities.single_writer:
                 self.lock(META)
-            for statement in meta.ddl(self.capabilities.dialect, roles):
+            for statement in meta.ddl(self.capabilities.dialect, roles, sandboxes):
                 self.run(statement)
 
     def get_state(self, key: str) -> Any:

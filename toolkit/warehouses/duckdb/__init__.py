@@ -43,6 +43,7 @@ CAPABILITIES = Capabilities(
     native_load_schemes=("file",),
     exports_tables=True,
     local_file=True,
+    sandboxes=True,
 )
 
 plugin = Plugin(

@@ -17,9 +17,9 @@ from typing import Any
 from headrace.errors import TaskFailed, TransientError
 from headrace.storage.base import Storage
 from headrace.tablefiles import TableSchema
-from headrace.warehouses.base import LoadRequest, StoredPart, TransformationSession
+from headrace.warehouses.base import LoadRequest, SandboxLogin, SandboxSession, StoredPart, TransformationSession
 from headrace.warehouses.common.sqlwarehouse import Cursor, SqlWarehouse
-from headrace.warehouses.duckdb import CAPABILITIES, DuckDBConfig, csvread, export, session
+from headrace.warehouses.duckdb import CAPABILITIES, DuckDBConfig, csvread, export, sandbox, session
 
 LOCK_WAIT_S = 600.0
 
@@ -180,3 +180,19 @@ class DuckDBWarehouse(SqlWarehouse):
         self, work_schema: str, inputs: dict[str, str], timeout_s: float | None = None
     ) -> AbstractContextManager[TransformationSession]:
         return session.transformation_session(self, work_schema, inputs)
+
+    # -- sandboxes (docs/sandboxes.md): a database file of copies each -----------------------------
+
+    def create_sandbox(self, name: str, inputs: dict[str, str]) -> SandboxLogin:
+        return sandbox.create(self, name, inputs)
+
+    def sandbox_login(self, name: str, with_password: bool = False) -> SandboxLogin:
+        return sandbox.login(self, name)  # a file: no password
+
+    def sandbox_session(
+        self, name: str, inputs: dict[str, str], timeout_s: float | None = None
+    ) -> AbstractContextManager[SandboxSession]:
+        return sandbox.session(self, name, inputs)
+
+    def drop_sandbox(self, name: str) -> None:
+        sandbox.drop(self, name)

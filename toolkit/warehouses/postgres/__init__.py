@@ -32,6 +32,7 @@ CAPABILITIES = Capabilities(
     roles=True,
     single_writer=False,
     exports_tables=True,
+    sandboxes=True,
 )
 
 plugin = Plugin(

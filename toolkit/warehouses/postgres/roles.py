@@ -87,7 +87,7 @@ def end_sessions(cur: Any, role: str) -> None:
     cur.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE usename = %s", (role,))
 
 
-HEADRACE_SCHEMAS = f"(n.nspname = '{META}' OR n.nspname ~ '^(in|out|dm|tr)_')"
+HEADRACE_SCHEMAS = f"(n.nspname = '{META}' OR n.nspname ~ '^(in|out|dm|tr|sb)_')"
 
 
 def confine(cur: Any, role: str, schema: str) -> list[str]:

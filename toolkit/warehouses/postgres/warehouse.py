@@ -19,9 +19,9 @@ from headrace.connectors.postgres import connect, describe_target
 from headrace.secretstore import SecretStore, open_secret_store
 from headrace.storage.base import Storage
 from headrace.tablefiles import TableSchema
-from headrace.warehouses.base import LoadRequest, StoredPart, TransformationSession
+from headrace.warehouses.base import LoadRequest, SandboxLogin, SandboxSession, StoredPart, TransformationSession
 from headrace.warehouses.common.sqlwarehouse import Cursor, SqlWarehouse
-from headrace.warehouses.postgres import CAPABILITIES, PostgresConfig, copy, export, roles, session
+from headrace.warehouses.postgres import CAPABILITIES, PostgresConfig, copy, export, roles, sandbox, session
 from headrace.warehouses.postgres.swap import swap
 
 LOCK_CLASS = 0x4865_6164  # advisory locks (class, hashtext(key)): creating headrace_meta, loading a table
@@ -101,6 +101,26 @@ class PostgresWarehouse(SqlWarehouse):
     def grant_readers(self, schema: str, readers: Sequence[str]) -> None:
         with self.con.cursor() as cur:
             roles.ensure_readers(cur, schema, readers, self.store, self._reader_key)
+
+    # -- sandboxes (docs/sandboxes.md) ------------------------------------------------------------
+
+    def create_sandbox(self, name: str, inputs: dict[str, str]) -> SandboxLogin:
+        return sandbox.create(self, name, inputs)
+
+    def sandbox_login(self, name: str, with_password: bool = False) -> SandboxLogin:
+        password = self.store.read(sandbox.password_key(self, name)) if with_password else None
+        return sandbox.login(self, name, password)
+
+    def sandbox_session(
+        self, name: str, inputs: dict[str, str], timeout_s: float | None = None
+    ) -> AbstractContextManager[SandboxSession]:
+        return sandbox.session(self, name, timeout_s)  # the inputs are views: always current
+
+    def drop_sandbox(self, name: str) -> None:
+        sandbox.drop(self, name)
+
+    def sandboxes_in_use(self, names: Sequence[str]) -> set[str]:
+        return sandbox.in_use(self, names)
 
     # -- what only PostgreSQL does -----------------------------------------------------------------
 
