@@ -21,12 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from headrace import faults
+from headrace import assertions, faults
 from headrace.errors import ConfigError, ProjectError, TaskFailed
 from headrace.lifecycle import owner_token
 from headrace.project.manifest import SqlFile, SqlStatement, TransformationTask
 from headrace.results import TransformationOutcome
-from headrace.transformations import assertions
 from headrace.transformations.sqlsplit import SqlSplitError
 from headrace.transformations.transpile import TranspileError, transpile_file
 from headrace.warehouses.base import StatementFailed, Warehouse

@@ -34,6 +34,10 @@ def _project(root: Path) -> Path:
                 "CREATE TABLE scratch AS SELECT * FROM staff;\n"
                 "CREATE TABLE team_size AS SELECT team, count(*) AS members FROM scratch GROUP BY team;\n"
             ),
+            "transformations/teams/20_small.assert.sql": (
+                "SELECT 'WARNING: team ' || team || ' has ' || members || ' member(s)' AS message\n"
+                "FROM team_size WHERE members < 2\n"
+            ),
         },
     )
 
@@ -54,6 +58,8 @@ def test_duckdb_sandbox_create_run_drop(tmp_path: Path, state_env: Path) -> None
 
     out = run_ok("sandbox", "run", "teams", "--user", "ann_lee", "--project", str(project)).stdout
     assert "team_size: 2 rows" in out and "scratch: 3 rows" in out
+    assert "20_small.assert.sql: WARNING: team b has 1 member(s)" in out  # assertions show what they find
+    assert "20_small.assert.sql: assertion 0 ERROR and 1 WARNING row(s)" in out
     out = run_ok("sandbox", "run", "teams", "--user", "ann_lee", "--project", str(project)).stdout  # again: reset first
     assert "team_size: 2 rows" in out
     query = run_ok(

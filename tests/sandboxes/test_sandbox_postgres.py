@@ -121,8 +121,13 @@ def test_sandbox_login_reads_its_inputs_and_nothing_else(setup: tuple[PgServer, 
 
     # `sandbox run`: the compiled SQL as the sandbox's login, nothing published
     before = execute(server, wh, "SELECT count(*) FROM headrace_meta.task_runs")
+    (project / "transformations/teams/90_check.assert.sql").write_text(  # runs as the sandbox's login too
+        "SELECT 'ERROR: team ' || team || ' is large' AS message FROM team_size WHERE members > 1"
+    )
     out = run_ok("sandbox", "run", "teams", "--user", "alice", "--project", str(project)).stdout
     assert "made in the sandbox (1 table(s)):" in out and "team_size: 2 rows" in out  # `mine` was reset
+    assert "90_check.assert.sql: ERROR: team a is large" in out
+    assert "1 ERROR and 0 WARNING row(s) (a run of the transformation stops here, before publishing)" in out
     assert execute(
         server,
         wh,

@@ -12,12 +12,13 @@ import re
 import time
 from collections.abc import Callable
 
+from headrace import assertions
 from headrace.errors import ConfigError, TaskFailed
-from headrace.project.manifest import Manifest, TransformationTask
+from headrace.project.manifest import Manifest, SqlFile, TransformationTask
 from headrace.sandboxes import registry
 from headrace.sandboxes.registry import Entry
 from headrace.sqltext import short_name
-from headrace.warehouses.base import SandboxLogin, StatementFailed, Warehouse
+from headrace.warehouses.base import SandboxLogin, SandboxSession, StatementFailed, Warehouse
 from headrace.warehouses.common.sqlwarehouse import SqlWarehouse
 
 PREFIX = "sb_"
@@ -127,6 +128,9 @@ def run(wh: Warehouse, manifest: Manifest, tr_id: str, user: str, log: Callable[
         log(f"sandbox {entry.name}: removed what earlier runs made; running {len(task.sql)} file(s)")
         for sql_file in task.sql:
             where = f"transformations/{tr_id}/{sql_file.file}"
+            if sql_file.assertion:
+                _assert(session, where, sql_file, wh.capabilities.dialect, log)
+                continue
             for statement in sql_file.statements:
                 try:
                     session.execute(statement.sql)
@@ -140,6 +144,22 @@ def run(wh: Warehouse, manifest: Manifest, tr_id: str, user: str, log: Callable[
         made = session.made()
     registry.touch(sql_wh, [entry.name])
     return made
+
+
+def _assert(session: SandboxSession, where: str, sql_file: SqlFile, dialect: str, log: Callable[[str], None]) -> None:
+    """Show what an assertion file finds; in the sandbox an ERROR row stops nothing (a run of the
+    transformation would stop there, before publishing)."""
+    try:
+        outcome = assertions.evaluate(session, where, sql_file.statements[0], dialect)
+    except StatementFailed as exc:
+        raise TaskFailed(f"{where}: the assertion query failed\n  {exc.message}") from exc
+    for kind in ("ERROR", "WARNING"):
+        for message in outcome.messages[kind]:
+            log(f"{sql_file.file}: {message}")
+    errors, warnings = outcome.counts["ERROR"], outcome.counts["WARNING"]
+    verdict = "passed" if not errors and not warnings else f"{errors:,} ERROR and {warnings:,} WARNING row(s)"
+    stops = " (a run of the transformation stops here, before publishing)" if errors else ""
+    log(f"{sql_file.file}: assertion {verdict}{stops}")
 
 
 def drop(wh: Warehouse, tr_id: str, user: str) -> str:

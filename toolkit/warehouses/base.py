@@ -160,6 +160,10 @@ class SandboxSession(ABC):
         """Run one statement; a failure raises ``StatementFailed`` with the warehouse's message."""
 
     @abstractmethod
+    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and at most ``limit`` rows of one query (capped in the warehouse): assertions."""
+
+    @abstractmethod
     def reset(self) -> None:
         """Remove what earlier runs and the analyst made in the sandbox; the inputs stay."""
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from headrace.connectors.postgres import connect
 from headrace.errors import ConfigError, TaskFailed, TransientError
 from headrace.sqltext import ident, literal
-from headrace.warehouses.base import SandboxLogin, SandboxSession, StatementFailed
+from headrace.warehouses.base import SandboxLogin, SandboxSession, StatementFailed, capped
 from headrace.warehouses.postgres import CAPABILITIES, roles
 
 if TYPE_CHECKING:
@@ -150,10 +150,17 @@ class PostgresSandboxSession(SandboxSession):
         self.con = con
 
     def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._run(capped(sql, limit))
+        return [d.name for d in cursor.description or []], cursor.fetchall()
+
+    def _run(self, sql: str) -> Any:
         import psycopg
 
         try:
-            self.con.execute(sql)
+            return self.con.execute(sql)
         except psycopg.Error as exc:
             text = str(exc).strip()
             state = getattr(exc, "sqlstate", None)

@@ -6,8 +6,9 @@ leading spaces are ignored and case does not matter; other rows (and NULL messag
 A file is an assertion when its name ends ``.assert.sql`` or ``transformation.yaml`` lists it under
 ``assertions:``.
 
-The query runs in the transformation's own confined session, in name order with the other files,
-wrapped in a query that keeps only ERROR and WARNING rows, counts them, and returns at most
+The SQL transformation (``transformations/sql.py``) and ``headrace sandbox run`` both run them:
+the query runs in the transformation's own confined session (or the sandbox's), in name order
+with the other files, wrapped in a query that keeps only ERROR and WARNING rows, counts them, and returns at most
 ``SHOWN`` messages of each: the warehouse never sends the whole result, however large.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 from headrace.errors import ProjectError, TaskFailed
 from headrace.project.manifest import SqlStatement
-from headrace.warehouses.base import StatementFailed, TransformationSession
+from headrace.warehouses.base import SandboxSession, StatementFailed, TransformationSession
 
 SUFFIX = ".assert.sql"
 SHOWN = 10  # messages of each kind listed in the task's error or result; the rest are counted
@@ -78,7 +79,9 @@ def wrapped(query: str, dialect: str) -> str:
     return WRAPPER.format(query=query.strip().rstrip(";"), text=_TEXT.get(dialect, "VARCHAR"), shown=SHOWN)
 
 
-def evaluate(session: TransformationSession, where: str, statement: SqlStatement, dialect: str) -> Outcome:
+def evaluate(
+    session: TransformationSession | SandboxSession, where: str, statement: SqlStatement, dialect: str
+) -> Outcome:
     """Run the assertion; what it found. A missing ``message`` column is a ``TaskFailed`` naming the file."""
     try:
         _, rows = session.query(wrapped(statement.sql, dialect), 2 * SHOWN)
@@ -99,7 +102,7 @@ def evaluate(session: TransformationSession, where: str, statement: SqlStatement
     return outcome
 
 
-def _columns(session: TransformationSession, query: str) -> list[str] | None:
+def _columns(session: TransformationSession | SandboxSession, query: str) -> list[str] | None:
     """The query's column names, or None when the query itself fails (its own error is reported then)."""
     try:
         columns, _ = session.query(query.strip().rstrip(";"), 0)
