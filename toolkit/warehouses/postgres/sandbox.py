@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 from headrace.connectors.postgres import connect
 from headrace.errors import ConfigError, TaskFailed, TransientError
 from headrace.sqltext import ident, literal
-from headrace.warehouses.base import SandboxLogin, SandboxSession, StatementFailed, capped
+from headrace.warehouses.base import SandboxLogin, SandboxSession
 from headrace.warehouses.postgres import CAPABILITIES, roles
+from headrace.warehouses.postgres.session import Statements
 
 if TYPE_CHECKING:
     from headrace.warehouses.postgres.warehouse import PostgresWarehouse
@@ -142,30 +143,12 @@ def in_use(wh: PostgresWarehouse, names: Sequence[str]) -> set[str]:
     return {name for (name,) in rows.fetchall()}
 
 
-class PostgresSandboxSession(SandboxSession):
+class PostgresSandboxSession(Statements, SandboxSession):
     """A connection logged in as the sandbox's own role."""
 
     def __init__(self, schema: str, con: Any):
         self.schema = schema
         self.con = con
-
-    def execute(self, sql: str) -> None:
-        self._run(sql)
-
-    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
-        cursor = self._run(capped(sql, limit))
-        return [d.name for d in cursor.description or []], cursor.fetchall()
-
-    def _run(self, sql: str) -> Any:
-        import psycopg
-
-        try:
-            return self.con.execute(sql)
-        except psycopg.Error as exc:
-            text = str(exc).strip()
-            state = getattr(exc, "sqlstate", None)
-            kind = "denied" if state == "42501" else "missing" if state in ("42P01", "3F000") else None
-            raise StatementFailed(text.splitlines()[0] if text else type(exc).__name__, kind) from exc
 
     def _own(self) -> list[tuple[str, str]]:
         return [(n, k) for n, k in self.con.execute(_OWN, (ident(self.schema, D),)).fetchall()]

@@ -44,7 +44,33 @@ GROUP BY c.relname, c.relkind, c.relrowsecurity
 """
 
 
-class PostgresSession(TransformationSession):
+class Statements:
+    """Statements on a confined login's connection ``con`` (a transformation's or a sandbox's), its
+    refusals as ``StatementFailed`` with their kind."""
+
+    con: Any
+
+    def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._run(capped(sql, limit))
+        return [d.name for d in cursor.description or []], cursor.fetchall()
+
+    def _run(self, sql: str) -> Any:
+        import psycopg
+
+        try:
+            return self.con.execute(sql)
+        except psycopg.Error as exc:
+            text = str(exc).strip()
+            message = text.splitlines()[0] if text else type(exc).__name__
+            state = getattr(exc, "sqlstate", None)
+            kind = "denied" if state in DENIED else "missing" if state in MISSING else None
+            raise StatementFailed(message, kind) from exc
+
+
+class PostgresSession(Statements, TransformationSession):
     def __init__(self, warehouse: PostgresWarehouse, schema: str, role: str, password: str, con: Any):
         self.warehouse = warehouse
         self.schema = schema
@@ -73,25 +99,6 @@ class PostgresSession(TransformationSession):
             {"password": self._password},
             self.schema,
         )
-
-    def execute(self, sql: str) -> None:
-        self._run(sql)
-
-    def query(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
-        cursor = self._run(capped(sql, limit))
-        return [d.name for d in cursor.description or []], cursor.fetchall()
-
-    def _run(self, sql: str) -> Any:
-        import psycopg
-
-        try:
-            return self.con.execute(sql)
-        except psycopg.Error as exc:
-            text = str(exc).strip()
-            message = text.splitlines()[0] if text else type(exc).__name__
-            state = getattr(exc, "sqlstate", None)
-            kind = "denied" if state in DENIED else "missing" if state in MISSING else None
-            raise StatementFailed(message, kind) from exc
 
     def table_exists(self, name: str) -> bool:
         row = self.con.execute("SELECT to_regclass(%s) IS NOT NULL", (self.warehouse.qualified(self.schema, name),))
