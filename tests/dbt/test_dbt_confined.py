@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.dbt.project import demo_project
 from tests.helpers import headrace, open_test_warehouse, write_files
 from tests.pgserver import PgServer, fresh_database, warehouse_block
 
@@ -117,22 +118,9 @@ def test_hostile_models_fail_in_the_warehouse_and_a_failing_test_fails_the_task_
 def test_a_dbt_project_that_does_not_build_is_a_configuration_error(tmp_path: Path, dbt_python: dict) -> None:
     """The manifest was compiled, then the dbt project broke (a macro that does not parse): the task
     exits 2 (fix the project, do not retry), dbt's own message in its log, the working file removed."""
-    project = write_files(
+    project = demo_project(
         tmp_path / "demo",
-        {
-            "project.yaml": "name: demo\nwarehouse: {type: duckdb, path: wh.duckdb}\n",
-            "extractors/crm.yaml": """
-                type: file
-                tables:
-                  - name: customers
-                    path: data/customers.csv
-                    columns: {id: integer, name: string}
-                """,
-            "data/customers.csv": "id,name\n1,Ada\n",
-            "transformations/bi/transformation.yaml": "type: dbt\ninputs: [in_crm.customers]\noutputs: [people]\n",
-            "transformations/bi/dbt_project.yml": "name: bi\nprofile: headrace\n",
-            "transformations/bi/models/people.sql": "select * from {{ source('inputs', 'customers') }}\n",
-        },
+        {},
     )
     env = {"HEADRACE_STATE_DIR": str(tmp_path / "state")}
     assert headrace("run", "extractor:crm", "--project", str(project), env=env).returncode == 0
@@ -151,20 +139,9 @@ def test_compiling_the_project_runs_its_queries_confined(tmp_path: Path, dbt_pyt
     """`headrace validate` compiles a DuckDB project's models (for the manifest's compiled SQL), which
     runs their introspective queries: in an empty database with external access off."""
     leak = tmp_path / "leak.csv"
-    project = write_files(
+    project = demo_project(
         tmp_path / "demo",
         {
-            "project.yaml": "name: demo\nwarehouse: {type: duckdb, path: wh.duckdb}\n",
-            "extractors/crm.yaml": """
-                type: file
-                tables:
-                  - name: customers
-                    path: data/customers.csv
-                    columns: {id: integer, name: string}
-                """,
-            "data/customers.csv": "id,name\n1,Ada\n",
-            "transformations/bi/transformation.yaml": "type: dbt\ninputs: [in_crm.customers]\noutputs: [people]\n",
-            "transformations/bi/dbt_project.yml": "name: bi\nprofile: headrace\n",
             "transformations/bi/models/people.sql": "{% if execute %}{% do run_query(\"COPY (SELECT 1) TO '"
             + str(leak)
             + "'\") %}{% endif %}\nselect * from {{ source('inputs', 'customers') }}\n",

@@ -6,26 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import headrace, open_test_warehouse, write_files
+from tests.dbt.project import demo_project
+from tests.helpers import headrace, open_test_warehouse
 
 pytestmark = pytest.mark.integration
 
 
 def test_packages_are_installed_at_validation_into_the_state_folder_once(tmp_path: Path, dbt_python: dict) -> None:
-    project = write_files(
+    project = demo_project(
         tmp_path / "demo",
         {
-            "project.yaml": "name: demo\nwarehouse: {type: duckdb, path: wh.duckdb}\n",
-            "extractors/crm.yaml": """
-                type: file
-                tables:
-                  - name: customers
-                    path: data/customers.csv
-                    columns: {id: integer, name: string}
-                """,
-            "data/customers.csv": "id,name\n1,Ada\n",
-            "transformations/bi/transformation.yaml": "type: dbt\ninputs: [in_crm.customers]\noutputs: [people]\n",
-            "transformations/bi/dbt_project.yml": "name: bi\nprofile: headrace\n",
             "transformations/bi/packages.yml": "packages:\n  - local: vendor/helpers\n",
             "transformations/bi/vendor/helpers/dbt_project.yml": "name: helpers\nmacro-paths: [macros]\n",
             "transformations/bi/vendor/helpers/macros/shout.sql": "{% macro shout(c) %}upper({{ c }}){% endmacro %}\n",
