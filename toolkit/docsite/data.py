@@ -20,7 +20,7 @@ SITE_DATA_VERSION = 1
 
 
 def site_data(manifest: Manifest, graph: Lineage, stats: Stats) -> dict[str, Any]:
-    boxes, width, height, _ = compute(graph)
+    boxes, width, height, _, _ = compute(graph)
     data = {
         "version": SITE_DATA_VERSION,
         "project": {
@@ -39,7 +39,7 @@ def site_data(manifest: Manifest, graph: Lineage, stats: Stats) -> dict[str, Any
         "layout": {
             "width": width,
             "height": height,
-            "nodes": {n: [b.x, b.y, b.w, b.h] for n, b in boxes.items()},
+            "nodes": {n: [b.x, b.y, b.w, b.h] for n, b in boxes.items() if n in graph.nodes},
         },
     }
     return _redacted(data)
