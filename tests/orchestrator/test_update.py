@@ -107,7 +107,8 @@ def test_a_folder_source_deploys_a_snapshot_and_only_changes_count(tmp_path: Pat
     sql.write_text(sql.read_text().replace("ORDER BY month, country", "ORDER BY country, month"))
     second = update_project(home, source, None, log=lambda _: None)
     assert second.status == "deployed" and second.version != first.version
-    statements = manifest_of(home.current)["tasks"]["transformation:sales"]["sql"][1]["statements"]
+    files = manifest_of(home.current)["tasks"]["transformation:sales"]["sql"]
+    statements = next(f["statements"] for f in files if f["file"] == "20_revenue_by_month.sql")
     assert statements[0]["sql"].endswith("ORDER BY country, month")
     assert manifest_of(home.current)["project"]["commit"] is None, "a folder snapshot is not a commit"
     assert (home.deployments / first.version).is_dir(), "the previous version stays for runs still using it"
