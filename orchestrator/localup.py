@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from headrace.cli.output import console, print_project_errors
 from headrace.errors import ConfigError, ProjectInvalid, TaskFailed
 from headrace.orchestrator import naming
-from headrace.orchestrator.api import AirflowApi
+from headrace.orchestrator.api import AirflowApi, ApiError
 from headrace.orchestrator.deployments import current_deployment, deployed, read_json
 from headrace.orchestrator.launcher import running_pid, start, wait_for_dags
 from headrace.orchestrator.localenv import ADMIN, LocalAirflow, airflow_env, ensure_password, read_launch, read_password
@@ -89,7 +90,12 @@ def trigger_dag(config: LocalAirflow, dag_id: str, conf: dict, wait: bool) -> No
     if not launch or not running_pid(config):
         raise ConfigError(f"no Airflow is running for {config.home.root}: start it with `headrace airflow up`")
     api = AirflowApi(launch["url"], ADMIN, read_password(config))
-    run_id = api.trigger(dag_id, conf)
+    try:
+        run_id = api.trigger(dag_id, conf)
+    except ApiError as exc:  # Airflow refused the run: no such DAG, or a parameter its Params refuse
+        detail = _detail(str(exc))
+        hint = "see the DAG's parameters in the UI (Trigger)" if exc.status == 400 else "check the DAG id"
+        raise ConfigError(f"Airflow refused to trigger {dag_id}: {detail} ({hint})") from None
     console().print(f"triggered {dag_id}: {run_id}")
     if not wait:
         return
@@ -98,3 +104,13 @@ def trigger_dag(config: LocalAirflow, dag_id: str, conf: dict, wait: bool) -> No
     if state != "success":
         raise TaskFailed(f"{dag_id} {state}" + (f": failed tasks {', '.join(failed)}" if failed else ""))
     console().print(f"[green]{dag_id} succeeded[/green]")
+
+
+def _detail(error: str) -> str:
+    """The first line of Airflow's ``detail`` in an API error, else the error itself."""
+    body = error.split(": ", 1)[-1]
+    try:
+        detail = json.loads(body).get("detail", body)
+    except (ValueError, AttributeError):
+        detail = body
+    return str(detail).strip().splitlines()[0] if str(detail).strip() else error

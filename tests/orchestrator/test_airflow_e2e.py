@@ -207,3 +207,16 @@ def test_no_secret_leaks_into_airflow_logs_state_or_warehouse(airflow_instance: 
     hits = leakscan.in_outputs({"Airflow task log": log, "headrace history": json.dumps(history)}, secrets)
     hits += leakscan.in_files([airflow_instance.home], secrets)
     assert hits == []
+
+
+def test_the_trigger_command_says_what_airflow_refused(airflow_instance: RunningAirflow) -> None:
+    """A DAG that does not exist, or a parameter its Params refuse: a one-line error, exit 2, no traceback."""
+    missing = airflow_instance.headrace("airflow", "trigger", "no_such_dag", "--no-wait")
+    assert missing.returncode == 2, missing.stdout + missing.stderr
+    assert "Airflow refused to trigger no_such_dag:" in missing.stderr and "not found" in missing.stderr
+    bad = airflow_instance.headrace(
+        "airflow", "trigger", "headrace_sandbox", "--no-wait", "--conf", '{"action": "create", "user": "Eva!"}'
+    )
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    assert "Invalid input for param user: 'Eva!' does not match" in bad.stderr
+    assert "Traceback" not in missing.stderr + bad.stderr
