@@ -146,13 +146,6 @@ def _run_in_session(
                     raise TaskFailed(f"{failed}\n  {exc.message}{hint}") from exc
             if not file.assertion:
                 log(f"{file.file} done")
-        missing = [o for o in task.outputs if not session.table_exists(o)]
-        if missing:
-            raise TaskFailed(
-                f"transformations/{tr_id}: declared output(s) {', '.join(missing)} were not created by the SQL; "
-                "create them (CREATE TABLE name AS ...) or remove them from outputs"
-            )
-        try:
-            return TransformationOutcome(rows=session.publish(task.target_schema, task.outputs), warnings=warnings)
-        except (TaskFailed, StatementFailed) as exc:
-            raise TaskFailed(f"transformations/{tr_id}: {exc}") from exc
+        not_made = "were not created by the SQL; create them (CREATE TABLE name AS ...)"
+        rows = session.publish_outputs(task.target_schema, task.outputs, f"transformations/{tr_id}", not_made)
+        return TransformationOutcome(rows=rows, warnings=warnings)

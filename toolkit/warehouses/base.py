@@ -134,6 +134,17 @@ class TransformationSession(ABC):
         """End the transformation's connection, then copy ``tables`` into ``target_schema`` with the
         warehouse's own rights, replacing what was there, all or nothing; rows per table."""
 
+    def publish_outputs(self, target_schema: str, outputs: Sequence[str], where: str, not_made: str) -> dict[str, int]:
+        """Check every declared output exists, then ``publish`` them; errors start with ``where`` and
+        name the outputs missing, with ``not_made`` (e.g. "were not created by the SQL; create them ...")."""
+        missing = [o for o in outputs if not self.table_exists(o)]
+        if missing:
+            raise TaskFailed(f"{where}: declared output(s) {', '.join(missing)} {not_made} or remove them from outputs")
+        try:
+            return self.publish(target_schema, outputs)
+        except (TaskFailed, StatementFailed) as exc:
+            raise TaskFailed(f"{where}: {exc}") from exc
+
     def login(self, connections: int) -> AbstractContextManager[SessionLogin]:
         """Let another process log in to this session, confined as the session is, with up to
         ``connections`` connections, while the context lasts (DuckDB: the session's own connection is

@@ -72,16 +72,8 @@ def run(
         inputs = {i.alias: i.table for i in task.inputs}
         with warehouse.transformation_session(work, inputs, task.timeout) as session:
             _build(session, dbt, task, python, source, settings, installed, folder, log)
-            missing = [o for o in task.outputs if not session.table_exists(o)]
-            if missing:
-                raise TaskFailed(
-                    f"{where}: declared output(s) {', '.join(missing)} were not built by dbt; "
-                    "build them (a model of that name) or remove them from outputs"
-                )
-            try:
-                rows = session.publish(task.target_schema, task.outputs)
-            except TaskFailed as exc:
-                raise TaskFailed(f"{where}: {exc}") from exc
+            not_made = "were not built by dbt; build them (a model of that name)"
+            rows = session.publish_outputs(task.target_schema, task.outputs, where, not_made)
     finally:
         warehouse.unregister_working_schema(work)
         if not os.environ.get(KEEP_ENV):
