@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import yaml
+from headrace import plugins
 from headrace.project.manifest import Manifest, read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,6 +128,23 @@ def dagfactory_config(manifest: Manifest, project_dir: Path) -> dict:
             "tasks": [update_task],
         }
     }
+    if plugins.get("warehouse", manifest.project.warehouse["type"]).capabilities.sandboxes:
+        sandbox_dags = (("headrace_sandbox", None, None), ("headrace_sandbox_sweeper", "@hourly", "sweep"))
+        for dag_id, schedule, action in sandbox_dags:
+            sandbox_task = {
+                "task_id": action or "sandbox",
+                "operator": "headrace.orchestrator.operators.SandboxOperator",
+                "project_dir": str(project_dir),
+                "action": action,
+                "retries": 0,
+            }
+            config[dag_id] = {
+                **{k: v for k, v in common.items() if k != "params"},
+                "schedule": schedule,
+                "description": "the analysts' sandboxes",
+                "tags": ["headrace", "platform"],
+                "tasks": [sandbox_task],
+            }
     for tid, spec in manifest.tasks.items():
         config[dag_name(tid)] = {
             **common,

@@ -331,7 +331,9 @@ class SandboxOperator(WorkerSweepOperator):
         except HeadraceError as exc:
             raise AirflowFailException(str(exc)) from None
         self.log.info("headrace %s", " ".join(args[3:]))
-        outcome = self._run(LocalWorker(), WorkSpec(args, env=_task_env(), timeout_s=SWEEP_TIMEOUT_S))
+        # a sandbox run takes as long as the transformation: the task's own timeout, not a sweep's
+        timeout_s = self.execution_timeout.total_seconds() if self.execution_timeout else SWEEP_TIMEOUT_S
+        outcome = self._run(LocalWorker(), WorkSpec(args, env=_task_env(), timeout_s=timeout_s))
         if outcome.returncode != 0 or outcome.timed_out:
             detail = "timed out" if outcome.timed_out else redact("\n".join(outcome.last_lines[-5:]))
             raise AirflowException(f"headrace sandbox {action} failed: {detail}")
