@@ -24,7 +24,7 @@ from headrace.errors import ConfigError, TaskFailed, TransientError
 from headrace.sqltext import ident, literal
 from headrace.warehouses.base import SandboxLogin, SandboxSession
 from headrace.warehouses.postgres import CAPABILITIES, roles
-from headrace.warehouses.postgres.session import Statements
+from headrace.warehouses.postgres.session import Statements, create_with_inputs
 
 if TYPE_CHECKING:
     from headrace.warehouses.postgres.warehouse import PostgresWarehouse
@@ -75,13 +75,7 @@ def create(wh: PostgresWarehouse, name: str, inputs: dict[str, str]) -> SandboxL
             cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (name,))
             if cur.fetchone() is not None:
                 raise ConfigError(f"a schema {name} exists already and is no sandbox Headrace knows: drop or rename it")
-            cur.execute(f"CREATE SCHEMA {schema}")
-            cur.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
-            for local, source in inputs.items():
-                src_schema, src_table = source.split(".")
-                cur.execute(
-                    f"CREATE VIEW {wh.qualified(name, local)} AS SELECT * FROM {wh.qualified(src_schema, src_table)}"
-                )
+            create_with_inputs(wh, cur, name, inputs)
             wh.store.write(key, password)  # first: a login never exists whose password is lost
             verifier = literal(roles.password_verifier(cur, name, password), D)
             cur.execute(

@@ -148,6 +148,16 @@ class PostgresSession(Statements, TransformationSession):
         return sources
 
 
+def create_with_inputs(wh: PostgresWarehouse, cur: Any, schema: str, inputs: dict[str, str]) -> None:
+    """Schema ``schema``, closed to PUBLIC, with a view per input (local name -> schema.table) owned
+    by the warehouse user: a login granted only this schema reads the inputs through the views."""
+    cur.execute(f"CREATE SCHEMA {wh.quote(schema)}")
+    cur.execute(f"REVOKE ALL ON SCHEMA {wh.quote(schema)} FROM PUBLIC")
+    for name, source in inputs.items():
+        src_schema, src_table = source.split(".")
+        cur.execute(f"CREATE VIEW {wh.qualified(schema, name)} AS SELECT * FROM {wh.qualified(src_schema, src_table)}")
+
+
 @contextmanager
 def transformation_session(
     wh: PostgresWarehouse, schema: str, inputs: dict[str, str], timeout_s: float | None
@@ -158,13 +168,7 @@ def transformation_session(
     try:
         with wh.transaction(), wh.con.cursor() as cur:
             cur.execute(f"DROP SCHEMA IF EXISTS {wh.quote(schema)} CASCADE")
-            cur.execute(f"CREATE SCHEMA {wh.quote(schema)}")
-            cur.execute(f"REVOKE ALL ON SCHEMA {wh.quote(schema)} FROM PUBLIC")
-            for name, source in inputs.items():
-                src_schema, src_table = source.split(".")
-                cur.execute(
-                    f"CREATE VIEW {wh.qualified(schema, name)} AS SELECT * FROM {wh.qualified(src_schema, src_table)}"
-                )
+            create_with_inputs(wh, cur, schema, inputs)
             role = roles.create_working_role(cur, schema, password, valid_s)
             problems = roles.confine(cur, role, schema)
             if problems:
