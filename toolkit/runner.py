@@ -122,6 +122,7 @@ def _extract_tables(
             ctx.full_refresh,
             ctx.log,
             tuple(ctx.manifest.project.security.allow_urls_to),
+            task.part_format,
         )
         folder = tmp / name
         schema, new_state = extractor_class(config, context).extract(table_configs[name], folder)

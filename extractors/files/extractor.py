@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from headrace import progress
+from headrace import partformats, progress
 from headrace.components.extractor import ExtractContext
 from headrace.errors import TaskFailed
 from headrace.extractors.files.config import FileExtractorConfig, FileTable
@@ -104,7 +104,8 @@ class Extractor:
         import duckdb
 
         columns = [Column(name, portable) for name, portable in table.columns.items()]
-        writer = TableWriter(folder, columns)
+        writer = TableWriter(folder, columns, part_format=self.context.part_format)
+        codec = partformats.compression(self.context.part_format)
         started = time.monotonic()
         with local_source(
             table.location(),
@@ -124,7 +125,7 @@ class Extractor:
                 out = folder / ".parts"
                 copy = (
                     f"COPY (SELECT {select} FROM {self._relation(table, path, compression)}) TO {_lit(str(out))} "
-                    "(FORMAT csv, HEADER true, COMPRESSION gzip, FILE_SIZE_BYTES '256MB', "
+                    f"(FORMAT csv, HEADER true, COMPRESSION {codec}, FILE_SIZE_BYTES '256MB', "
                     "FILENAME_PATTERN 'part-{i}', OVERWRITE true)"
                 )
                 with progress.every(progress.INTERVAL_S, lambda s: self._report(table.name, con, s)):
@@ -134,7 +135,7 @@ class Extractor:
                 raise TaskFailed(f"{table.location()}: {str(exc).splitlines()[0]}") from exc
             finally:
                 con.close()
-        parts = sorted(out.glob("part-*.csv.gz"), key=lambda p: int(p.name.split("-")[1].split(".")[0]))
+        parts = sorted(out.glob("part-*"), key=lambda p: int(p.name.split("-")[1].split(".")[0]))
         for index, part in enumerate(parts):
             writer.adopt_part(part, rows if index == 0 else 0, part.stat().st_size)
         out.rmdir()

@@ -1,5 +1,6 @@
 """PostgreSQL source: tables or queries streamed with COPY into the table file contract."""
 
+from headrace.components.extractor import ExtractorCapabilities
 from headrace.extractors.postgres.config import PostgresExtractorConfig
 from headrace.plugins import Plugin
 
@@ -8,6 +9,7 @@ plugin = Plugin(
     "postgres",
     PostgresExtractorConfig,
     "headrace.extractors.postgres.extractor:Extractor",
+    ExtractorCapabilities(part_formats=("csv.gz", "csv.zst", "csv", "pgcopy", "pgcopy.zst")),
     description="PostgreSQL tables or queries with COPY; incremental with a cursor, upsert",
     extra="postgres",
     requires=("psycopg",),

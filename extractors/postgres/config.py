@@ -84,3 +84,15 @@ class PostgresExtractorConfig(ExtractorConfig):
     type: Literal["postgres"]
     connection: Connection
     tables: list[PostgresTable] = Field(min_length=1)
+    streams: int | Literal["auto"] = Field(
+        "auto",
+        description="COPY streams reading one large table, each in its own process, all under one snapshot "
+        "(ctid ranges of a plain table, or ranges of a single integer primary_key); auto: one per CPU core "
+        "of the machine running the extract, at most 8. Tables under 64 MB are read by one stream.",
+    )
+
+    @model_validator(mode="after")
+    def _streams(self) -> PostgresExtractorConfig:
+        if isinstance(self.streams, bool) or (isinstance(self.streams, int) and not 1 <= self.streams <= 32):
+            raise ValueError("streams: must be a number from 1 to 32, or auto")
+        return self

@@ -41,6 +41,19 @@ class TableConfig(Strict):
         return self
 
 
+@dataclass(frozen=True)
+class ExtractorCapabilities:
+    """What an extractor plugin declares as its ``capabilities`` (read at compile time)."""
+
+    # the part formats (headrace.partformats) its ``TableWriter`` can write; compile picks the one
+    # the warehouse loads fastest. An extractor without capabilities writes csv.gz only.
+    part_formats: tuple[str, ...] = ("csv.gz",)
+
+
+def part_formats_of(capabilities: Any) -> tuple[str, ...]:
+    return getattr(capabilities, "part_formats", None) or ("csv.gz",)
+
+
 class ExtractorConfig(Strict):
     type: str
     description: str = ""
@@ -64,6 +77,9 @@ class ExtractContext:
     full_refresh: bool = False
     log: Callable[[str], None] = print
     allow_urls_to: tuple[str, ...] = ()  # project.yaml security.allow_urls_to: networks URL sources may reach
+    # how to write the parts (headrace.partformats): chosen at compile time from the warehouse's
+    # capabilities and the extractor's; pass it to ``TableWriter``
+    part_format: str = "csv.gz"
 
 
 class Extractor(Protocol):

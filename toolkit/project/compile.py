@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from headrace import __version__, plugins
+from headrace import __version__, partformats, plugins
+from headrace.components.extractor import part_formats_of
 from headrace.containers.plan import container_run, output_prefix
 from headrace.project.graph import (
     dependencies,
@@ -95,7 +96,9 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
             "target_schema": schema,
         }
 
-    dialect = plugins.get("warehouse", project.config.warehouse.type).capabilities.dialect
+    wh_caps = plugins.get("warehouse", project.config.warehouse.type).capabilities
+    dialect = wh_caps.dialect
+    preferred = wh_caps.part_format_preference(_storage_scheme(project.config.storage))
     tasks: dict[str, Any] = {}
     worker = project.config.worker.type
     for ext_id, ext in project.extractors.items():
@@ -118,6 +121,7 @@ def build_manifest(project: Project, commit: str | None = None) -> Manifest:
             tables=tables,
             config=_dump(ext),
             container=container,
+            part_format=partformats.choose(preferred, part_formats_of(plugins.get("extractor", ext.type).capabilities)),
         )
     for tr_id, tr in project.transformations.items():
         file = project.files.get(f"transformation:{tr_id}", f"transformations/{tr_id}/transformation.yaml")
@@ -199,3 +203,9 @@ def compile_project(project_dir: Path, output: Path | None = None, commit: str |
     target = output or manifest_path(project_dir)
     write_manifest(build_manifest(loaded, commit or git_commit(loaded.root)), target)
     return target
+
+
+def _storage_scheme(storage: Any) -> str:
+    """The URI scheme of the project's storage (``file`` when none is configured)."""
+    kind = getattr(storage, "type", None) or (storage.get("type") if isinstance(storage, dict) else None) or "local"
+    return str(plugins.get("storage", kind).capabilities.scheme)

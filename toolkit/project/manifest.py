@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, Union
 from headrace.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-MANIFEST_VERSION = 4  # 4: dbt runs, SQL assertions, order inside an orchestration's parallel groups
+MANIFEST_VERSION = 5  # 5: part formats; 4: dbt runs, SQL assertions, order inside parallel groups
 
 
 class _Model(BaseModel):
@@ -64,6 +64,9 @@ class ExtractorTask(TaskBase):
     tables: list[ExtractedTable]
     config: dict[str, Any]  # the extractor plugin's config, references unresolved
     container: ContainerRun | None = None  # type: container
+    # how its parts are written and stored (headrace.partformats): the first format of the warehouse's
+    # preference the extractor can write, for the project's storage
+    part_format: str = "csv.gz"
 
 
 class TransformationInputRef(_Model):
@@ -175,7 +178,7 @@ class ProjectSettings(_Model):
 
 
 class Manifest(_Model):
-    manifest_version: Literal[4] = MANIFEST_VERSION
+    manifest_version: Literal[5] = MANIFEST_VERSION
     headrace_version: str
     project: ProjectSettings
     tasks: dict[str, Task]

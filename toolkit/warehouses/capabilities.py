@@ -51,3 +51,13 @@ class Capabilities:
     # personal sandboxes (docs/sandboxes.md): ``Warehouse.create_sandbox`` and friends work; read by
     # the sandbox commands (a clear error before connecting) and the DAG builder (the sandbox DAGs)
     sandboxes: bool = False
+    # the part formats (headrace.partformats) its loads read, fastest to load first: compile picks
+    # the first one the extractor can write and records it in the manifest (ExtractorTask.part_format)
+    part_formats: tuple[str, ...] = ("csv.gz", "csv")
+    # the same when the project's storage is local ("file"): disk is cheap there, CPU is not;
+    # empty: as part_formats
+    local_part_formats: tuple[str, ...] = ()
+
+    def part_format_preference(self, storage_scheme: str) -> tuple[str, ...]:
+        """The formats to choose from for a project whose storage has ``storage_scheme``."""
+        return (self.local_part_formats or self.part_formats) if storage_scheme == "file" else self.part_formats

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO, cast
 
+from headrace import partformats
 from headrace.errors import TaskFailed
 from headrace.storage.base import Storage
 from headrace.warehouses.base import LoadRequest, StoredPart
 
 CHUNK = 1024 * 1024
-CODECS = {".gz": "gzip", ".csv": "none"}
 _SHOWN = 120  # characters of a bad value quoted in a message
 
 
@@ -29,23 +29,45 @@ def part_name(part: StoredPart) -> str:
     return posixpath.basename(part.key)
 
 
+def part_format(part: StoredPart) -> str:
+    """The part's format from its name (``headrace.partformats``): ``csv.gz``, ``csv.zst``, ``pgcopy``..."""
+    found = partformats.of_name(part.key)
+    if found is None:
+        known = ", ".join("." + f for f in partformats.FORMATS)
+        raise TaskFailed(f"{part.key}: unknown part format (expected one of {known})")
+    return found
+
+
 def codec(part: StoredPart) -> str:
-    """How the part is compressed, from its name: ``gzip`` (``.csv.gz``) or ``none`` (``.csv``)."""
-    for suffix, name in CODECS.items():
-        if part.key.endswith(suffix):
-            return name
-    raise TaskFailed(f"{part.key}: unknown part format (expected .csv.gz or .csv)")
+    """How the part is compressed, from its name: ``gzip``, ``zstd`` or ``none``."""
+    return partformats.compression(part_format(part))
 
 
 @contextmanager
 def open_csv(storage: Storage, part: StoredPart) -> Iterator[BinaryIO]:
-    """The part's CSV bytes, decompressed while read (never the whole part in memory)."""
+    """The part's bytes (CSV, or PostgreSQL binary COPY for ``pgcopy`` parts), decompressed while
+    read (never the whole part in memory)."""
     with storage.open(part.key) as raw:
-        if codec(part) == "gzip":
+        kind = codec(part)
+        if kind == "gzip":
             with gzip.GzipFile(fileobj=raw, mode="rb") as plain:
+                yield cast(BinaryIO, plain)
+        elif kind == "zstd":
+            import zstandard
+
+            with zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True) as plain:
                 yield cast(BinaryIO, plain)
         else:
             yield raw
+
+
+def decode_errors(part: StoredPart) -> tuple[type[BaseException], ...]:
+    """What reading the part raises when its bytes are cut short or corrupt."""
+    if codec(part) == "zstd":
+        import zstandard
+
+        return (OSError, EOFError, zstandard.ZstdError)
+    return (OSError, EOFError, zlib.error)
 
 
 def copy_csv(storage: Storage, part: StoredPart, write: Callable[[bytes], object]) -> None:
@@ -56,7 +78,7 @@ def copy_csv(storage: Storage, part: StoredPart, write: Callable[[bytes], object
             while True:
                 try:
                     chunk = stream.read(CHUNK)
-                except (OSError, EOFError, zlib.error) as exc:
+                except decode_errors(part) as exc:
                     raise unreadable(storage, part, exc) from None
                 if not chunk:
                     return
@@ -85,7 +107,7 @@ def find_line(
                 if number == record or (record is None and number > 1 and column < len(row) and row[column] == value):
                     return start
                 start = reader.line_num + 1
-    except (OSError, EOFError, csv.Error):  # a broken part: the load's own error says enough
+    except (OSError, EOFError, csv.Error, *decode_errors(part)):  # a broken part: the load's own error says enough
         return None
     return None
 

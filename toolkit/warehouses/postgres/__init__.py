@@ -33,6 +33,9 @@ CAPABILITIES = Capabilities(
     single_writer=False,
     exports_tables=True,
     sandboxes=True,
+    # binary COPY from a PostgreSQL source: nothing parsed at either end; zstd when the parts travel
+    part_formats=("pgcopy.zst", "csv.zst", "csv.gz", "csv"),
+    local_part_formats=("pgcopy", "csv", "csv.zst", "csv.gz"),
 )
 
 plugin = Plugin(

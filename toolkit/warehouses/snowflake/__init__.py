@@ -57,6 +57,7 @@ CAPABILITIES = Capabilities(
     # with a storage_integration only (the warehouse clears these without one)
     native_load_schemes=("s3", "gs", "az"),
     exports_tables=False,  # not yet: container transformations are refused at validation
+    part_formats=("csv.zst", "csv.gz", "csv"),  # COPY INTO reads COMPRESSION = ZSTD natively
 )
 
 plugin = Plugin(
