@@ -1,8 +1,12 @@
-"""The ``postgres`` extractor: ``COPY (SELECT ...) TO STDOUT`` streamed into gzip CSV parts.
+"""The ``postgres`` extractor: ``COPY (SELECT ...) TO STDOUT`` streamed into parts.
 
 One connection per table, in a read-only REPEATABLE READ transaction, so the cursor's
 new maximum and the rows copied come from the same snapshot: nothing committed between
-the two statements can slip past the cursor. PostgreSQL's CSV output already is the
+the two statements can slip past the cursor. A large plain table is read as block ranges by
+several ``psql`` processes at once (``ranges``, ``psql``), each joining that transaction's
+exported snapshot, so the parts together are still one point in time. The parts are written
+in the format the warehouse loads fastest (``ExtractContext.part_format``): CSV (gzip, zstd or
+plain) or PostgreSQL's binary COPY. PostgreSQL's CSV output already is the
 table file contract (unquoted empty = NULL, ``""`` = empty string, ``\\x`` hex bytea);
 the session runs in UTC so ``timestamptz`` values and cursors are UTC.
 """
@@ -10,19 +14,40 @@ the session runs in UTC so ``timestamptz`` values and cursors are UTC.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from headrace import partformats
 from headrace.components.extractor import ExtractContext
 from headrace.connectors.postgres import connect, describe_target, reason
 from headrace.errors import TaskFailed
+from headrace.extractors.postgres import psql
 from headrace.extractors.postgres.catalog import SourceColumn, describe, quote_source
 from headrace.extractors.postgres.config import PostgresExtractorConfig, PostgresTable
 from headrace.extractors.postgres.cursor import Window, cursor_window, new_state
-from headrace.extractors.postgres.stream import pump
-from headrace.tablefiles import Column, TableSchema, TableWriter
+from headrace.extractors.postgres.psql import RangeRead
+from headrace.extractors.postgres.ranges import BlockRange, stream_count
+from headrace.extractors.postgres.ranges import plan as ranges_plan
+from headrace.extractors.postgres.stream import PartFile, pump
+from headrace.tablefiles import Column, TableSchema, TableWriter, open_compressed
+from headrace.typemaps import pg_type
 
 Config = PostgresExtractorConfig
+
+
+def _select(column: SourceColumn, part_format: str) -> str:
+    """The column in the COPY's SELECT: as the CSV contract prints it, or for binary COPY cast to
+    exactly the type the PostgreSQL warehouse creates (binary COPY checks no types, only bytes)."""
+    if partformats.is_csv(part_format):
+        return column.select or column.quoted
+    if column.select.startswith("to_json("):  # arrays and composites
+        value = f"to_json({column.quoted})"
+    elif column.portable == "string":
+        value = f"{column.quoted}::text"
+    else:
+        value = column.quoted
+    return f"CAST({value} AS {pg_type(column.portable)}) AS {column.quoted}"
 
 
 class Extractor:
@@ -92,27 +117,94 @@ class Extractor:
     ) -> tuple[TableSchema, dict[str, Any]]:
         import psycopg
 
+        part_format = self.context.part_format
         conditions = [*self._conditions(table), *window.conditions]
-        select = ", ".join(c.select or c.quoted for c in columns)
+        select = ", ".join(_select(c, part_format) for c in columns)
         sql = f"SELECT {select} FROM {self._relation(table)}"
-        if conditions:
-            sql += " WHERE " + " AND ".join(conditions)
-        writer = TableWriter(folder, [Column(c.name, c.portable, c.nullable) for c in columns])
+        options = "FORMAT binary" if part_format.startswith("pgcopy") else "FORMAT csv"
+        writer = TableWriter(folder, [Column(c.name, c.portable, c.nullable) for c in columns], part_format=part_format)
         started = time.monotonic()
         if window.description:
             self.context.log(f"{table.name}: {window.description}")
         try:
-            with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
-                pump(copy, writer)
-            rows = cur.rowcount
+            psql_program = psql.find()
+            streams = stream_count(self.config.streams)
+            whole = " ".join([sql, *conditions])
+            ranges = ranges_plan(cur, table.source, streams) if psql_program and psql.usable(whole) else []
+            if ranges:
+                self._read_ranges(cur, table, sql, conditions, options, ranges, streams, psql_program or "", writer)
+            else:
+                if conditions:
+                    sql += " WHERE " + " AND ".join(conditions)
+                self._read_one(cur, sql, options, writer)
         except psycopg.Error as exc:
             raise TaskFailed(
                 f"{self._what(table)}: reading from {describe_target(self.settings)} failed after "
                 f"{writer.schema.bytes:,} bytes: {reason(exc)}; nothing of this run was loaded"
             ) from None
-        writer.schema.rows = int(rows) if rows is not None and rows >= 0 else None
         schema = writer.close()
         elapsed = max(time.monotonic() - started, 1e-6)
         count = schema.rows or 0
         self.context.log(f"{table.name}: {count:,} rows extracted ({count / elapsed:,.0f} rows/s)")
         return schema, new_state(table, window)
+
+    def _read_one(self, cur: Any, sql: str, options: str, writer: TableWriter) -> None:
+        """One stream on the extractor's own connection (small tables, views, queries, no psql)."""
+        tmp = writer.folder / ".part.tmp"
+        with cur.copy(f"COPY ({sql}\n) TO STDOUT WITH ({options})") as copy:
+            if partformats.is_csv(writer.part_format):
+                pump(copy, writer)
+            else:  # a binary COPY stream is one part, whole
+                with open_compressed(tmp, partformats.compression(writer.part_format)) as out:
+                    pump(copy, PartFile(out))
+        rows = int(cur.rowcount) if cur.rowcount is not None and cur.rowcount >= 0 else None
+        if partformats.is_csv(writer.part_format):
+            writer.schema.rows = rows
+        else:
+            writer.adopt_part(tmp, rows, tmp.stat().st_size)
+
+    def _read_ranges(
+        self,
+        cur: Any,
+        table: PostgresTable,
+        sql: str,
+        conditions: list[str],
+        options: str,
+        ranges: list[BlockRange],
+        streams: int,
+        program: str,
+        writer: TableWriter,
+    ) -> None:
+        """Block ranges read by ``psql`` processes at once, all in this transaction's snapshot."""
+        cur.execute("SELECT pg_catalog.pg_export_snapshot()")
+        snapshot = str(cur.fetchone()[0])
+        streams = min(streams, len(ranges))
+        self.context.log(
+            f"{table.name}: {len(ranges)} block ranges, {streams} streams at a time (one snapshot), "
+            f"{writer.part_format} parts"
+        )
+        header = writer.header() if partformats.is_csv(writer.part_format) else b""
+        compression = partformats.compression(writer.part_format)
+        application = f"headrace:{self.context.extractor_id}"
+        reads = [
+            RangeRead(
+                f"{sql} WHERE " + " AND ".join([*conditions, block.condition()]),
+                options,
+                snapshot,
+                writer.folder / f".range-{i:05d}.tmp",
+                compression,
+                header,
+            )
+            for i, block in enumerate(ranges)
+        ]
+        what = f"{self._what(table)}: reading from {describe_target(self.settings)} failed"
+        with ThreadPoolExecutor(max_workers=streams, thread_name_prefix="range") as pool:
+            futures = [pool.submit(psql.run, program, self.settings, application, r, what) for r in reads]
+            try:
+                rows = [f.result() for f in futures]
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+        for read, count in zip(reads, rows, strict=True):
+            writer.adopt_part(read.path, count, read.path.stat().st_size)

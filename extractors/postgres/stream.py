@@ -12,15 +12,29 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable
+from typing import IO, Protocol
 
-from headrace.tablefiles import TableWriter
+
+class BlockWriter(Protocol):
+    def write_csv(self, chunk: bytes, rows: int | None = None) -> None: ...
+
+
+class PartFile:
+    """A writer of blocks into one open part file (a binary COPY stream is never cut into parts)."""
+
+    def __init__(self, out: IO[bytes]):
+        self.out = out
+
+    def write_csv(self, chunk: bytes, rows: int | None = None) -> None:
+        self.out.write(chunk)
+
 
 BLOCK = 1024 * 1024
 DEPTH = 4  # blocks waiting for the compressor at most
 
 
 class BackgroundWriter:
-    def __init__(self, writer: TableWriter):
+    def __init__(self, writer: BlockWriter):
         self.writer = writer
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=DEPTH)
         self._error: BaseException | None = None
@@ -51,7 +65,7 @@ class BackgroundWriter:
             raise self._error
 
 
-def pump(chunks: Iterable[bytes], writer: TableWriter) -> int:
+def pump(chunks: Iterable[bytes], writer: BlockWriter) -> int:
     """Write every chunk through a background compressor; bytes read."""
     background = BackgroundWriter(writer)
     total = 0

@@ -1,0 +1,125 @@
+"""One range of a table read by ``psql``: libpq's C COPY loop in a process of its own.
+
+Python never touches a row here: ``psql`` receives the COPY stream and writes it to its stdout,
+a thread copies that pipe in 1 MiB blocks into the part file through the compressor (zlib and
+zstd release the GIL, so the ranges of a table compress in parallel). The range joins the
+snapshot the extractor exported (``SET TRANSACTION SNAPSHOT``), so all ranges and the
+incremental cursor are one point in time.
+
+The password travels in ``PGPASSWORD`` (never on a command line); ``-X`` ignores any psqlrc. The
+COPY's rows go to stdout with ``\\g``, everything psql prints besides (``COPY <rows>``, errors)
+goes to a file read afterwards. SQL that psql would read differently from the server (a
+backslash, which starts a psql command, or a ``:name`` it could substitute) is never sent this
+way: ``usable`` says so and the caller reads with psycopg instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from headrace.connectors.postgres import SESSION
+from headrace.errors import TaskFailed
+from headrace.secrets import redact
+from headrace.tablefiles import open_compressed
+
+BLOCK = 1024 * 1024
+_PSQL_SPECIAL = re.compile(r"\\|(?<!:):[A-Za-z_'\"]")
+_ROWS = re.compile(r"^COPY (\d+)$", re.MULTILINE)
+_ERROR = re.compile(r"(?:ERROR|FATAL):\s+(.*)")
+
+
+def find() -> str | None:
+    """The ``psql`` program, or None (the extractor then reads with psycopg, one stream)."""
+    return shutil.which("psql")
+
+
+def usable(sql: str) -> bool:
+    """Whether ``sql`` means the same to psql as to the server."""
+    return _PSQL_SPECIAL.search(sql) is None
+
+
+@dataclass(frozen=True)
+class RangeRead:
+    select: str  # the SELECT whose rows this range writes
+    copy_options: str  # e.g. "FORMAT csv" or "FORMAT binary"
+    snapshot: str  # from pg_export_snapshot() of the extractor's transaction
+    path: Path  # the part file to write
+    compression: str  # gzip, zstd or none
+    header: bytes  # written before the rows (a CSV header; nothing for binary COPY)
+
+
+def _conninfo(settings: dict[str, Any], application: str) -> str:
+    def quoted(value: object) -> str:
+        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    fields = {
+        "host": settings["host"],
+        "port": settings.get("port") or 5432,
+        "dbname": settings["database"],
+        "user": settings["user"],
+        "sslmode": settings.get("sslmode") or "prefer",
+        "connect_timeout": settings.get("connect_timeout") or 15,
+        "application_name": application,
+    }
+    return " ".join(f"{key}={quoted(value)}" for key, value in fields.items())
+
+
+def _script(read: RangeRead) -> str:
+    return "\n".join(
+        [
+            "\\set ON_ERROR_STOP 1",
+            "\\o /dev/stderr",
+            *(f"{statement};" for statement in SESSION),
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
+            f"SET TRANSACTION SNAPSHOT '{read.snapshot}';",
+            f"COPY ({read.select}\n) TO STDOUT WITH ({read.copy_options}) \\g /dev/stdout",
+            "COMMIT;",
+            "",
+        ]
+    )
+
+
+def run(psql: str, settings: dict[str, Any], application: str, read: RangeRead, what: str) -> int:
+    """Write the range's rows to ``read.path``; the number of rows. Raises ``TaskFailed``."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/"),
+        "PGPASSWORD": str(settings.get("password") or ""),
+        "PGCLIENTENCODING": "UTF8",
+        "LC_ALL": "C.UTF-8",
+    }
+    with tempfile.TemporaryFile() as messages:
+        proc = subprocess.Popen(
+            [psql, "-X", "-f", "-", _conninfo(settings, application)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=messages,
+            env=env,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(_script(read).encode())
+            proc.stdin.close()
+            with open_compressed(read.path, read.compression) as out:
+                out.write(read.header)
+                shutil.copyfileobj(proc.stdout, out, BLOCK)
+            code = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        messages.seek(0)
+        said = messages.read().decode("utf-8", "replace")
+    counted = _ROWS.findall(said)
+    if code != 0 or not counted:
+        error = _ERROR.search(said)
+        why = error.group(1).strip() if error else (said.strip().splitlines() or [f"psql exited with {code}"])[-1]
+        raise TaskFailed(f"{what}: {redact(why)}")
+    return int(counted[-1])
