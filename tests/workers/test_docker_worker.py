@@ -232,6 +232,9 @@ def test_the_worker_image_runs_this_version_and_names_its_wheel(docker_client, w
     assert image.labels["headrace.wheel"].startswith(f"headrace-{__version__}-")
     out = docker_client.containers.run(worker_image, ["--version"], remove=True, network_mode="host")
     assert out.decode().strip() == f"headrace, version {__version__}"
+    # the postgres extractor's parallel range reads need psql in the image (else one stream)
+    out = docker_client.containers.run(worker_image, ["--version"], entrypoint="psql", remove=True)
+    assert out.decode().startswith("psql (PostgreSQL) 15")
 
 
 def test_a_state_folder_outside_the_project_is_mounted_at_its_own_path(

@@ -11,6 +11,12 @@ ENV LANG=C.UTF-8 \
     PIP_NO_CACHE_DIR=1 \
     VIRTUAL_ENV=/opt/headrace \
     PATH=/opt/headrace/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# psql: the postgres extractor reads large tables as parallel ranges with libpq's C COPY loop
+# (extractors/postgres/psql.py); without it, one psycopg stream per table
+RUN apt-get update -q \
+ && apt-get install -y -q --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/* \
+ && psql --version
 # the dependencies first, in their own layer: a new wheel of the same dependencies reuses it
 COPY requirements.txt constraints.txt pip-ca.crt /build/
 RUN python3 -m venv /opt/headrace \
