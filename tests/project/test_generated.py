@@ -26,7 +26,7 @@ def test_manifest_is_deterministic_and_has_no_secret_values(tmp_path: Path) -> N
     first = run_ok("compile", str(TEMPLATE), "-o", str(tmp_path / "a.json"))
     run_ok("compile", str(TEMPLATE), "-o", str(tmp_path / "b.json"))
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
-    assert "manifest version 4: 7 tasks, 1 orchestrations" in first.stdout
+    assert "manifest version 5: 7 tasks, 1 orchestrations" in first.stdout
 
 
 def test_template_schemas_are_current() -> None:
