@@ -7,10 +7,10 @@ snapshot the extractor exported (``SET TRANSACTION SNAPSHOT``), so all ranges an
 incremental cursor are one point in time.
 
 The password travels in ``PGPASSWORD`` (never on a command line); ``-X`` ignores any psqlrc. The
-COPY's rows go to stdout with ``\\g``, everything psql prints besides (``COPY <rows>``, errors)
-goes to a file read afterwards. SQL that psql would read differently from the server (a
-backslash, which starts a psql command, or a ``:name`` it could substitute) is never sent this
-way: ``usable`` says so and the caller reads with psycopg instead.
+COPY's rows go to stdout with ``\\g``; the statements' status (``COPY <rows>``) goes to a file
+of its own (``\\o``) and errors to another, both read afterwards. SQL that psql would read
+differently from the server (a backslash, which starts a psql command, or a ``:name`` it could
+substitute) is never sent this way: ``usable`` says so and the caller reads with psycopg.
 """
 
 from __future__ import annotations
@@ -71,11 +71,11 @@ def _conninfo(settings: dict[str, Any], application: str) -> str:
     return " ".join(f"{key}={quoted(value)}" for key, value in fields.items())
 
 
-def _script(read: RangeRead) -> str:
+def _script(read: RangeRead, status: Path) -> str:
     return "\n".join(
         [
             "\\set ON_ERROR_STOP 1",
-            "\\o /dev/stderr",
+            f"\\o '{status}'",
             *(f"{statement};" for statement in SESSION),
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
             f"SET TRANSACTION SNAPSHOT '{read.snapshot}';",
@@ -95,7 +95,8 @@ def run(psql: str, settings: dict[str, Any], application: str, read: RangeRead, 
         "PGCLIENTENCODING": "UTF8",
         "LC_ALL": "C.UTF-8",
     }
-    with tempfile.TemporaryFile() as messages:
+    with tempfile.TemporaryDirectory(prefix="headrace-psql-") as tmp, tempfile.TemporaryFile() as messages:
+        status = Path(tmp) / "status"  # what \\o receives: BEGIN, SET, COPY <rows>, COMMIT
         proc = subprocess.Popen(
             [psql, "-X", "-f", "-", _conninfo(settings, application)],
             stdin=subprocess.PIPE,
@@ -105,7 +106,7 @@ def run(psql: str, settings: dict[str, Any], application: str, read: RangeRead, 
         )
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            proc.stdin.write(_script(read).encode())
+            proc.stdin.write(_script(read, status).encode())
             proc.stdin.close()
             with open_compressed(read.path, read.compression) as out:
                 out.write(read.header)
@@ -117,6 +118,8 @@ def run(psql: str, settings: dict[str, Any], application: str, read: RangeRead, 
             raise
         messages.seek(0)
         said = messages.read().decode("utf-8", "replace")
+        if status.is_file():
+            said = status.read_text("utf-8", "replace") + said
     counted = _ROWS.findall(said)
     if code != 0 or not counted:
         error = _ERROR.search(said)
