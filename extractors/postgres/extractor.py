@@ -129,8 +129,13 @@ class Extractor:
         try:
             psql_program = psql.find()
             streams = stream_count(self.config.streams)
-            whole = " ".join([sql, *conditions])
-            ranges = ranges_plan(cur, table.source, streams) if psql_program and psql.usable(whole) else []
+            ranges = ranges_plan(cur, table.source, streams)
+            if ranges and not psql_program:
+                self.context.log(f"{table.name}: one stream (no psql here for parallel range reads)")
+                ranges = []
+            elif ranges and not psql.usable(" ".join([sql, *conditions])):
+                self.context.log(f"{table.name}: one stream (its SQL has a backslash or a :name psql would read)")
+                ranges = []
             if ranges:
                 self._read_ranges(cur, table, sql, conditions, options, ranges, streams, psql_program or "", writer)
             else:

@@ -133,11 +133,12 @@ def test_without_psql_one_stream_reads_the_same(tmp_path: Path, target: Target, 
     project = write_project(tmp_path / "p", target.project_yaml(), server, db, tables, streams=4)
     result = run_ok("run", "--project", str(project))
     assert "block ranges" not in result.stdout + result.stderr  # a backslash: never through psql
+    assert "big: one stream (its SQL has a backslash" in result.stdout + result.stderr
     env_path = ":".join(p for p in os.environ["PATH"].split(":") if not os.path.exists(os.path.join(p, "psql")))
     tables = [{"name": "big", "source": "public.big"}]
     project = write_project(tmp_path / "q", target.project_yaml(), server, db, tables, streams=4)
     result = run_ok("run", "--project", str(project), env={"PATH": env_path})
-    assert "block ranges" not in result.stdout + result.stderr
+    assert "big: one stream (no psql here" in result.stdout + result.stderr
     assert _normalised(target.query(SUMMARY.format(table="in_src.big"))) == _normalised(
         execute(server, db, SUMMARY.format(table="public.big"))
     )
