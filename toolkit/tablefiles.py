@@ -13,7 +13,7 @@ import gzip
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from headrace import partformats
 from headrace.types import parse_type
@@ -78,7 +78,7 @@ def open_compressed(path: Path, compression: str) -> IO[bytes]:
 
     Both compressors release the GIL while they work, so a thread per stream compresses in parallel."""
     if compression == "gzip":
-        return gzip.GzipFile(path, "wb", compresslevel=1, mtime=0)
+        return cast(IO[bytes], gzip.GzipFile(path, "wb", compresslevel=1, mtime=0))
     if compression == "zstd":
         import zstandard
 
