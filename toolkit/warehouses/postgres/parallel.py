@@ -106,7 +106,7 @@ def copy_parts(wh: PostgresWarehouse, stage: str, request: LoadRequest, storage:
                     rows = copy.insert_part(cur, stage, columns, request, part, storage)
                     with lock:
                         counts.append(rows)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as exc:  # handed to the caller thread
             with lock:
                 first = not errors
                 errors.append(exc)

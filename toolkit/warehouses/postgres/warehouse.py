@@ -85,7 +85,9 @@ class PostgresWarehouse(SqlWarehouse):
     def leftovers(self, now: float, owner_dead: Callable[[str], bool]) -> list[tuple[str, str]]:
         """Also leaves alone the committed stage of a parallel load that is still running."""
         found = super().leftovers(now, owner_dead)
-        return [(kind, name) for kind, name in found if kind != "table" or not parallel.in_use(self, name.split(".", 1)[1])]
+        return [
+            (kind, name) for kind, name in found if kind != "table" or not parallel.in_use(self, name.split(".", 1)[1])
+        ]
 
     def insert_part(self, table: str, request: LoadRequest, part: StoredPart, storage: Storage) -> int:
         columns = ", ".join(self.quote(c.name) for c in request.files.columns)
