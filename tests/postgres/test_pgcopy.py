@@ -97,7 +97,7 @@ def test_a_part_that_is_not_a_binary_copy_stream_fails_naming_table_part_and_fix
         assert message.startswith("in_src.t: part-00001.pgcopy is not a PostgreSQL binary COPY stream of the table's")
         assert "(id bigint, name text, amount numeric(38,9)" in message
         assert "COPY file signature not recognized" in message
-        assert "extract the table again, or choose a csv part format" in message
+        assert "(headrace.typemaps.pg_type): fix the extractor, then extract the table again" in message
         assert "\n" not in message
         with pytest.raises(TaskFailed) as info:
             wh.load(pgparts.request(storage, "raw/src/r3", "t", "full", "r3"), storage)

@@ -82,5 +82,6 @@ def explain_binary(exc: Any, request: LoadRequest, part: StoredPart) -> TaskFail
     return TaskFailed(
         f"{request.schema}.{request.table}: {parts.part_name(part)} is not a PostgreSQL binary COPY stream of "
         f"the table's columns ({expected}){at} ({_why(exc)}); the extractor must write every column cast to "
-        "exactly these types, in this order: extract the table again, or choose a csv part format"
+        "exactly these types, in this order (headrace.typemaps.pg_type): fix the extractor, "
+        "then extract the table again"
     )

@@ -57,12 +57,11 @@ def load(wh: PostgresWarehouse, request: LoadRequest, storage: Storage) -> int |
             loaded_at = wh.run("SELECT quote_literal(now())").fetchone()[0]  # one time for every COPY
             wh.run(f"CREATE TABLE {stage} ({', '.join(loads.stage_columns(wh, request, loaded_at))})")
         rows = copy_parts(wh, stage, request, storage)
-        faults.point("load.parallel_copied")
         loads.finish_stage(wh, stage, request)
         with wh.transaction():
             wh.lock(f"load {request.schema}.{request.table}")
             if request.mode != "full" and wh.table_exists(request.schema, request.table):
-                return None  # the rollback keeps the stage in place; dropped below
+                return None  # nothing changed yet; the stage is dropped below
             wh.run(f"CREATE SCHEMA IF NOT EXISTS {wh.quote(request.schema)}")
             wh.run(f"ALTER TABLE {stage} SET SCHEMA {wh.quote(request.schema)}")
             wh.swap(request.schema, stage_name, request.table)
@@ -85,31 +84,39 @@ def _drop_stage(wh: PostgresWarehouse, stage: str, stage_name: str) -> None:
 
 def copy_parts(wh: PostgresWarehouse, stage: str, request: LoadRequest, storage: Storage) -> int:
     """COPY every part into ``stage`` over ``streams`` connections (each COPY commits); rows copied.
-    The first failure stops the others (their COPY is cancelled) and is raised."""
-    todo: queue.SimpleQueue[StoredPart] = queue.SimpleQueue()
-    for part in request.parts:
-        todo.put(part)
+    The first failure stops the others (their COPY is cancelled); the failure of the first part in
+    the table's order is raised, so the same broken parts give the same error every time."""
+    import psycopg
+
+    todo: queue.SimpleQueue[tuple[int, StoredPart]] = queue.SimpleQueue()
+    for item in enumerate(request.parts):
+        todo.put(item)
     columns = ", ".join(wh.quote(c.name) for c in request.files.columns)
     counts: list[int] = []
-    errors: list[BaseException] = []
+    errors: list[tuple[int, BaseException]] = []
     cons: list[Any] = []
     lock = threading.Lock()
+    stop = threading.Event()
 
     def work(con: Any) -> None:
+        index = -1
         try:
             with con.cursor() as cur:
-                while not errors:
+                while not stop.is_set():
                     try:
-                        part = todo.get_nowait()
+                        index, part = todo.get_nowait()
                     except queue.Empty:
                         return
                     rows = copy.insert_part(cur, stage, columns, request, part, storage)
                     with lock:
                         counts.append(rows)
         except BaseException as exc:  # handed to the caller thread
+            if stop.is_set() and isinstance(exc, psycopg.errors.QueryCanceled):
+                return  # stopped by another stream's failure
             with lock:
-                first = not errors
-                errors.append(exc)
+                errors.append((index, exc))
+                first = not stop.is_set()
+                stop.set()
             if first:
                 for other in cons:
                     if other is not con:
@@ -127,7 +134,7 @@ def copy_parts(wh: PostgresWarehouse, stage: str, request: LoadRequest, storage:
         for con in cons:
             con.close()
     if errors:
-        raise errors[0]
+        raise min(errors, key=lambda e: e[0])[1]
     return sum(counts)
 
 
