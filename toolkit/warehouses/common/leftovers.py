@@ -14,7 +14,8 @@ owner ran on this host and that process is gone. A sweep therefore drops:
   ``drop_schema`` removes whatever of that name is left (role, work files);
 - ``table`` leftovers: committed ``_hr_stage_*`` tables. A load or publish builds its
   staging table inside its own transaction, so a live one is invisible to other sessions;
-  a visible one can only be left over.
+  a visible one can only be left over (PostgreSQL's parallel loads commit theirs, in
+  ``headrace_stage``: that warehouse leaves alone the stages a live load holds).
 """
 
 from __future__ import annotations

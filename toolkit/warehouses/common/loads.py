@@ -43,16 +43,21 @@ def load(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
         else:
             check_columns(wh, request)
             rows = _merge(wh, request, storage) if request.merges else _append(wh, request, storage)
-        if request.state_key is not None and request.state_value is not None:
-            wh.set_state(request.state_key, request.state_value)
-        p = wh.param
-        wh.run(
-            f"INSERT INTO {META}.table_loads VALUES ({p}, {p}, {p}, {p}, {p}, now())",
-            (request.run_id, name, request.mode, rows, request.files.bytes),
-        )
-        faults.point("load.before_commit")
+        record(wh, request, rows)
     faults.point("load.after_commit")
     return rows
+
+
+def record(wh: SqlWarehouse, request: LoadRequest, rows: int) -> None:
+    """The incremental cursor and the ``table_loads`` row, inside the load's transaction (last step)."""
+    if request.state_key is not None and request.state_value is not None:
+        wh.set_state(request.state_key, request.state_value)
+    p = wh.param
+    wh.run(
+        f"INSERT INTO {META}.table_loads VALUES ({p}, {p}, {p}, {p}, {p}, now())",
+        (request.run_id, f"{request.schema}.{request.table}", request.mode, rows, request.files.bytes),
+    )
+    faults.point("load.before_commit")
 
 
 def _columns(wh: SqlWarehouse, request: LoadRequest) -> list[str]:
@@ -66,18 +71,28 @@ def _insert_parts(wh: SqlWarehouse, table: str, request: LoadRequest, storage: S
 def _full(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
     stage_name = wh.short_name("_hr_stage_", request.table)
     stage = wh.qualified(request.schema, stage_name)
-    cols = [f"{wh.quote(c.name)} {wh.sql_type(c.type)}" for c in request.files.columns]
-    cols.append(f"{LOADED_AT} {wh.sql_type('timestamp_tz')} NOT NULL DEFAULT now()")
-    cols.append(f"{RUN_ID} {wh.sql_type('string')} NOT NULL DEFAULT {wh.lit(request.run_id)}")
     wh.run(f"DROP TABLE IF EXISTS {stage}")
-    wh.run(f"CREATE TABLE {stage} ({', '.join(cols)})")
+    wh.run(f"CREATE TABLE {stage} ({', '.join(stage_columns(wh, request))})")
     rows = _insert_parts(wh, stage, request, storage)
+    finish_stage(wh, stage, request)
+    wh.swap(request.schema, stage_name, request.table)
+    return rows
+
+
+def stage_columns(wh: SqlWarehouse, request: LoadRequest, loaded_at: str = "now()") -> list[str]:
+    """A staging table's column definitions: the data's, then when and by which run it was loaded."""
+    cols = [f"{wh.quote(c.name)} {wh.sql_type(c.type)}" for c in request.files.columns]
+    cols.append(f"{LOADED_AT} {wh.sql_type('timestamp_tz')} NOT NULL DEFAULT {loaded_at}")
+    cols.append(f"{RUN_ID} {wh.sql_type('string')} NOT NULL DEFAULT {wh.lit(request.run_id)}")
+    return cols
+
+
+def finish_stage(wh: SqlWarehouse, stage: str, request: LoadRequest) -> None:
+    """A loaded staging table made ready to become the table: no default run, keys checked and indexed."""
     wh.run(f"ALTER TABLE {stage} ALTER COLUMN {RUN_ID} DROP DEFAULT")
     if request.merges:  # later runs merge into this table
         _check_keys(wh, stage, request)
         wh.index_keys(stage, request.primary_key)
-    wh.swap(request.schema, stage_name, request.table)
-    return rows
 
 
 def _sqlglot_base(dialect: str) -> Callable[[str], object]:

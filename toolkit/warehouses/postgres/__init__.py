@@ -20,6 +20,13 @@ class PostgresConfig(Strict):
     password: Text = ""
     sslmode: Deferred[Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]] = "prefer"
     connect_timeout: Deferred[int] = Field(15, ge=1, le=600, description="seconds to wait for the server")
+    load_streams: Deferred[int] = Field(
+        4,
+        ge=1,
+        le=64,
+        description="connections a full load of several parts COPYs over at once (at most one per part); "
+        "1 loads every part in the loading transaction",
+    )
 
 
 CAPABILITIES = Capabilities(

@@ -10,7 +10,7 @@ runs on a second connection that logs in as a throwaway role confined to the wor
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from headrace.storage.base import Storage
 from headrace.tablefiles import TableSchema
 from headrace.warehouses.base import LoadRequest, SandboxLogin, SandboxSession, StoredPart, TransformationSession
 from headrace.warehouses.common.sqlwarehouse import Cursor, SqlWarehouse
-from headrace.warehouses.postgres import CAPABILITIES, PostgresConfig, copy, export, roles, sandbox, session
+from headrace.warehouses.postgres import CAPABILITIES, PostgresConfig, copy, export, parallel, roles, sandbox, session
 from headrace.warehouses.postgres.swap import swap
 
 LOCK_CLASS = 0x4865_6164  # advisory locks (class, hashtext(key)): creating headrace_meta, loading a table
@@ -72,6 +72,22 @@ class PostgresWarehouse(SqlWarehouse):
 
     def lock(self, key: str) -> None:
         self.run("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_CLASS, key))
+
+    def load(self, request: LoadRequest, storage: Storage) -> int:
+        """A full or first load of several parts COPYs them in parallel (``parallel``); any other
+        load runs in one transaction (``loads``)."""
+        if parallel.applies(self, request):
+            rows = parallel.load(self, request, storage)
+            if rows is not None:
+                return rows
+        return super().load(request, storage)
+
+    def leftovers(self, now: float, owner_dead: Callable[[str], bool]) -> list[tuple[str, str]]:
+        """Also leaves alone the committed stage of a parallel load that is still running."""
+        found = super().leftovers(now, owner_dead)
+        return [
+            (kind, name) for kind, name in found if kind != "table" or not parallel.in_use(self, name.split(".", 1)[1])
+        ]
 
     def insert_part(self, table: str, request: LoadRequest, part: StoredPart, storage: Storage) -> int:
         columns = ", ".join(self.quote(c.name) for c in request.files.columns)
