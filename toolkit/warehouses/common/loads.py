@@ -59,10 +59,6 @@ def _columns(wh: SqlWarehouse, request: LoadRequest) -> list[str]:
     return [wh.quote(c.name) for c in request.files.columns]
 
 
-def _insert_parts(wh: SqlWarehouse, table: str, request: LoadRequest, storage: Storage) -> int:
-    return sum(wh.insert_part(table, request, part, storage) for part in request.parts)
-
-
 def _full(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
     stage_name = wh.short_name("_hr_stage_", request.table)
     stage = wh.qualified(request.schema, stage_name)
@@ -71,7 +67,7 @@ def _full(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
     cols.append(f"{RUN_ID} {wh.sql_type('string')} NOT NULL DEFAULT {wh.lit(request.run_id)}")
     wh.run(f"DROP TABLE IF EXISTS {stage}")
     wh.run(f"CREATE TABLE {stage} ({', '.join(cols)})")
-    rows = _insert_parts(wh, stage, request, storage)
+    rows = wh.insert_parts(stage, request, storage, ordered=False)
     wh.run(f"ALTER TABLE {stage} ALTER COLUMN {RUN_ID} DROP DEFAULT")
     if request.merges:  # later runs merge into this table
         _check_keys(wh, stage, request)
@@ -130,7 +126,7 @@ def _batch(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> str:
         cols.append(wh.seq_column)
     wh.run(f"DROP TABLE IF EXISTS {batch}")
     wh.run(f"CREATE TEMP TABLE {BATCH} ({', '.join(cols)})")
-    _insert_parts(wh, batch, request, storage)
+    wh.insert_parts(batch, request, storage, ordered=True)
     return batch
 
 
