@@ -157,7 +157,7 @@ def _streamed(wh: DuckDBWarehouse, table: str, request: LoadRequest, part: Store
 
 def _which(text: str, sources: dict[str, StoredPart]) -> tuple[StoredPart, str] | None:
     """The part whose file ``text`` starts with (and the rest of ``text`` after ``file:``)."""
-    for source in sorted(sources, key=len, reverse=True):  # the longest first: part-1 vs part-10
+    for source in sorted(sources, key=len, reverse=True):  # the longest first: a path may hold ':'
         if text.startswith(source + ":"):
             return sources[source], text[len(source) + 1 :]
     return None
@@ -182,8 +182,8 @@ def explain(exc: Exception, request: LoadRequest, sources: dict[str, StoredPart]
         part = next(iter(sources.values()))
     if part is None:  # DuckDB named no part we know: say which parts, never a wrong one
         return TaskFailed(
-            f"{request.schema}.{request.table}: a part of {len(sources)} parts is not a row of the "
-            f"table file contract ({_reason(message)}; extract the table again)"
+            f"{request.schema}.{request.table}: one of its {len(sources)} parts holds a row that is not a row of "
+            f"the table file contract ({_reason(message)}; extract the table again)"
         )
     # the CSV reader's own error: keep its reason, drop its advice and option dump (options are fixed here)
     csv_line = _CSV_LINE.search(message)  # DuckDB counts records (the header is 1); name the physical line
