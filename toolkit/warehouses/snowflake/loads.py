@@ -274,7 +274,7 @@ def spool_part(storage: Storage, part: StoredPart) -> IO[bytes]:
             elif parts.codec(part) == "zstd":
                 import zstandard
 
-                stream = zstandard.ZstdDecompressor().stream_reader(tee, read_across_frames=True)
+                stream = zstandard.ZstdDecompressor().stream_reader(tee, read_across_frames=True)  # type: ignore[arg-type]
             while stream.read(parts.CHUNK):
                 pass
             while tee.read(parts.CHUNK):  # what the decompressor did not need
