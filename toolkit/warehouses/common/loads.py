@@ -59,6 +59,11 @@ def _columns(wh: SqlWarehouse, request: LoadRequest) -> list[str]:
     return [wh.quote(c.name) for c in request.files.columns]
 
 
+def _insert_parts(wh: SqlWarehouse, table: str, request: LoadRequest, storage: Storage) -> int:
+    """A full load's parts: their rows in any order (a batch keeps arrival order: ``_batch``)."""
+    return wh.insert_parts(table, request, storage, ordered=False)
+
+
 def _full(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
     stage_name = wh.short_name("_hr_stage_", request.table)
     stage = wh.qualified(request.schema, stage_name)
@@ -67,7 +72,7 @@ def _full(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
     cols.append(f"{RUN_ID} {wh.sql_type('string')} NOT NULL DEFAULT {wh.lit(request.run_id)}")
     wh.run(f"DROP TABLE IF EXISTS {stage}")
     wh.run(f"CREATE TABLE {stage} ({', '.join(cols)})")
-    rows = wh.insert_parts(stage, request, storage, ordered=False)
+    rows = _insert_parts(wh, stage, request, storage)
     wh.run(f"ALTER TABLE {stage} ALTER COLUMN {RUN_ID} DROP DEFAULT")
     if request.merges:  # later runs merge into this table
         _check_keys(wh, stage, request)
