@@ -54,6 +54,8 @@ def test_good_tables_become_the_table_file_contract(tmp_path: Path) -> None:
         ({"p.csv": "id,note\n"}, {"columns": []}, "schema.json has no columns list"),
         ({"p.csv": "id,note\n"}, {**SCHEMA, "parts": ["q.csv"]}, "lists 'q.csv', which is not in the folder"),
         ({"p.csv": "id,note\n", "notes.txt": "x"}, None, "'notes.txt' is not a part listed in schema.json"),
+        ({"p.csv.zst": b"\x28\xb5\x2f\xfd"}, None, "table 'a': 'p.csv.zst' is a csv.zst part; a container's parts"),
+        ({"p.csv": "id,note\n"}, {**SCHEMA, "parts": ["p.pgcopy"]}, "part 'p.pgcopy' is not a .csv or .csv.gz"),
         ({"p.csv": "id,note\n"}, {**SCHEMA, "parts": ["../../x.csv"]}, "part '../../x.csv' is not a .csv or .csv.gz"),
         (
             {"p.csv": "_headrace_run_id\n"},

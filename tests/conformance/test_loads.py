@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
+from headrace import partformats
+from headrace.storage.local import LocalStorage, LocalStorageConfig
+from headrace.warehouses.base import StoredPart
+from headrace.warehouses.common import parts
 
 from tests.conformance.targets import Target
 from tests.helpers import run_ok, write_files
@@ -107,8 +110,11 @@ def test_storage_files_follow_the_csv_contract(tmp_path: Path, target: Target) -
         ("amount", _columns(target)["amount"]),
     ]
     assert schema["rows"] == 5
-    with gzip.open(folders[0] / schema["parts"][0], "rt", encoding="utf-8", newline="") as part:
-        text = part.read()
+    name = schema["parts"][0]  # in the format compile picked for the warehouse: csv.gz, csv.zst or csv
+    assert (schema["format"], schema["compression"]) == partformats.FORMATS[partformats.of_name(name) or ""]
+    local = LocalStorage(LocalStorageConfig(path=str(folders[0])), folders[0])
+    with parts.open_csv(local, StoredPart(name, "")) as stream:
+        text = stream.read().decode("utf-8")
     lines = text.split("\n")
     assert lines[0] == "id,text,code,amount,ratio,flag,day,at,at_tz,doc"
     assert lines[1].startswith('1,"",007,')  # empty string is quoted

@@ -197,3 +197,32 @@ def test_a_dead_runs_working_schema_user_and_role_are_swept(target: Target, fake
         'DROP USER IF EXISTS "HR_TR_CALC_DEAD"',
         'DROP ROLE IF EXISTS "HR_TR_CALC_DEAD"',
     ]
+
+
+def test_zstd_parts_are_put_and_copied_as_zstd(target: Target, tmp_path: Path, fakesnow_server) -> None:  # type: ignore[no-untyped-def]
+    """A csv.zst run (written for another warehouse, e.g. before the project changed warehouse)
+    is sent as it is stored: PUT with SOURCE_COMPRESSION = ZSTD, COPY with COMPRESSION = ZSTD,
+    which Snowflake reads. fakesnow loads gzip or nothing (it raises on COMPRESSION = ZSTD), so the
+    load fails there and the statements sent are checked; compile does not pick csv.zst for
+    Snowflake (its capabilities list csv.gz and csv, which the emulator verifies)."""
+    storage = LocalStorage(LocalStorageConfig(path=str(tmp_path / "bucket")), tmp_path)
+    folder = tmp_path / "zparts"
+    writer = TableWriter(folder, [Column("id", "integer"), Column("name", "string")], part_format="csv.zst")
+    writer.write_csv(b'1,""\n2,\n3,x\n', 3)
+    writer.close()
+    storage.upload_folder(folder, "raw/z/r1")
+    with target.open() as wh:
+        mark = len(fakesnow.statements(fakesnow_server))
+        files, parts = stored_table(storage, "raw/z/r1")
+        with pytest.raises(TaskFailed, match=r"in_z.t: part-00000.csv.zst: "):
+            wh.load(LoadRequest("in_z", "t", parts, files, "append", [], "r1"), storage)
+    sent = _sent_since(fakesnow_server, mark)
+    put = next(s for s in sent if s.startswith("PUT"))
+    assert re.fullmatch(
+        r"PUT file:///part-00000\.csv\.zst @_HEADRACE_LOADS/\S+/00000/ AUTO_COMPRESS = FALSE "
+        r"SOURCE_COMPRESSION = ZSTD OVERWRITE = TRUE",
+        put,
+    )
+    copy = next(s for s in sent if s.startswith("COPY INTO"))
+    assert copy.startswith('COPY INTO _HEADRACE_RAW ("ID", "NAME") FROM @_HEADRACE_LOADS/')
+    assert "COMPRESSION = ZSTD)" in copy

@@ -21,6 +21,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from headrace import partformats
 from headrace.errors import TaskFailed
 from headrace.tablefiles import RESERVED_PREFIX, SCHEMA_FILE, Column, TableSchema
 from headrace.types import parse_type
@@ -99,6 +100,14 @@ def _schema(folder: Path, file: str, table: str) -> tuple[list[Column], list[str
                 "write the part or leave it out of parts",
             )
     extra = [p for p in present if p not in parts]
+    other_format = next((p for p in extra if partformats.of_name(p) not in (None, "csv", "csv.gz")), None)
+    if other_format:  # e.g. part-00000.csv.zst: Headrace writes zstd and pgcopy parts itself, containers do not
+        raise _refuse(
+            file,
+            f"table {table!r}: {other_format!r} is a {partformats.of_name(other_format)} part; "
+            "a container's parts are .csv or .csv.gz (they are stored gzipped)",
+            "write the part as .csv or .csv.gz",
+        )
     if extra:
         raise _refuse(
             file,

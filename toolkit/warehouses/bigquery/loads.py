@@ -51,8 +51,14 @@ def load(wh: BigQueryWarehouse, request: LoadRequest, storage: Storage) -> int:
     raw_id = f"_hr_raw_{request.table}"[:200] + f"_{digest}"
     raw = wh.qualified(STAGING, raw_id)
     labels = {"run": request.run_id, "schema": request.schema, "table": request.table}
+    for part in request.parts:
+        parts.require_csv(request, part, "BigQuery")
     try:
-        native = storage.capabilities.scheme in wh.capabilities.native_load_schemes
+        # BigQuery's CSV load reads gzip or plain: zstd parts (a run written for another warehouse)
+        # are decompressed while streamed and sent plain, never handed to BigQuery as they are
+        native = storage.capabilities.scheme in wh.capabilities.native_load_schemes and all(
+            parts.codec(p) != "zstd" for p in request.parts
+        )
         streamed = _raw(wh, request, storage, raw_id, native, labels)
         if not streamed and request.merges and _duplicate_keys(wh, request, raw, labels):
             streamed = _raw(wh, request, storage, raw_id, False, labels)  # the last row of a key needs the order

@@ -65,7 +65,8 @@ def _columns(wh: SqlWarehouse, request: LoadRequest) -> list[str]:
 
 
 def _insert_parts(wh: SqlWarehouse, table: str, request: LoadRequest, storage: Storage) -> int:
-    return sum(wh.insert_part(table, request, part, storage) for part in request.parts)
+    """A full load's parts: their rows in any order (a batch keeps arrival order: ``_batch``)."""
+    return wh.insert_parts(table, request, storage, ordered=False)
 
 
 def _full(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> int:
@@ -145,7 +146,7 @@ def _batch(wh: SqlWarehouse, request: LoadRequest, storage: Storage) -> str:
         cols.append(wh.seq_column)
     wh.run(f"DROP TABLE IF EXISTS {batch}")
     wh.run(f"CREATE TEMP TABLE {BATCH} ({', '.join(cols)})")
-    _insert_parts(wh, batch, request, storage)
+    wh.insert_parts(batch, request, storage, ordered=True)
     return batch
 
 

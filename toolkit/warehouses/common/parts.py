@@ -43,6 +43,19 @@ def codec(part: StoredPart) -> str:
     return partformats.compression(part_format(part))
 
 
+def require_csv(request: LoadRequest, part: StoredPart, warehouse: str) -> str:
+    """The part's format, when it is CSV; a ``pgcopy`` part raises ``TaskFailed`` naming table and part
+    (compile never picks it for a warehouse other than PostgreSQL: a stored run of another project's)."""
+    found = part_format(part)
+    if not partformats.is_csv(found):
+        raise TaskFailed(
+            f"{request.schema}.{request.table}: {part.key} is a PostgreSQL binary COPY part ({found}), which only "
+            f"the PostgreSQL warehouse loads, not {warehouse}; compile the project again and extract the table "
+            "again, so its parts are written in a format this warehouse reads"
+        )
+    return found
+
+
 @contextmanager
 def open_csv(storage: Storage, part: StoredPart) -> Iterator[BinaryIO]:
     """The part's bytes (CSV, or PostgreSQL binary COPY for ``pgcopy`` parts), decompressed while

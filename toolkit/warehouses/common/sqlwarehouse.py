@@ -64,6 +64,11 @@ class SqlWarehouse(Warehouse):
         """Add the rows of one stored part to the data columns of ``table`` (other columns take
         their defaults); rows added. A value that cannot be loaded raises ``parts.bad_value``."""
 
+    def insert_parts(self, table: str, request: LoadRequest, storage: Storage, ordered: bool) -> int:
+        """Add the rows of all the request's parts to ``table``; rows added. ``ordered``: the rows
+        must arrive in part and line order (a batch's sequence); else in any order (a full load)."""
+        return sum(self.insert_part(table, request, part, storage) for part in request.parts)
+
     @abstractmethod
     def swap(self, schema: str, stage: str, table: str) -> None:
         """Make the loaded ``schema.stage`` become ``schema.table`` (inside the caller's transaction)."""

@@ -1,5 +1,10 @@
-"""Stored parts into DuckDB with ``read_csv``: natively from a ``file://`` URI, or streamed
-through a FIFO from any other storage.
+"""Stored parts into DuckDB with ``read_csv``: natively from ``file://`` URIs (all parts of a load
+in one ``read_csv`` over the list of files, which DuckDB reads in parallel; gzip, zstd or plain), or
+streamed through a FIFO, part after part, from any other storage (decompressed in Python).
+
+A full load does not need the rows in order: it runs with ``preserve_insertion_order = false``,
+which lets DuckDB write what its threads read without holding rows back (half the time at a low
+``memory_limit``). A batch (append, upsert) keeps part and line order: its rowid is its sequence.
 
 Nothing is sniffed: every column is read as text and converted with the type
 ``schema.json`` declares. A value that does not convert stops the load with one line
@@ -11,8 +16,11 @@ timestamps (``0044-03-15 12:00:00+00 BC``) and hex ``bytea`` (``\\x00ff``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
+from headrace.errors import TaskFailed
 from headrace.storage.base import Storage
 from headrace.storage.local import local_path
 from headrace.tablefiles import Column
@@ -25,9 +33,11 @@ from headrace.warehouses.duckdb import fifo
 if TYPE_CHECKING:
     from headrace.warehouses.duckdb.warehouse import DuckDBWarehouse
 
-MARK = "headrace:bad-value:"  # error(MARK || column index || ':' || value) names a value that does not convert
+MARK = "headrace:bad-value:"  # error(MARK || column index || ':' || file || ':' || value) names a bad value
 _MARKED = re.compile(re.escape(MARK) + r"(\d+):(.*)", re.DOTALL)
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CSV_FILE = re.compile(r"^\s*file = (.*)$", re.MULTILINE)  # in the option dump of DuckDB's CSV errors
+FILE_COLUMN = "_headrace_part_file"  # read_csv's filename column: which part a bad value is in
 
 
 def _bc_date(v: str) -> str:  # PostgreSQL "0044-03-15 ... BC" -> DuckDB's "0044-03-15 (BC)"
@@ -55,59 +65,132 @@ def _converted(wh: DuckDBWarehouse, column: Column, index: int) -> str:
         value = f"CASE WHEN ends_with({v}, ' BC') THEN try({bc}) ELSE TRY_CAST({v} AS {target}) END"
     else:
         value = f"TRY_CAST({v} AS {target})"
-    return f"CASE WHEN {v} IS NULL THEN NULL ELSE coalesce({value}, error({wh.lit(f'{MARK}{index}:')} || {v})) END"
+    marked = f"{wh.lit(f'{MARK}{index}:')} || {wh.quote(FILE_COLUMN)} || ':' || {v}"
+    return f"CASE WHEN {v} IS NULL THEN NULL ELSE coalesce({value}, error({marked})) END"
 
 
-def select(wh: DuckDBWarehouse, request: LoadRequest, source: str, compression: str) -> str:
+def select(wh: DuckDBWarehouse, request: LoadRequest, sources: list[str], compression: str) -> str:
     columns = request.files.columns
     text = "{" + ", ".join(f"{wh.lit(c.name)}: 'VARCHAR'" for c in columns) + "}"
     converted = ", ".join(_converted(wh, c, i) for i, c in enumerate(columns))
+    files = "[" + ", ".join(wh.lit(s) for s in sources) + "]"
     return (
-        f"SELECT {converted} FROM read_csv({wh.lit(source)}, header = true, auto_detect = false, "
+        f"SELECT {converted} FROM read_csv({files}, header = true, auto_detect = false, "
         f"allow_quoted_nulls = false, delim = ',', quote = '\"', escape = '\"', "
-        f"compression = {wh.lit(compression)}, columns = {text})"
+        f"compression = {wh.lit(compression)}, columns = {text}, filename = {wh.lit(FILE_COLUMN)})"
     )
 
 
-def insert_part(wh: DuckDBWarehouse, table: str, request: LoadRequest, part: StoredPart, storage: Storage) -> int:
-    """Add one part's rows to the data columns of ``table``; rows added."""
+def local_source(part: StoredPart) -> str:
+    return str(local_path(part.uri)) if part.uri.startswith("file:") else part.uri  # %20 -> space
+
+
+def _runs(request: LoadRequest) -> Iterator[list[StoredPart]]:
+    """The parts in order, in runs of the same compression (a load's parts share one: one run)."""
+    run: list[StoredPart] = []
+    for part in request.parts:
+        if run and parts.codec(part) != parts.codec(run[0]):
+            yield run
+            run = []
+        run.append(part)
+    if run:
+        yield run
+
+
+@contextmanager
+def insertion_order(wh: DuckDBWarehouse, ordered: bool) -> Iterator[None]:
+    """``preserve_insertion_order`` as the insert needs it; set back to DuckDB's default (true) after.
+    A failed statement leaves the transaction aborted, where no SET runs: the rollback sets it back
+    (``DuckDBWarehouse._rollback``), and an ordered insert always sets it itself."""
+    wh.run(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+    try:
+        yield
+    finally:
+        if not ordered:
+            import duckdb
+
+            with suppress(duckdb.Error):
+                wh.run("SET preserve_insertion_order = true")
+
+
+def insert_parts(wh: DuckDBWarehouse, table: str, request: LoadRequest, storage: Storage, ordered: bool) -> int:
+    """Add all the request's parts to the data columns of ``table``; rows added."""
+    import duckdb
+
+    for part in request.parts:
+        parts.require_csv(request, part, "DuckDB")
+    if storage.capabilities.scheme not in wh.capabilities.native_load_schemes:
+        with insertion_order(wh, ordered=True):  # one part at a time through the FIFO
+            return sum(_streamed(wh, table, request, part, storage) for part in request.parts)
+    columns = ", ".join(wh.quote(c.name) for c in request.files.columns)
+    rows = 0
+    with insertion_order(wh, ordered):
+        for run in _runs(request):
+            sources = {local_source(p): p for p in run}
+            try:
+                rows += wh.changed(
+                    f"INSERT INTO {table} ({columns}) {select(wh, request, list(sources), parts.codec(run[0]))}"
+                )
+            except duckdb.Error as exc:
+                raise explain(exc, request, sources, storage) from None
+    return rows
+
+
+def _streamed(wh: DuckDBWarehouse, table: str, request: LoadRequest, part: StoredPart, storage: Storage) -> int:
+    """One part through a FIFO (decompressed by the feeder): DuckDB reads only local files here."""
     import duckdb
 
     columns = ", ".join(wh.quote(c.name) for c in request.files.columns)
-    if storage.capabilities.scheme in wh.capabilities.native_load_schemes:
-        source = str(local_path(part.uri)) if part.uri.startswith("file:") else part.uri  # %20 -> space
-        try:
-            return wh.changed(f"INSERT INTO {table} ({columns}) {select(wh, request, source, parts.codec(part))}")
-        except duckdb.Error as exc:
-            raise explain(exc, request, part, storage) from None
     with fifo.streamed(storage, part) as (path, feeder):
         try:
-            rows = wh.changed(f"INSERT INTO {table} ({columns}) {select(wh, request, path, 'none')}")
+            rows = wh.changed(f"INSERT INTO {table} ({columns}) {select(wh, request, [path], 'none')}")
         except duckdb.Error as exc:
             feeder.finish()
             cause = feeder.read_error()
             if cause is not None:  # the part could not be read: that is why DuckDB failed
                 raise cause from None
-            raise explain(exc, request, part, storage) from None
+            raise explain(exc, request, {path: part}, storage) from None
         feeder.finish()
         feeder.check()
     return rows
 
 
-def explain(exc: Exception, request: LoadRequest, part: StoredPart, storage: Storage) -> Exception:
-    """One line for a value or a row DuckDB could not read; other errors as they are."""
+def _which(text: str, sources: dict[str, StoredPart]) -> tuple[StoredPart, str] | None:
+    """The part whose file ``text`` starts with (and the rest of ``text`` after ``file:``)."""
+    for source in sorted(sources, key=len, reverse=True):  # the longest first: a path may hold ':'
+        if text.startswith(source + ":"):
+            return sources[source], text[len(source) + 1 :]
+    return None
+
+
+def explain(exc: Exception, request: LoadRequest, sources: dict[str, StoredPart], storage: Storage) -> Exception:
+    """One line for a value or a row DuckDB could not read, naming its part; other errors as they are."""
     message = str(exc)
     marked = _MARKED.search(message)
-    if marked:
-        index, value = int(marked.group(1)), marked.group(2)
+    found = _which(marked.group(2), sources) if marked else None
+    if marked and found:
+        index, (part, value) = int(marked.group(1)), found
         column = request.files.columns[index]
         line = parts.find_line(storage, part, index, value)
         why = f"DuckDB {wh_type(column.type)}: malformed or out of range"
         return parts.bad_value(request, part, line, column.name, value, why)
     if "CSV" not in message:
         return exc
+    named = _CSV_FILE.search(message)
+    part = sources.get(named.group(1).strip()) if named else None
+    if part is None and len(sources) == 1:
+        part = next(iter(sources.values()))
+    if part is None:  # DuckDB named no part we know: say which parts, never a wrong one
+        return TaskFailed(
+            f"{request.schema}.{request.table}: one of its {len(sources)} parts holds a row that is not a row of "
+            f"the table file contract ({_reason(message)}; extract the table again)"
+        )
     # the CSV reader's own error: keep its reason, drop its advice and option dump (options are fixed here)
-    lines = [x.strip() for x in message.split("Possible", 1)[0].splitlines() if x.strip()]
     csv_line = _CSV_LINE.search(message)  # DuckDB counts records (the header is 1); name the physical line
     line = parts.find_line(storage, part, 0, None, record=int(csv_line.group(1))) if csv_line else None
-    return parts.bad_value(request, part, line, None, None, f"DuckDB: {lines[-1] if lines else message}")
+    return parts.bad_value(request, part, line, None, None, f"DuckDB: {_reason(message)}")
+
+
+def _reason(message: str) -> str:
+    lines = [x.strip() for x in message.split("Possible", 1)[0].splitlines() if x.strip()]
+    return lines[-1] if lines else message

@@ -7,10 +7,11 @@ Every load runs in one transaction: a killed process leaves the previous table i
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -151,13 +152,16 @@ class DuckDBWarehouse(SqlWarehouse):
             raise
 
     def _rollback(self) -> None:
-        try:
+        with suppress(Exception):  # nothing open (it committed, or DuckDB already rolled it back)
             self.con.rollback()
-        except Exception:  # nothing open (it committed, or DuckDB already rolled it back)
-            return
+        with suppress(Exception):  # a failed full load left it false (csvread.insertion_order)
+            self.con.execute("SET preserve_insertion_order = true")
 
     def insert_part(self, table: str, request: LoadRequest, part: StoredPart, storage: Storage) -> int:
-        return csvread.insert_part(self, table, request, part, storage)
+        return csvread.insert_parts(self, table, dataclasses.replace(request, parts=[part]), storage, ordered=True)
+
+    def insert_parts(self, table: str, request: LoadRequest, storage: Storage, ordered: bool) -> int:
+        return csvread.insert_parts(self, table, request, storage, ordered)
 
     def swap(self, schema: str, stage: str, table: str) -> None:
         # DuckDB binds views by name when they are queried: dropping the table breaks none

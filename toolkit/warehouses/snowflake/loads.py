@@ -30,7 +30,6 @@ import gzip
 import re
 import tempfile
 import time
-import zlib
 from typing import IO, TYPE_CHECKING, Any
 
 from headrace import faults
@@ -57,8 +56,11 @@ _ROW = re.compile(r"\bRow (\d+)")  # Snowflake: "Row 3 starts at line 4" (data r
 _RECORD = re.compile(r"CSV Error on Line: (\d+)")  # the emulator (DuckDB): the record, header = 1
 
 
+COMPRESSION = {"gzip": "GZIP", "zstd": "ZSTD", "none": "NONE"}  # a part's codec as COPY and PUT name it
+
+
 def file_format(codec: str) -> str:
-    compression = "GZIP" if codec == "gzip" else "NONE"
+    compression = COMPRESSION[codec]
     return (
         "FILE_FORMAT = (TYPE = CSV SKIP_HEADER = 1 FIELD_DELIMITER = ',' FIELD_OPTIONALLY_ENCLOSED_BY = '\"' "
         f"EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () ESCAPE_UNENCLOSED_FIELD = NONE COMPRESSION = {compression})"
@@ -217,6 +219,8 @@ def _fill_raw(wh: SnowflakeWarehouse, request: LoadRequest, storage: Storage) ->
     wh.run(f"CREATE OR REPLACE TEMPORARY TABLE {RAW} ({', '.join(cols)}, {SEQ} NUMBER AUTOINCREMENT ORDER)")
     names = [quote(c.name) for c in request.files.columns]
     native = storage.capabilities.scheme in wh.capabilities.native_load_schemes
+    for part in request.parts:
+        parts.require_csv(request, part, "Snowflake")
     for index, part in enumerate(request.parts):
         try:
             if native:
@@ -235,7 +239,7 @@ def _put(wh: SnowflakeWarehouse, part: StoredPart, storage: Storage, path: str) 
     spool = spool_part(storage, part)
     try:
         name = parts.part_name(part)
-        compression = "GZIP" if parts.codec(part) == "gzip" else "NONE"
+        compression = COMPRESSION[parts.codec(part)]
         wh.ensure_stage()
         wh.run(
             f"PUT file:///{name} {path} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = {compression} OVERWRITE = TRUE",
@@ -264,12 +268,18 @@ def spool_part(storage: Storage, part: StoredPart) -> IO[bytes]:
     try:
         with storage.open(part.key) as raw:
             tee = _Tee(raw, spool)
-            stream: Any = gzip.GzipFile(fileobj=tee, mode="rb") if parts.codec(part) == "gzip" else tee  # type: ignore[arg-type]
+            stream: Any = tee
+            if parts.codec(part) == "gzip":
+                stream = gzip.GzipFile(fileobj=tee, mode="rb")  # type: ignore[arg-type]
+            elif parts.codec(part) == "zstd":
+                import zstandard
+
+                stream = zstandard.ZstdDecompressor().stream_reader(tee, read_across_frames=True)  # type: ignore[arg-type]
             while stream.read(parts.CHUNK):
                 pass
             while tee.read(parts.CHUNK):  # what the decompressor did not need
                 pass
-    except (OSError, EOFError, zlib.error) as exc:
+    except parts.decode_errors(part) as exc:
         spool.close()
         raise parts.unreadable(storage, part, exc) from None
     spool.seek(0)
