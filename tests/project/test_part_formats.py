@@ -44,7 +44,7 @@ FILE_EXTRACTOR = {"type": "file", "tables": [{"name": "t", "path": "data/t.csv",
         ("postgres", "local", "pgcopy", "csv"),
         ("postgres", "s3", "pgcopy.zst", "csv.zst"),
         ("bigquery", "s3", "csv.gz", "csv.gz"),
-        ("snowflake", "s3", "csv.zst", "csv.zst"),
+        ("snowflake", "s3", "csv.gz", "csv.gz"),  # fakesnow cannot load zstd: not verified, not chosen
     ],
 )
 def test_each_extractor_gets_the_format_its_warehouse_loads_fastest(
