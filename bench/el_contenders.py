@@ -87,8 +87,8 @@ def check_postgres(run: Run, database: str, table: str) -> tuple[int, bool, str]
         ).fetchall()
     types = {c: (t, p, s) for c, t, p, s in found}
     ok = types.get("l_extendedprice") == ("numeric", 15, 2) and types.get("l_shipdate", ("?",))[0] == "date"
-    price = types.get("l_extendedprice", ("?", None, None))
-    return int(rows), ok, f"l_extendedprice {price[0]}({price[1]},{price[2]}), l_shipdate {types.get('l_shipdate')}"
+    price, ship = types.get("l_extendedprice", ("?", None, None)), types.get("l_shipdate", ("?",))
+    return int(rows), ok, f"l_extendedprice {price[0]}({price[1]},{price[2]}), l_shipdate {ship[0]}"
 
 
 def _outcome(run: Run, mode: str, tool: str, timing: tuple[float, float], check: tuple[int, bool, str]) -> Outcome:
@@ -221,12 +221,14 @@ def dlt_postgres(backend: str) -> Callable[[Run], Outcome]:
 
 # -- sling ----------------------------------------------------------------------------------
 
-# Sling creates PostgreSQL numerics without precision unless told; dlt reads them with their
-# precision (reflection_level full_with_precision), so Sling is told too.
+# Sling would create unconstrained numerics; dlt reads them with their precision (reflection_level
+# full_with_precision), so Sling is told too: column types for DuckDB (``--columns``), and on
+# PostgreSQL, where it ignores those for numerics, the table's DDL (the native contender's table).
 SLING_COLUMNS = json.dumps({c: "decimal(15,2)" for c in ("l_quantity", "l_extendedprice", "l_discount", "l_tax")})
+SLING_PG_DDL = json.dumps({"table_ddl": "CREATE TABLE {table} (" + " ".join(LINEITEM_DDL.split()) + ")"})
 
 
-def _sling(run: Run, target_url: str, target_object: str) -> tuple[float, float]:
+def _sling(run: Run, target_url: str, target_object: str, options: list[str]) -> tuple[float, float]:
     out = run.folder("sling")
     env = {
         "SLING_SOURCE": run.url(run.database) + "?sslmode=disable",
@@ -239,8 +241,7 @@ def _sling(run: Run, target_url: str, target_object: str) -> tuple[float, float]
     }
     command = [
         *(str(SLING_BIN), "run", "--src-conn", "SLING_SOURCE", "--src-stream", "public.lineitem"),
-        *("--tgt-conn", "SLING_TARGET", "--tgt-object", target_object, "--mode", "full-refresh"),
-        *("--columns", SLING_COLUMNS),
+        *("--tgt-conn", "SLING_TARGET", "--tgt-object", target_object, "--mode", "full-refresh", *options),
     ]
     return run.timed(command, env)
 
@@ -248,13 +249,13 @@ def _sling(run: Run, target_url: str, target_object: str) -> tuple[float, float]
 def sling_duckdb(run: Run) -> Outcome:
     db = run.work / "sling.duckdb"
     db.unlink(missing_ok=True)
-    timing = _sling(run, f"duckdb://{db}", "main.lineitem")
+    timing = _sling(run, f"duckdb://{db}", "main.lineitem", ["--columns", SLING_COLUMNS])
     return _outcome(run, "duckdb", "sling", timing, check_duckdb(db, "main.lineitem"))
 
 
 def sling_postgres(run: Run) -> Outcome:
     target = run.target_database("sling")
-    timing = _sling(run, run.url(target) + "?sslmode=disable", "public.lineitem")
+    timing = _sling(run, run.url(target) + "?sslmode=disable", "public.lineitem", ["--tgt-options", SLING_PG_DDL])
     outcome = _outcome(run, "postgres", "sling", timing, check_postgres(run, target, "public.lineitem"))
     run.server.drop_database(target)  # type: ignore[attr-defined]
     return outcome

@@ -4,6 +4,7 @@ pipelines, dlt and Sling, side by side in one run.
     python bench/el_postgres.py                          # TPC-H lineitem at scale factors 0.2 and 1
     python bench/el_postgres.py --scales 0.2 --repeat 1  # quick
     python bench/el_postgres.py --modes postgres --tools native headrace
+    python bench/el_postgres.py --tools native headrace duckdb:dlt-pyarrow postgres:sling
 
 For each scale factor, TPC-H ``lineitem`` (from ``tpchgen-cli``, installed on demand) is loaded
 into a throwaway PostgreSQL 15 server (tests/pgserver.py); then each contender moves it.
@@ -28,8 +29,10 @@ separate warehouse database on RDS or Flexible Server would be):
 - sling.
 
 dlt, connectorx and Sling live in their own venv, bench/.venv-dlt, made on first use. Sling runs
-with ``SLING_DISABLE_TELEMETRY`` and works offline; it is told the decimal(15,2) columns (it
-would create unconstrained numerics), as dlt reads them with their precision.
+with ``SLING_DISABLE_TELEMETRY`` and works offline (its DuckDB CLI and extensions come from
+PyPI too). Sling would create unconstrained numerics; as dlt reads them with their precision, it
+is told the decimal(15,2) columns (DuckDB: ``--columns``; PostgreSQL: the table's DDL,
+``table_ddl``, the one the native contender uses).
 
 Every run: wall time; peak RSS of its whole process tree (PostgreSQL server processes are not
 in it); the row count against the source; the types of a decimal(15,2) and a date column
@@ -143,7 +146,8 @@ def main() -> int:
         "--tools",
         nargs="+",
         default=["native", "headrace", "dlt", "sling"],
-        help="contenders: groups (native, headrace, dlt, sling) or names (dlt-pyarrow, native-256MB, ...)",
+        help="contenders: groups (native, headrace, dlt, sling), names (dlt-pyarrow, native-256MB, ...) "
+        "or one mode's (postgres:sling)",
     )
     parser.add_argument("--repeat", type=int, default=2, help="runs per contender and scale; the fastest counts")
     parser.add_argument("--duckdb-memory", default="256MB", help="DuckDB memory_limit of headrace and native-<it>")
@@ -154,7 +158,7 @@ def main() -> int:
         mode: {
             name: fn
             for name, (group, fn) in contenders(mode, args.duckdb_memory).items()
-            if group in args.tools or name in args.tools
+            if group in args.tools or name in args.tools or f"{mode}:{name}" in args.tools
         }
         for mode in args.modes
     }
