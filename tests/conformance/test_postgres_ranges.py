@@ -7,8 +7,11 @@ a few MB is cut into several ranges; the code path is the one a 100 GB table tak
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import time
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -59,6 +62,25 @@ def source(pg_server: PgServer, pg_database: str, monkeypatch: pytest.MonkeyPatc
     return pg_server, pg_database
 
 
+@contextlib.contextmanager
+def held_range(server: PgServer, db: str, project: Path, run_id: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """Start the extract with the range holding the chosen row blocked; (task, that range's backend)."""
+    holder = server.connect(db)
+    holder.autocommit = True
+    holder.execute("SELECT pg_advisory_lock(4242)")
+    proc = start_task(project, run_id)
+    try:
+        deadline = time.monotonic() + 120
+        while not (found := execute(server, "postgres", HELD, (db,))):
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "no range reached the held row"
+            time.sleep(0.05)
+        yield proc, int(found[0][0])
+    finally:
+        holder.execute("SELECT pg_advisory_unlock(4242)")
+        holder.close()
+
+
 def _normalised(rows: list[tuple]) -> list[tuple]:
     """Values compared as text; numbers by value (warehouses sum into different types)."""
 
@@ -83,16 +105,7 @@ def test_ranges_read_one_snapshot_while_the_source_changes(
     expected = execute(server, db, SUMMARY.format(table="public.big"))
     tables = [{"name": "big", "source": "public.big", "filter": "hr_hold(id)"}]
     project = write_project(tmp_path / "p", target.project_yaml(), server, db, tables, streams=3)
-    holder = server.connect(db)
-    holder.autocommit = True
-    holder.execute("SELECT pg_advisory_lock(4242)")
-    proc = start_task(project, "ranges")
-    try:
-        deadline = time.monotonic() + 120
-        while not execute(server, "postgres", HELD, (db,)):
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "no range reached the held row"
-            time.sleep(0.05)
+    with held_range(server, db, project, "ranges") as (proc, _):
         execute(
             server,
             db,
@@ -101,9 +114,6 @@ def test_ranges_read_one_snapshot_while_the_source_changes(
             f"INSERT INTO public.big SELECT i, 1, 'new', DATE '2030-01-01', NULL, true "
             f"FROM generate_series({ROWS + 1}, {ROWS + 2000}) AS i",
         )
-    finally:
-        holder.execute("SELECT pg_advisory_unlock(4242)")
-        holder.close()
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, out
     assert "block ranges, 3 streams at a time (one snapshot)" in out
@@ -163,27 +173,8 @@ def test_a_failing_range_fails_the_table_and_keeps_the_previous_one(
     server, db = source
     tables = [{"name": "big", "source": "public.big", "filter": "hr_hold(id)"}]
     project = write_project(tmp_path / "p", target.project_yaml(), server, db, tables, streams=2)
-    holder = server.connect(db)
-    holder.autocommit = True
-    holder.execute("SELECT pg_advisory_lock(4242)")
-    proc = start_task(project, "failing")
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            found = execute(
-                server,
-                "postgres",
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event = 'advisory'",
-                (db,),
-            )
-            if found:
-                break
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        execute(server, "postgres", "SELECT pg_terminate_backend(%s)", (found[0][0],))
-    finally:
-        holder.execute("SELECT pg_advisory_unlock(4242)")
-        holder.close()
+    with held_range(server, db, project, "failing") as (proc, backend):
+        execute(server, "postgres", "SELECT pg_terminate_backend(%s)", (backend,))
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 1, out
     assert f"public.big: reading from 127.0.0.1:{server.port}, database '{db}'" in out
