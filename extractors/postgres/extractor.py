@@ -13,6 +13,7 @@ the session runs in UTC so ``timestamptz`` values and cursors are UTC.
 
 from __future__ import annotations
 
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,22 +66,44 @@ class Extractor:
             con.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             con.read_only = True
             with con.cursor() as cur:
+                columns, window = self._describe(cur, table)
                 try:
-                    columns = self._columns(cur, table)
-                    window = cursor_window(
-                        cur,
-                        table,
-                        columns,
-                        self._relation(table),
-                        self._conditions(table),
-                        self.context.state,
-                        self.context.full_refresh,
-                    )
-                except psycopg.Error as exc:
-                    raise TaskFailed(f"{self._what(table)}: {reason(exc)}") from None
-                return self._copy(cur, table, columns, window, folder)
+                    return self._copy(cur, table, columns, window, folder, self.context.part_format)
+                except (psycopg.errors.DataError, psql.ValueProblem):
+                    if partformats.is_csv(self.context.part_format):
+                        raise
+                # binary COPY casts every column to the warehouse's type in the source, where a value
+                # that does not fit fails without naming itself: read as CSV, and the load names it
+                con.rollback()
+                con.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                con.read_only = True
+                shutil.rmtree(folder, ignore_errors=True)
+                self.context.log(f"{table.name}: a value does not fit the warehouse's type; reading it again as CSV")
+                with con.cursor() as again:
+                    columns, window = self._describe(again, table)
+                    text = "csv.zst" if partformats.compression(self.context.part_format) == "zstd" else "csv"
+                    return self._copy(again, table, columns, window, folder, text)
         finally:
             con.close()
+
+    def _describe(self, cur: Any, table: PostgresTable) -> tuple[list[SourceColumn], Window]:
+        """The table's columns and the rows this run reads (in the transaction's snapshot)."""
+        import psycopg
+
+        try:
+            columns = self._columns(cur, table)
+            window = cursor_window(
+                cur,
+                table,
+                columns,
+                self._relation(table),
+                self._conditions(table),
+                self.context.state,
+                self.context.full_refresh,
+            )
+        except psycopg.Error as exc:
+            raise TaskFailed(f"{self._what(table)}: {reason(exc)}") from None
+        return columns, window
 
     def _what(self, table: PostgresTable) -> str:
         return table.source or f"query of table {table.name!r}"
@@ -113,11 +136,16 @@ class Extractor:
         return [f"({table.filter}\n)"] if table.filter else []  # validated: one condition (fragment_problem)
 
     def _copy(
-        self, cur: Any, table: PostgresTable, columns: list[SourceColumn], window: Window, folder: Path
+        self,
+        cur: Any,
+        table: PostgresTable,
+        columns: list[SourceColumn],
+        window: Window,
+        folder: Path,
+        part_format: str,
     ) -> tuple[TableSchema, dict[str, Any]]:
         import psycopg
 
-        part_format = self.context.part_format
         conditions = [*self._conditions(table), *window.conditions]
         select = ", ".join(_select(c, part_format) for c in columns)
         sql = f"SELECT {select} FROM {self._relation(table)}"
@@ -143,6 +171,8 @@ class Extractor:
                     sql += " WHERE " + " AND ".join(conditions)
                 self._read_one(cur, sql, options, writer)
         except psycopg.Error as exc:
+            if isinstance(exc, psycopg.errors.DataError) and not partformats.is_csv(part_format):
+                raise  # the caller reads again as CSV
             raise TaskFailed(
                 f"{self._what(table)}: reading from {describe_target(self.settings)} failed after "
                 f"{writer.schema.bytes:,} bytes: {reason(exc)}; nothing of this run was loaded"

@@ -32,7 +32,11 @@ from headrace.tablefiles import open_compressed
 BLOCK = 1024 * 1024
 _PSQL_SPECIAL = re.compile(r"\\|(?<!:):[A-Za-z_'\"]")
 _ROWS = re.compile(r"^COPY (\d+)$", re.MULTILINE)
-_ERROR = re.compile(r"(?:ERROR|FATAL):\s+(.*)")
+_ERROR = re.compile(r"(?:ERROR|FATAL):\s+(?:([0-9A-Z]{5}): )?(.*)")
+
+
+class ValueProblem(TaskFailed):
+    """The server could not turn a value into what was asked (SQLSTATE class 22, e.g. a cast)."""
 
 
 def find() -> str | None:
@@ -75,6 +79,7 @@ def _script(read: RangeRead, status: Path) -> str:
     return "\n".join(
         [
             "\\set ON_ERROR_STOP 1",
+            "\\set VERBOSITY verbose",
             f"\\o '{status}'",
             *(f"{statement};" for statement in SESSION),
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
@@ -123,6 +128,7 @@ def run(psql: str, settings: dict[str, Any], application: str, read: RangeRead, 
     counted = _ROWS.findall(said)
     if code != 0 or not counted:
         error = _ERROR.search(said)
-        why = error.group(1).strip() if error else (said.strip().splitlines() or [f"psql exited with {code}"])[-1]
-        raise TaskFailed(f"{what}: {redact(why)}")
+        why = error.group(2).strip() if error else (said.strip().splitlines() or [f"psql exited with {code}"])[-1]
+        kind = ValueProblem if error and (error.group(1) or "").startswith("22") else TaskFailed
+        raise kind(f"{what}: {redact(why)}")
     return int(counted[-1])
