@@ -1,10 +1,10 @@
 """One range of a table read by ``psql``: libpq's C COPY loop in a process of its own.
 
-Python never touches a row here: ``psql`` receives the COPY stream and writes it to its stdout,
-a thread copies that pipe in 1 MiB blocks into the part file through the compressor (zlib and
-zstd release the GIL, so the ranges of a table compress in parallel). The range joins the
-snapshot the extractor exported (``SET TRANSACTION SNAPSHOT``), so all ranges and the
-incremental cursor are one point in time.
+Python never touches a row here: ``psql`` receives the COPY stream and writes it to its stdout:
+the part file itself when it is not compressed; otherwise a pipe that a thread copies in 1 MiB
+blocks into the part file through the compressor (zlib and zstd release the GIL, so the ranges
+of a table compress in parallel). The range joins the snapshot the extractor exported
+(``SET TRANSACTION SNAPSHOT``), so all ranges and the incremental cursor are one point in time.
 
 The password travels in ``PGPASSWORD`` (never on a command line); ``-X`` ignores any psqlrc. The
 COPY's rows go to stdout with ``\\g``; the statements' status (``COPY <rows>``) goes to a file
@@ -15,6 +15,7 @@ substitute) is never sent this way: ``usable`` says so and the caller reads with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -100,22 +101,31 @@ def run(psql: str, settings: dict[str, Any], application: str, read: RangeRead, 
         "PGCLIENTENCODING": "UTF8",
         "LC_ALL": "C.UTF-8",
     }
-    with tempfile.TemporaryDirectory(prefix="headrace-psql-") as tmp, tempfile.TemporaryFile() as messages:
+    plain = read.compression == "none"
+    with (
+        tempfile.TemporaryDirectory(prefix="headrace-psql-") as tmp,
+        tempfile.TemporaryFile() as messages,
+        read.path.open("wb") if plain else contextlib.nullcontext() as direct,
+    ):
         status = Path(tmp) / "status"  # what \\o receives: BEGIN, SET, COPY <rows>, COMMIT
+        if direct is not None:  # uncompressed: psql writes the part itself, after the header
+            direct.write(read.header)
+            direct.flush()
         proc = subprocess.Popen(
             [psql, "-X", "-f", "-", _conninfo(settings, application)],
             stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdout=direct if direct is not None else subprocess.PIPE,
             stderr=messages,
             env=env,
         )
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
         try:
             proc.stdin.write(_script(read, status).encode())
             proc.stdin.close()
-            with open_compressed(read.path, read.compression) as out:
-                out.write(read.header)
-                shutil.copyfileobj(proc.stdout, out, BLOCK)
+            if proc.stdout is not None:
+                with open_compressed(read.path, read.compression) as out:
+                    out.write(read.header)
+                    shutil.copyfileobj(proc.stdout, out, BLOCK)
             code = proc.wait()
         except BaseException:
             proc.kill()
