@@ -8,7 +8,7 @@ from typing import Literal
 from headrace.components.extractor import ExtractorConfig, TableConfig
 from headrace.project.base import Deferred, Strict, Text
 from headrace.sqltext import fragment_problem
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 _SOURCE = re.compile(r"^[^.\s]+\.[^.\s]+$")
 _LOOKBACK = re.compile(r"^\s*\d+\s*(s|m|h|d)?\s*$")
@@ -91,8 +91,9 @@ class PostgresExtractorConfig(ExtractorConfig):
         "of the machine running the extract, at most 8. Tables under 64 MB are read by one stream.",
     )
 
-    @model_validator(mode="after")
-    def _streams(self) -> PostgresExtractorConfig:
-        if isinstance(self.streams, bool) or (isinstance(self.streams, int) and not 1 <= self.streams <= 32):
-            raise ValueError("streams: must be a number from 1 to 32, or auto")
-        return self
+    @field_validator("streams", mode="before")
+    @classmethod
+    def _streams(cls, value: object) -> object:
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 32):
+            return value
+        raise ValueError(f"{value!r} is not a number of streams: write a number from 1 to 32, or auto")
