@@ -72,6 +72,7 @@ def test_the_deployment_blocks_replace_project_yaml_s_in_the_manifest(
         "password": "${secret:postgres_password}",
         "sslmode": "require",
         "connect_timeout": 15,
+        "load_streams": 4,
     }
     assert manifest.project.storage == {"type": "local", "path": "/srv/headrace/storage"}
 
