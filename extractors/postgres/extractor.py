@@ -149,7 +149,7 @@ class Extractor:
         conditions = [*self._conditions(table), *window.conditions]
         select = ", ".join(_select(c, part_format) for c in columns)
         sql = f"SELECT {select} FROM {self._relation(table)}"
-        options = "FORMAT binary" if part_format.startswith("pgcopy") else "FORMAT csv"
+        options = "FORMAT csv" if partformats.is_csv(part_format) else "FORMAT binary"
         writer = TableWriter(folder, [Column(c.name, c.portable, c.nullable) for c in columns], part_format=part_format)
         started = time.monotonic()
         if window.description:

@@ -61,19 +61,18 @@ class RangeRead:
 
 
 def _conninfo(settings: dict[str, Any], application: str) -> str:
-    def quoted(value: object) -> str:
-        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """The connection string for psql (no password: that travels in ``PGPASSWORD``)."""
+    from psycopg.conninfo import make_conninfo  # quotes each value as libpq reads it
 
-    fields = {
-        "host": settings["host"],
-        "port": settings.get("port") or 5432,
-        "dbname": settings["database"],
-        "user": settings["user"],
-        "sslmode": settings.get("sslmode") or "prefer",
-        "connect_timeout": settings.get("connect_timeout") or 15,
-        "application_name": application,
-    }
-    return " ".join(f"{key}={quoted(value)}" for key, value in fields.items())
+    return make_conninfo(
+        host=settings["host"],
+        port=settings.get("port") or 5432,
+        dbname=settings["database"],
+        user=settings["user"],
+        sslmode=settings.get("sslmode") or "prefer",
+        connect_timeout=settings.get("connect_timeout") or 15,
+        application_name=application,
+    )
 
 
 def _script(read: RangeRead, status: Path) -> str:
